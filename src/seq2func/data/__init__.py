@@ -1,0 +1,1 @@
+"""Data files shipped with seq2func (see README.md)."""

@@ -1,0 +1,80 @@
+"""Shared fixtures: repository paths, a small simulated demo study, helpers to run Snakemake."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+MOTIFS = REPO / "resources" / "motifs" / "jaspar2024_demo.jaspar"
+
+#: a small genome for fast tests (the default demo is ~6.5 Mb)
+SMALL_SIMULATION = {
+    "seed": 7,
+    "chromosomes": {"chr1": 500_000, "chr2": 400_000, "chr3": 300_000},
+    "n_variants": 300,
+}
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def demo_samples() -> pd.DataFrame:
+    from seq2func.config import load_samples
+
+    return load_samples(REPO / "config" / "samples.tsv",
+                        REPO / "workflow" / "schemas" / "samples.schema.yaml")
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory: pytest.TempPathFactory, demo_samples: pd.DataFrame):
+    """A small simulated study: ``(DemoPaths, summary)``."""
+    from seq2func.simulate import DemoPaths, SimulationConfig, simulate_demo
+
+    out = tmp_path_factory.mktemp("small_demo")
+    summary = simulate_demo(SimulationConfig.from_config(SMALL_SIMULATION), demo_samples, MOTIFS,
+                            out, progress=False)
+    return DemoPaths(out), summary
+
+
+def snakemake_cmd(*args: str) -> list[str]:
+    """``python -m snakemake`` with the current interpreter (works in any venv)."""
+    return [sys.executable, "-m", "snakemake", *args]
+
+
+def make_workdir(tmp: Path, config_overrides: dict | None = None) -> Path:
+    """A working directory with the repo's config (optionally overridden) and motif set."""
+    (tmp / "config").mkdir(parents=True, exist_ok=True)
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    for key, value in (config_overrides or {}).items():
+        if isinstance(value, dict) and isinstance(cfg.get(key), dict):
+            cfg[key].update(value)
+        else:
+            cfg[key] = value
+    (tmp / "config" / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    shutil.copy(REPO / "config" / "samples.tsv", tmp / "config" / "samples.tsv")
+    (tmp / "resources" / "motifs").mkdir(parents=True, exist_ok=True)
+    shutil.copy(MOTIFS, tmp / "resources" / "motifs" / MOTIFS.name)
+    return tmp
+
+
+def run_snakemake(workdir: Path, *args: str, timeout: int = 1800
+                  ) -> subprocess.CompletedProcess[str]:
+    """Run the repository's Snakefile in ``workdir`` with its config/config.yaml."""
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return subprocess.run(
+        snakemake_cmd("-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile",
+                      str(workdir / "config" / "config.yaml"), *args),
+        capture_output=True, text=True, timeout=timeout, env=env, cwd=workdir)

@@ -1,0 +1,75 @@
+# Shared set-up: configuration and samples validation, canonical paths, helpers.
+import json
+import sys
+from pathlib import Path
+
+from snakemake.settings.types import DeploymentMethod
+
+# Rules call the package through the shell function `seq2func` defined in the shell prefix
+# below. It runs the workflow's own copy of the package (src/ on PYTHONPATH), also inside the
+# per-step conda envs, which do not install seq2func.
+SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC)
+
+from seq2func.config import load_samples, validate_config  # noqa: E402
+from seq2func.errors import Seq2FuncError  # noqa: E402
+
+SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+
+try:
+    validate_config(
+        config,
+        SCHEMAS / "config.schema.yaml",
+        source="configuration (config/config.yaml)",
+    )
+    SAMPLES_TABLE = load_samples(config["samples"], SCHEMAS / "samples.schema.yaml")
+except Seq2FuncError as exc:
+    raise WorkflowError(f"invalid configuration:\n{exc}") from None
+
+STUDY = config["study"]
+RES = f"resources/{STUDY}"
+OUT = f"results/{STUDY}"
+LOGS = f"{OUT}/logs"
+BENCH = f"{OUT}/benchmarks"
+SAMPLES = list(SAMPLES_TABLE["sample"])
+
+# With --use-conda each rule's env provides `python`; otherwise use the interpreter running
+# Snakemake, so the workflow also works from a venv that is not activated.
+USE_CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+PY = "python" if USE_CONDA else sys.executable
+# (Snakemake formats the prefix like a shell command, hence the doubled braces.)
+_KEEP_PYTHONPATH = "${{PYTHONPATH:+:$PYTHONPATH}}"
+shell.prefix(
+    f"set -euo pipefail; export PYTHONPATH={SRC}{_KEEP_PYTHONPATH}; "
+    f'seq2func() {{{{ {PY} -m seq2func "$@"; }}}}; '
+)
+
+# Canonical inputs, whatever their source (simulator or download).
+GENOME_FASTA = f"{RES}/genome/genome.fa"
+GENOME_FAI = f"{RES}/genome/genome.fa.fai"
+CHROM_SIZES = f"{RES}/genome/chrom.sizes"
+BLACKLIST = f"{RES}/genome/blacklist.bed"
+GENES_GTF = f"{RES}/genome/genes.gtf"
+EXPRESSION = f"{RES}/expression/expression.tsv"
+VARIANTS_VCF = f"{RES}/variants/variants.vcf"
+
+
+def signal_bigwig(sample):
+    return f"{RES}/signal/{sample}.bw"
+
+
+def peaks_file(sample):
+    return f"{RES}/peaks/{sample}.narrowPeak"
+
+
+def as_json(obj):
+    """Serialise a config section for a rule's params (reruns when it changes)."""
+    return json.dumps(obj, sort_keys=True)
+
+
+def all_outputs():
+    """Final targets of the default run (each stage adds its own)."""
+    targets = [GENOME_FASTA, CHROM_SIZES, BLACKLIST, GENES_GTF, EXPRESSION]
+    targets += [signal_bigwig(s) for s in SAMPLES]
+    targets += [peaks_file(s) for s in SAMPLES]
+    return targets
