@@ -1,0 +1,261 @@
+"""Keras 3 models of chromatin accessibility (and the shared pieces of expression models).
+
+Two families, chosen by ``architecture`` in the config:
+
+* ``basset`` - a Basset-style multitask classifier: convolution/pooling blocks, a dense layer and
+  one logit per task (output ``labels``), trained with binary cross-entropy on peak labels;
+* ``bpnet`` - a BPNet/ChromBPNet-style dilated residual network with two heads: a base-resolution
+  (optionally binned) profile head (output ``profile``: logits ``[B, bins, T]``, multinomial NLL
+  against observed counts) and a total-count head (output ``log_counts``: ``[B, T]``, MSE).
+
+Output names equal the target names of :mod:`seq2func.datasets`, so ``model.fit`` pairs them by
+name. Every custom object is registered with Keras, so models load with ``safe_mode=True`` (no
+arbitrary code from files) once this module is imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+PACKAGE = "seq2func"
+
+# --------------------------------------------------------------------------- custom objects
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class CenterCrop1D(layers.Layer):
+    """Keep the central ``length`` positions of a ``[B, L, C]`` tensor."""
+
+    def __init__(self, length: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.length = int(length)
+
+    def call(self, x):  # type: ignore[no-untyped-def]
+        total = ops.shape(x)[1]
+        start = (total - self.length) // 2
+        return ops.slice(x, [0, start, 0], [ops.shape(x)[0], self.length, ops.shape(x)[2]])
+
+    def compute_output_shape(self, input_shape):  # type: ignore[no-untyped-def]
+        return (input_shape[0], self.length, input_shape[2])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "length": self.length}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class LogSumExpBin(layers.Layer):
+    """Bin base-level profile logits ``[B, L, T]`` into ``[B, L // bin, T]`` by log-sum-exp.
+
+    The softmax over bins of the result equals the sum of the base-level probabilities in each
+    bin, so a binned multinomial stays exact.
+    """
+
+    def __init__(self, bin_size: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bin_size = int(bin_size)
+
+    def call(self, x):  # type: ignore[no-untyped-def]
+        if self.bin_size == 1:
+            return x
+        shape = ops.shape(x)
+        x = ops.reshape(x, (shape[0], shape[1] // self.bin_size, self.bin_size, shape[2]))
+        return ops.logsumexp(x, axis=2)
+
+    def compute_output_shape(self, input_shape):  # type: ignore[no-untyped-def]
+        length = None if input_shape[1] is None else input_shape[1] // self.bin_size
+        return (input_shape[0], length, input_shape[2])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "bin_size": self.bin_size}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MultinomialNLL(keras.losses.Loss):
+    """Multinomial negative log-likelihood of observed profile counts given profile logits.
+
+    ``y_true``: counts ``[B, bins, T]``; ``y_pred``: logits ``[B, bins, T]``. Per example and task,
+    ``-sum_bins counts * log_softmax(logits)`` (the multinomial coefficient does not depend on the
+    model and is omitted), averaged over tasks. As in BPNet/ChromBPNet, the loss scales with the
+    number of reads, which the count-loss weight balances.
+    """
+
+    def __init__(self, name: str = "multinomial_nll", **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):  # type: ignore[no-untyped-def]
+        y_true = ops.cast(y_true, "float32")
+        logp = ops.log_softmax(ops.cast(y_pred, "float32"), axis=1)
+        nll = -ops.sum(y_true * logp, axis=1)  # [B, T]
+        return ops.mean(nll, axis=-1)
+
+
+# --------------------------------------------------------------------------- specifications
+
+
+@dataclass
+class BassetSpec:
+    """Sizes of a Basset-style classifier (config keys of the same names)."""
+
+    conv_filters: Sequence[int] = (64, 64, 64)
+    conv_kernels: Sequence[int] = (19, 11, 7)
+    pool_sizes: Sequence[int] = (3, 4, 4)
+    dense_units: int = 128
+    dropout: float = 0.3
+
+
+@dataclass
+class BPNetSpec:
+    """Sizes of a BPNet-style model (config keys of the same names)."""
+
+    filters: int = 64
+    conv1_kernel: int = 21
+    n_dilated_layers: int = 8
+    profile_kernel: int = 75
+    counts_loss_weight: float | str = "auto"
+
+
+@dataclass
+class ModelSpec:
+    """A model of the config: its architecture and sizes."""
+
+    name: str
+    architecture: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def outputs(self) -> tuple[str, ...]:
+        """Target names this model predicts."""
+        return ("labels",) if self.architecture == "basset" else ("profile", "log_counts")
+
+
+def build_basset(input_length: int, n_tasks: int, spec: BassetSpec, name: str = "basset"
+                 ) -> keras.Model:
+    """Basset-style multitask classifier; output ``labels`` holds logits ``[B, T]``."""
+    if not (len(spec.conv_filters) == len(spec.conv_kernels) == len(spec.pool_sizes)):
+        raise ValueError("conv_filters, conv_kernels and pool_sizes must have the same length")
+    inp = keras.Input((input_length, 4), name="sequence")
+    x = inp
+    for i, (f, k, p) in enumerate(zip(spec.conv_filters, spec.conv_kernels, spec.pool_sizes,
+                                      strict=True)):
+        x = layers.Conv1D(f, k, padding="same", use_bias=False, name=f"conv{i + 1}")(x)
+        x = layers.BatchNormalization(name=f"bn{i + 1}")(x)
+        x = layers.Activation("relu", name=f"relu{i + 1}")(x)
+        x = layers.MaxPooling1D(p, name=f"pool{i + 1}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(spec.dense_units, use_bias=False, name="dense")(x)
+    x = layers.BatchNormalization(name="bn_dense")(x)
+    x = layers.Activation("relu", name="relu_dense")(x)
+    x = layers.Dropout(spec.dropout, name="dropout")(x)
+    out = layers.Dense(n_tasks, dtype="float32", name="labels")(x)
+    return keras.Model(inp, {"labels": out}, name=name)
+
+
+def build_bpnet(input_length: int, n_tasks: int, profile_length: int, profile_bin: int,
+                spec: BPNetSpec, name: str = "bpnet") -> keras.Model:
+    """BPNet-style dilated residual network with profile and count heads.
+
+    Convolutions use ``same`` padding; the profile head is cropped to the central
+    ``profile_length`` bases, then binned by log-sum-exp (:class:`LogSumExpBin`).
+    """
+    if profile_length > input_length or profile_length % profile_bin:
+        raise ValueError("profile_length must be <= input_length and a multiple of profile_bin")
+    inp = keras.Input((input_length, 4), name="sequence")
+    x = layers.Conv1D(spec.filters, spec.conv1_kernel, padding="same", activation="relu",
+                      name="conv1")(inp)
+    for i in range(1, spec.n_dilated_layers + 1):
+        conv = layers.Conv1D(spec.filters, 3, padding="same", dilation_rate=2**i,
+                             activation="relu", name=f"dil_conv{i}")(x)
+        x = layers.Add(name=f"residual{i}")([x, conv])
+    prof = layers.Conv1D(n_tasks, spec.profile_kernel, padding="same", name="profile_conv")(x)
+    prof = CenterCrop1D(profile_length, name="profile_crop")(prof)
+    prof = LogSumExpBin(profile_bin, name="profile_bin")(prof)
+    prof = layers.Activation("linear", dtype="float32", name="profile")(prof)
+    cnt = CenterCrop1D(profile_length, name="counts_crop")(x)
+    cnt = layers.GlobalAveragePooling1D(name="counts_pool")(cnt)
+    cnt = layers.Dense(n_tasks, dtype="float32", name="log_counts")(cnt)
+    return keras.Model(inp, {"profile": prof, "log_counts": cnt}, name=name)
+
+
+def build_accessibility_model(spec: ModelSpec, metadata: Mapping[str, Any]) -> keras.Model:
+    """Build the model named by ``spec`` for a dataset described by ``metadata``.
+
+    ``metadata`` needs ``input_length``, ``tasks`` and, for ``bpnet``, ``profile_length`` and
+    ``profile_bin`` (see :func:`seq2func.datasets.load_metadata`).
+    """
+    n_tasks = len(metadata["tasks"])
+    p = dict(spec.params)
+    if spec.architecture == "basset":
+        known = set(BassetSpec.__dataclass_fields__)
+        return build_basset(int(metadata["input_length"]), n_tasks,
+                            BassetSpec(**{k: v for k, v in p.items() if k in known}),
+                            name=spec.name)
+    if spec.architecture == "bpnet":
+        known = set(BPNetSpec.__dataclass_fields__)
+        return build_bpnet(int(metadata["input_length"]), n_tasks,
+                           int(metadata["profile_length"]), int(metadata["profile_bin"]),
+                           BPNetSpec(**{k: v for k, v in p.items() if k in known}),
+                           name=spec.name)
+    raise ValueError(f"unknown architecture {spec.architecture!r}; use 'basset' or 'bpnet'")
+
+
+def losses_for(spec: ModelSpec, counts_loss_weight: float = 1.0
+               ) -> tuple[dict[str, Any], dict[str, float]]:
+    """Losses and loss weights (by output name) of an accessibility model."""
+    if spec.architecture == "basset":
+        return {"labels": keras.losses.BinaryCrossentropy(from_logits=True)}, {"labels": 1.0}
+    return ({"profile": MultinomialNLL(), "log_counts": keras.losses.MeanSquaredError()},
+            {"profile": 1.0, "log_counts": float(counts_loss_weight)})
+
+
+def auto_counts_loss_weight(log_counts: np.ndarray) -> float:
+    """ChromBPNet's heuristic: the median total count in training peaks divided by 10.
+
+    ``log_counts`` are the natural-log targets ``log(1 + counts)`` of training regions.
+    """
+    return float(max(np.median(np.expm1(np.asarray(log_counts))) / 10.0, 1.0))
+
+
+# --------------------------------------------------------------------------- prediction
+
+
+def reverse_complement_onehot(x: np.ndarray) -> np.ndarray:
+    """Reverse complement of one-hot ``[B, L, 4]`` (A C G T order)."""
+    return x[:, ::-1, ::-1]
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    z = x - x.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def predict_both_strands(model: keras.Model, x: np.ndarray, batch_size: int = 256
+                         ) -> dict[str, np.ndarray]:
+    """Predict on the sequences and their reverse complements and average the two strands.
+
+    Returns probabilities for ``labels`` (sigmoid), per-bin probabilities for ``profile``
+    (softmax over bins, the reverse-strand profile flipped back), and ``log_counts``.
+    """
+    fwd = model.predict(x, batch_size=batch_size, verbose=0)
+    rev = model.predict(reverse_complement_onehot(x), batch_size=batch_size, verbose=0)
+    out: dict[str, np.ndarray] = {}
+    if "labels" in fwd:
+        sig = lambda z: 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))  # noqa: E731
+        out["labels"] = 0.5 * (sig(fwd["labels"]) + sig(rev["labels"]))
+    if "profile" in fwd:
+        pf = _softmax(np.asarray(fwd["profile"], dtype=np.float64), axis=1)
+        pr = _softmax(np.asarray(rev["profile"], dtype=np.float64), axis=1)[:, ::-1, :]
+        out["profile"] = 0.5 * (pf + pr)
+    if "log_counts" in fwd:
+        out["log_counts"] = 0.5 * (np.asarray(fwd["log_counts"]) + np.asarray(rev["log_counts"]))
+    return out
+
+
+def load_model(path: str, compile: bool = False) -> keras.Model:
+    """Load a seq2func model with Keras safe mode (custom objects are the registered ones)."""
+    return keras.models.load_model(path, safe_mode=True, compile=compile)
