@@ -25,6 +25,8 @@ class FakeEncode:
         self.meta: dict[str, dict[str, Any]] = {}
         self.actions: dict[str, deque[str]] = defaultdict(deque)
         self.log: list[tuple[str, str | None]] = []  # (path, Range header)
+        self.headers: list[tuple[str, dict[str, str]]] = []  # (path, request headers)
+        self.encoding: dict[str, str] = {}  # path -> Content-Encoding to (mis)declare
         self._lock = threading.Lock()
         fake = self
 
@@ -32,8 +34,11 @@ class FakeEncode:
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server API)
-                fake._handle(self)
+            def do_GET(self) -> None:
+                try:
+                    fake._handle(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client hung up early (e.g. it rejected the size): fine
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -74,6 +79,10 @@ class FakeEncode:
         ``norange``."""
         self.actions[path].extend(actions)
 
+    def headers_for(self, path: str) -> list[dict[str, str]]:
+        """Request headers of the requests received for ``path``."""
+        return [hd for p, hd in self.headers if p == path]
+
     def requests_for(self, path: str) -> list[str | None]:
         """Range headers of the requests received for ``path``."""
         return [r for p, r in self.log if p == path]
@@ -84,6 +93,7 @@ class FakeEncode:
         rng = h.headers.get("Range")
         with self._lock:
             self.log.append((path, rng))
+            self.headers.append((path, dict(h.headers.items())))
             action = self.actions[path].popleft() if self.actions[path] else None
         m = re.match(r"^/files/([^/]+)/$", path)
         if m and "format=json" in h.path:
@@ -127,6 +137,8 @@ class FakeEncode:
         else:
             h.send_response(200)
         h.send_header("Accept-Ranges", "bytes")
+        if path in self.encoding:
+            h.send_header("Content-Encoding", self.encoding[path])
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
         if action and action.startswith("drop:"):

@@ -126,7 +126,7 @@ def test_encode_md5_mismatch_after_resume_retries_from_scratch(server: FakeEncod
 
 def test_size_mismatch_with_metadata_is_an_error(server: FakeEncode, tmp_path: Path) -> None:
     server.add_encode_file("TSTFF000AAE", "bigWig", DATA, file_size=len(DATA) + 5)
-    with pytest.raises(DownloadError, match="bytes but .* were expected"):
+    with pytest.raises(DownloadError, match=r"bytes but .* were expected"):
         fetch(FileSpec("TSTFF000AAE"), tmp_path / "x.bigWig", settings(server))
     assert not list(tmp_path.iterdir())
 
@@ -149,7 +149,7 @@ def test_unknown_encode_accession_is_a_clear_error(server: FakeEncode, tmp_path:
 def test_500_is_retried_then_fails_with_the_count(server: FakeEncode, tmp_path: Path) -> None:
     url = server.add_blob("/data/a.tsv", DATA)
     server.then("/data/a.tsv", *["500"] * 10)
-    with pytest.raises(DownloadError, match="gave up .* after 4 failed attempts"):
+    with pytest.raises(DownloadError, match=r"gave up .* after 4 failed attempts"):
         fetch(FileSpec(url), tmp_path / "a.tsv", settings(server, retries=3))
     assert len(server.requests_for("/data/a.tsv")) == 4
 
@@ -165,9 +165,27 @@ def test_transient_500_then_success(server: FakeEncode, tmp_path: Path) -> None:
 def test_wrong_assembly_is_refused_before_downloading(server: FakeEncode,
                                                       tmp_path: Path) -> None:
     blob = server.add_encode_file("TSTFF000AAF", "bigWig", DATA, assembly="hg19")
-    with pytest.raises(DownloadError, match="assembly 'hg19'.*'GRCh38'"):
+    with pytest.raises(DownloadError, match=r"assembly 'hg19'.*'GRCh38'"):
         fetch(FileSpec("TSTFF000AAF"), tmp_path / "x.bigWig", settings(server))
     assert server.requests_for(blob) == []
+
+
+def test_revoked_encode_file_is_refused(server: FakeEncode, tmp_path: Path) -> None:
+    server.add_encode_file("TSTFF000AAJ", "bigWig", DATA, status="revoked")
+    with pytest.raises(DownloadError, match="ENCODE has revoked this file"):
+        fetch(FileSpec("TSTFF000AAJ"), tmp_path / "x.bigWig", settings(server))
+
+
+def test_body_is_saved_byte_exact_even_with_content_encoding(server: FakeEncode,
+                                                             tmp_path: Path) -> None:
+    import gzip as gz
+
+    payload = gz.compress(DATA, mtime=0)
+    url = server.add_blob("/data/c.bed.gz", payload)
+    server.encoding["/data/c.bed.gz"] = "gzip"  # a server that mislabels .gz files
+    fetch(FileSpec(url, md5(payload)), tmp_path / "c.bed.gz", settings(server))
+    assert (tmp_path / "c.bed.gz").read_bytes() == payload
+    assert server.headers_for("/data/c.bed.gz")[0]["Accept-Encoding"] == "identity"
 
 
 def test_configured_md5_must_agree_with_encode(server: FakeEncode, tmp_path: Path) -> None:

@@ -92,11 +92,11 @@ GTF = "".join(
                           ("chr2", 10, 400, "ENSG00000000002.3", "BBB"),
                           ("chrM", 10, 60, "ENSG00000000004.1", "MT-X"),
                           ("chr1_KI270706v1_random", 1, 50, "ENSG00000000003.1", "CCC")])
-RSEM = ("gene_id\ttranscript_id(s)\tlength\teffective_length\texpected_count\tTPM\tFPKM\n"
-        "ENSG00000000001.5\tT1\t800\t700\t10\t1.5\t3\n"
-        "ENSG00000000002.3\tT2\t390\t300\t10\t20\t40\n"
-        "ENSG00000000004.1\tT3\t50\t30\t1\t3\t6\n"
-        "gSpikein_ERCC-00002\tE\t1000\t900\t5\t5\t10\n").encode()
+RSEM = (b"gene_id\ttranscript_id(s)\tlength\teffective_length\texpected_count\tTPM\tFPKM\n"
+        b"ENSG00000000001.5\tT1\t800\t700\t10\t1.5\t3\n"
+        b"ENSG00000000002.3\tT2\t390\t300\t10\t20\t40\n"
+        b"ENSG00000000004.1\tT3\t50\t30\t1\t3\t6\n"
+        b"gSpikein_ERCC-00002\tE\t1000\t900\t5\t5\t10\n")
 
 
 @pytest.fixture(scope="module")
@@ -231,3 +231,33 @@ def test_offline_from_a_mirror_and_offline_error(study, tmp_path: Path) -> None:
                       "TSTFF000SIA.bigWig.provenance.json").read_text())["download"]
     assert rec["via"] == "mirror" and rec["md5_expected_from"] == "mirror provenance"
     assert rec["original"]["url"].endswith("/files/TSTFF000SIA/@@download/TSTFF000SIA.bigWig")
+
+
+def test_download_env_is_pinned_and_complete() -> None:
+    """envs/download.yaml pins every package the download/ingest code imports."""
+    import ast
+    import sys
+
+    env = yaml.safe_load((REPO / "envs" / "download.yaml").read_text())
+    assert env["channels"][:2] == ["conda-forge", "bioconda"]
+    pins = {}
+    for dep in env["dependencies"]:
+        name, _, version = dep.partition("=")
+        assert version.strip(), f"{dep} is not pinned"
+        pins[name.strip().lower()] = version.strip()
+    conda_name = {"pyBigWig": "pybigwig", "yaml": "pyyaml"}
+    needed = set()
+    for module in ("cli", "download", "ingest", "naming", "io", "provenance", "errors"):
+        tree = ast.parse((REPO / "src" / "seq2func" / f"{module}.py").read_text())
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and \
+                not node.level else []
+            for n in names:
+                top = n.split(".")[0]
+                if top not in sys.stdlib_module_names and top != "seq2func":
+                    needed.add(conda_name.get(top, top).lower())
+    # cli.py also dispatches to the simulator and config validation, which run in other envs
+    needed -= {"jsonschema", "pyyaml"}
+    assert needed <= set(pins), needed - set(pins)
+    assert {"python", "requests", "pybigwig", "numpy", "pandas"} <= set(pins)

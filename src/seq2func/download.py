@@ -277,6 +277,12 @@ def missing_offline(files: Mapping[str, FileSpec], mirror: str | None,
         One ``"<name>: <source>"`` line per missing file (empty when all are available).
     """
     out = []
+    if mirror and not Path(mirror).is_dir():
+        where_missing = f"the mirror {mirror} is not a directory"
+    elif mirror:
+        where_missing = f"not in mirror {mirror}"
+    else:
+        where_missing = "no mirror configured"
     for name, spec in files.items():
         if (Path(downloads_dir) / name).is_file():
             continue
@@ -288,8 +294,7 @@ def missing_offline(files: Mapping[str, FileSpec], mirror: str | None,
             continue
         if mirror and find_in_mirror(mirror, spec.source, name) is not None:
             continue
-        where = f"not in mirror {mirror}" if mirror else "no mirror configured"
-        out.append(f"{name}: {spec.source} ({where})")
+        out.append(f"{name}: {spec.source} ({where_missing})")
     return out
 
 
@@ -311,10 +316,12 @@ def _backoff(settings: DownloadSettings, attempt: int) -> float:
 
 def _transient_types() -> tuple[type[BaseException], ...]:
     import requests
+    import urllib3
 
+    # urllib3's errors surface directly when streaming the raw body (response.raw.stream)
     return (requests.ConnectionError, requests.Timeout,
             requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
-            _Transient)
+            urllib3.exceptions.HTTPError, _Transient)
 
 
 def _permanent_http(source: str, url: str, status: int, reason: str) -> DownloadError:
@@ -411,7 +418,10 @@ def http_download(url: str, part: Path, settings: DownloadSettings, source: str,
         if expected_size is not None and have == expected_size and have > 0:
             stats.resumed_from.append(have)  # complete from an earlier run; verified next
             return stats
-        headers = {"Range": f"bytes={have}-"} if have else {}
+        # identity: byte offsets must refer to the file itself, never to a compressed stream
+        headers = {"Accept-Encoding": "identity"}
+        if have:
+            headers["Range"] = f"bytes={have}-"
         stats.attempts += 1
         try:
             with session.get(url, headers=headers, stream=True,
@@ -480,7 +490,8 @@ def _stream(response: Any, part: Path, mode: str, start: int, total: int | None,
     done = start
     next_report = time.monotonic() + 30.0
     with open(part, mode) as fh:
-        for chunk in response.iter_content(chunk_size=settings.chunk_bytes):
+        # the raw bytes, undecoded: a .gz file served with Content-Encoding: gzip stays gzipped
+        for chunk in response.raw.stream(settings.chunk_bytes, decode_content=False):
             if not chunk:
                 continue
             fh.write(chunk)
@@ -645,6 +656,10 @@ def fetch(spec: FileSpec, dest: str | os.PathLike[str], settings: DownloadSettin
         record["encode"] = meta
         record["assembly"] = meta.get("assembly")
         status = meta.get("status")
+        if status in ("revoked", "deleted", "replaced"):
+            raise DownloadError(spec.source, f"ENCODE has {status} this file",
+                                "choose the current file of the experiment on the ENCODE "
+                                "portal")
         if status and status not in ("released", "archived"):
             log.warning("%s has ENCODE status %r", src.accession, status)
         if settings.assembly and meta.get("assembly") and meta["assembly"] != settings.assembly:
