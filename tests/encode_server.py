@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections import defaultdict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,6 +28,7 @@ class FakeEncode:
         self.log: list[tuple[str, str | None]] = []  # (path, Range header)
         self.headers: list[tuple[str, dict[str, str]]] = []  # (path, request headers)
         self.encoding: dict[str, str] = {}  # path -> Content-Encoding to (mis)declare
+        self.stall_s = 1.5
         self._lock = threading.Lock()
         fake = self
 
@@ -75,7 +77,8 @@ class FakeEncode:
         return self.url + path
 
     def then(self, path: str, *actions: str) -> None:
-        """Queue behaviours for the next requests of ``path``: ``drop:N``, ``500``, ``404``,
+        """Queue behaviours for the next requests of ``path``: ``drop:N`` (close after N bytes),
+        ``stall:N`` (stop sending after N bytes for ``stall_s`` seconds), ``500``, ``404``,
         ``norange``."""
         self.actions[path].extend(actions)
 
@@ -141,10 +144,12 @@ class FakeEncode:
             h.send_header("Content-Encoding", self.encoding[path])
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
-        if action and action.startswith("drop:"):
+        if action and action.startswith(("drop:", "stall:")):
             n = int(action.split(":")[1])
             h.wfile.write(body[:n])
             h.wfile.flush()
+            if action.startswith("stall:"):
+                time.sleep(self.stall_s)  # longer than the client's read time-out
             h.close_connection = True
             return
         h.wfile.write(body)

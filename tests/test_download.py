@@ -93,6 +93,17 @@ def test_connection_dropped_mid_transfer_is_retried_and_resumed(server: FakeEnco
     assert rec["transfer"]["attempts"] == 3 and rec["md5"] == md5(DATA)
 
 
+def test_stalled_transfer_times_out_and_resumes(server: FakeEncode, tmp_path: Path) -> None:
+    blob = server.add_encode_file("TSTFF000AAK", "bigWig", DATA)
+    server.then(blob, "stall:300000")
+    rec = fetch(FileSpec("TSTFF000AAK"), tmp_path / "s.bigWig",
+                settings(server, timeout_s=0.3))
+    assert (tmp_path / "s.bigWig").read_bytes() == DATA
+    ranges = server.requests_for(blob)
+    assert ranges[0] is None and ranges[1] == f"bytes={rec['transfer']['resumed_from'][0]}-"
+    assert rec["transfer"]["resumed_from"][0] > 0
+
+
 def test_server_ignoring_range_starts_over(server: FakeEncode, tmp_path: Path) -> None:
     url = server.add_blob("/data/genes.gtf.gz", DATA)
     server.then("/data/genes.gtf.gz", "norange")

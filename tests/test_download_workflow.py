@@ -261,3 +261,47 @@ def test_download_env_is_pinned_and_complete() -> None:
     needed -= {"jsonschema", "pyyaml"}
     assert needed <= set(pins), needed - set(pins)
     assert {"python", "requests", "pybigwig", "numpy", "pandas"} <= set(pins)
+
+
+def test_download_section_is_validated() -> None:
+    import copy
+
+    from seq2func.config import validate_config
+    from seq2func.errors import ConfigError
+
+    schema = REPO / "workflow" / "schemas" / "config.schema.yaml"
+    encode = yaml.safe_load((REPO / "config" / "encode_hg38.yaml").read_text())
+    out = validate_config(copy.deepcopy(encode), schema)
+    assert out["download"]["retries"] == 5 and out["download"]["variants"] is None
+    demo = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    demo["source"] = "download"
+    with pytest.raises(ConfigError, match="'download.genome': required key is missing"):
+        validate_config(demo, schema)
+    bad = copy.deepcopy(encode)
+    bad["download"]["blacklist"] = {"source": "ENCFF356LFX", "md5": "xyz"}
+    with pytest.raises(ConfigError, match=r"download\.blacklist.*\n.*32 hex digits"):
+        validate_config(bad, schema)
+    bad = copy.deepcopy(encode)
+    bad["download"]["retires"] = 3
+    with pytest.raises(ConfigError, match="did you mean 'retries'"):
+        validate_config(bad, schema)
+
+
+def test_download_plan_errors_name_the_sample(tmp_path: Path) -> None:
+    from seq2func.download import DownloadPlan
+    from seq2func.errors import ConfigError
+
+    samples = pd.DataFrame({"sample": ["A", "B"], "signal": ["ENCFF000AAA", ""],
+                            "peaks": ["ENCFF000AAB", "x.bed"], "expression": ["", ""]}
+                           ).set_index("sample", drop=False)
+    dl = {"genome": "g.fa.gz", "blacklist": "ENCFF356LFX", "annotation": "a.gtf"}
+    with pytest.raises(ConfigError, match=r"samples\.tsv: key 'signal/peaks'.*B \(signal\)"):
+        DownloadPlan.from_config(dl, samples, "samples.tsv", "dl")
+    samples.loc["B", "signal"] = "https://x.org/ENCFF000AAA.bigWig"
+    with pytest.raises(ConfigError, match="would both be saved as ENCFF000AAA.bigWig"):
+        DownloadPlan.from_config(dl, samples, "samples.tsv", "dl")
+    samples.loc["B", "signal"] = "ENCFF000AAA"  # shared files are fetched once
+    plan = DownloadPlan.from_config(dl, samples, "samples.tsv", "dl")
+    assert plan.sample_file("B", "signal") == plan.sample_file("A", "signal")
+    assert len(plan.files) == 6 and plan.local_input("x.bed") == ["x.bed"]
+    assert plan.expression_samples() == []

@@ -10,7 +10,8 @@ from seq2func.naming import ChromRenamer, chrom_key, naming_style, to_ensembl, t
 
 @pytest.mark.parametrize(("name", "key"), [
     ("chr1", "1"), ("1", "1"), ("CHR1", "1"), ("chr01", "1"), ("chrX", "X"), ("x", "X"),
-    ("chrM", "MT"), ("chrMT", "MT"), ("MT", "MT"), ("M", "MT"),
+    ("chrM", "MT"), ("chrMT", "MT"), ("MT", "MT"), ("M", "MT"), ("Mito", "MT"),
+    ("chrIV", "IV"), ("IV", "IV"),
     ("NC_000001.11", "1"), ("NC_000023.11", "X"), ("NC_012920.1", "MT"),
     ("CM000663.2", "1"), ("CM000684.2", "22"), ("CM000685.2", "X"), ("J01415.2", "MT"),
     ("chrUn_KI270302v1", "KI270302.1"), ("chr1_KI270706v1_random", "KI270706.1"),

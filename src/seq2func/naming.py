@@ -8,7 +8,7 @@ names the configuration lists, and everything else is dropped, with :class:`Chro
 
 Names are matched through a *key* that is the same for every spelling of one sequence
 (:func:`chrom_key`): ``chr1``, ``1``, ``CHR1``, ``NC_000001.11`` and ``CM000663.2`` all have key
-``1``; ``chrM``, ``chrMT``, ``MT`` and ``M`` have key ``MT``.
+``1``; ``chrM``, ``chrMT``, ``MT``, ``M`` and ``Mito`` have key ``MT``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ GRCH38_ACCESSIONS: dict[str, str] = {
     "J01415": "MT",
 }
 
-_MITO = {"M", "MT"}
+_MITO = {"M", "MT", "MITO"}  # MITO: Ensembl's name of the yeast mitochondrial genome
 # UCSC scaffold names: chr1_KI270706v1_random, chrUn_GL000195v1, chr19_KI270938v1_alt
 _UCSC_SCAFFOLD = re.compile(r"^chr[0-9A-Za-z]+_([A-Z]{2}\d+)v(\d+)(?:_random|_alt|_fix)?$")
 _VERSIONED = re.compile(r"^([A-Z]{1,2}_?\d+)\.(\d+)$")
