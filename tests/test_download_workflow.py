@@ -247,7 +247,8 @@ def test_download_env_is_pinned_and_complete() -> None:
         pins[name.strip().lower()] = version.strip()
     conda_name = {"pyBigWig": "pybigwig", "yaml": "pyyaml"}
     needed = set()
-    for module in ("cli", "download", "ingest", "naming", "io", "provenance", "errors"):
+    for module in ("cli", "download", "download_plan", "ingest", "naming", "io", "provenance",
+                   "errors"):
         tree = ast.parse((REPO / "src" / "seq2func" / f"{module}.py").read_text())
         for node in ast.walk(tree):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
@@ -275,7 +276,7 @@ def test_download_section_is_validated() -> None:
     assert out["download"]["retries"] == 5 and out["download"]["variants"] is None
     demo = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     demo["source"] = "download"
-    with pytest.raises(ConfigError, match="'download.genome': required key is missing"):
+    with pytest.raises(ConfigError, match=r"'download\.genome': required key is missing"):
         validate_config(demo, schema)
     bad = copy.deepcopy(encode)
     bad["download"]["blacklist"] = {"source": "ENCFF356LFX", "md5": "xyz"}
@@ -288,7 +289,7 @@ def test_download_section_is_validated() -> None:
 
 
 def test_download_plan_errors_name_the_sample(tmp_path: Path) -> None:
-    from seq2func.download import DownloadPlan
+    from seq2func.download_plan import DownloadPlan
     from seq2func.errors import ConfigError
 
     samples = pd.DataFrame({"sample": ["A", "B"], "signal": ["ENCFF000AAA", ""],
@@ -298,7 +299,7 @@ def test_download_plan_errors_name_the_sample(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"samples\.tsv: key 'signal/peaks'.*B \(signal\)"):
         DownloadPlan.from_config(dl, samples, "samples.tsv", "dl")
     samples.loc["B", "signal"] = "https://x.org/ENCFF000AAA.bigWig"
-    with pytest.raises(ConfigError, match="would both be saved as ENCFF000AAA.bigWig"):
+    with pytest.raises(ConfigError, match=r"would both be saved as ENCFF000AAA\.bigWig"):
         DownloadPlan.from_config(dl, samples, "samples.tsv", "dl")
     samples.loc["B", "signal"] = "ENCFF000AAA"  # shared files are fetched once
     plan = DownloadPlan.from_config(dl, samples, "samples.tsv", "dl")

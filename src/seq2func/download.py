@@ -45,7 +45,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from seq2func import __version__
-from seq2func.errors import ConfigError, Seq2FuncError
+from seq2func.errors import Seq2FuncError
 from seq2func.io import file_checksum
 
 log = logging.getLogger(__name__)
@@ -58,16 +58,6 @@ RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _SIDECAR_SUFFIXES = (".provenance.json", ".part", ".json", ".tmp")
 #: environment variable through which the workflow passes DownloadSettings (JSON) to jobs
 SETTINGS_ENV = "SEQ2FUNC_DOWNLOAD_SETTINGS"
-#: file name extension of a download, by role, when the source does not give one (accessions)
-ROLE_EXT = {
-    "genome": ".fa.gz",
-    "blacklist": ".bed.gz",
-    "annotation": ".gtf.gz",
-    "variants": ".vcf.gz",
-    "signal": ".bigWig",
-    "peaks": ".bed.gz",
-    "expression": ".tsv",
-}
 
 
 class DownloadError(Seq2FuncError):
@@ -238,7 +228,7 @@ def find_in_mirror(mirror: str | os.PathLike[str], spec: str, name: str) -> Path
         return exact
     src = parse_source(spec)
     if src.kind == "encode" and src.accession:
-        hits = sorted(p for p in root.glob(f"{glob_escape(src.accession)}*")
+        hits = sorted(p for p in root.glob(f"{_glob_escape(src.accession)}*")
                       if p.is_file() and not p.name.endswith(_SIDECAR_SUFFIXES))
         if hits:
             return hits[0]
@@ -253,7 +243,7 @@ def find_in_mirror(mirror: str | os.PathLike[str], spec: str, name: str) -> Path
     return None
 
 
-def glob_escape(text: str) -> str:
+def _glob_escape(text: str) -> str:
     """Escape glob metacharacters."""
     return re.sub(r"([*?\[\]])", r"[\1]", text)
 
@@ -617,7 +607,7 @@ def fetch(spec: FileSpec, dest: str | os.PathLike[str], settings: DownloadSettin
             raise DownloadError(spec.source, f"local file {src.path} does not exist",
                                 "fix the path (relative paths are relative to the working "
                                 "directory of the workflow)")
-        _verify(src.path, spec.source, md5, size, str(src.path))
+        record["md5"] = _verify(src.path, spec.source, md5, size, str(src.path))
         record["how"] = _link_or_copy(src.path, dest)
         record["via"] = "local"
         record["url"] = src.path.resolve().as_uri()
@@ -631,7 +621,7 @@ def fetch(spec: FileSpec, dest: str | os.PathLike[str], settings: DownloadSettin
                 md5 = _sidecar_md5(hit)
                 if md5:
                     record["md5_expected_from"] = "mirror provenance"
-            _verify(hit, spec.source, md5, size, f"mirrored copy {hit}")
+            record["md5"] = _verify(hit, spec.source, md5, size, f"mirrored copy {hit}")
             record["how"] = _link_or_copy(hit, dest)
             record["via"] = "mirror"
             record["url"] = hit.resolve().as_uri()
@@ -666,8 +656,9 @@ def fetch(spec: FileSpec, dest: str | os.PathLike[str], settings: DownloadSettin
             raise DownloadError(
                 spec.source, f"ENCODE says this file is for assembly {meta['assembly']!r}, but "
                 f"the study uses {settings.assembly!r}",
-                "choose the accession of the GRCh38 version of this file (ENCODE lists both "
-                "on the experiment page), or change download.assembly")
+                f"choose the accession of the {settings.assembly} version of this file (ENCODE "
+                "lists each assembly's files on the experiment page), or change "
+                "download.assembly")
         enc_md5 = meta.get("md5sum")
         if md5 and enc_md5 and md5 != enc_md5:
             raise DownloadError(spec.source, f"configured md5 {md5} differs from ENCODE's "
@@ -708,13 +699,12 @@ def fetch(spec: FileSpec, dest: str | os.PathLike[str], settings: DownloadSettin
     record["via"] = "network"
     record["transfer"] = asdict(stats)
     record["md5"] = digest
-    return _finish(dest, record, spec, write_provenance, md5_known=True)
+    return _finish(dest, record, spec, write_provenance)
 
 
-def _finish(dest: Path, record: dict[str, Any], spec: FileSpec, write_provenance: Any,
-            md5_known: bool = False) -> dict[str, Any]:
-    if not md5_known:
-        record["md5"] = file_checksum(dest, "md5")
+def _finish(dest: Path, record: dict[str, Any], spec: FileSpec,
+            write_provenance: Any) -> dict[str, Any]:
+    """Complete the record of a file now in place (its md5 is already known)."""
     record["bytes"] = dest.stat().st_size
     record["retrieved_utc"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     record["verified"] = record["md5_expected_from"] is not None
@@ -736,125 +726,3 @@ def read_download_record(path: str | os.PathLike[str]) -> dict[str, Any] | None:
         return json.loads(side.read_text()).get("download")
     except (OSError, ValueError):
         return None
-
-
-# ----------------------------------------------------------------------------- workflow plan
-
-
-@dataclass
-class DownloadPlan:
-    """Every file a study downloads, under ``downloads_dir``, and what each is for.
-
-    Built once by the workflow from the config's ``download`` section and the samples table
-    (:meth:`from_config`). A file used twice (one RNA-seq file for two accessibility samples)
-    is fetched once.
-
-    Attributes
-    ----------
-    files
-        Download file name -> (role, spec).
-    paths
-        Role (``genome``, ``blacklist``, ``annotation``, ``variants``) -> download path.
-    samples
-        Sample -> role (``signal``, ``peaks``, ``expression``) -> download path.
-    """
-
-    downloads_dir: str
-    files: dict[str, tuple[str, FileSpec]] = field(default_factory=dict)
-    paths: dict[str, str] = field(default_factory=dict)
-    samples: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @classmethod
-    def from_config(cls, download: Mapping[str, Any], samples: Any, samples_path: str,
-                    downloads_dir: str, source: str = "config") -> DownloadPlan:
-        """Plan the downloads of a study.
-
-        Parameters
-        ----------
-        download
-            The validated ``download`` section.
-        samples
-            The samples table (pandas DataFrame indexed by sample).
-        samples_path
-            Its path (for error messages).
-        downloads_dir
-            ``resources/<study>/downloads``.
-        source
-            The configuration file (for error messages).
-
-        Raises
-        ------
-        ConfigError
-            For a bad entry, a sample without signal or peaks, or two sources that would be
-            saved under the same name.
-        """
-        plan = cls(downloads_dir)
-        for role in ("genome", "blacklist", "annotation", "variants"):
-            entry = download.get(role)
-            if entry:
-                plan.paths[role] = plan._add(role, entry, source, f"download.{role}")
-        missing = []
-        for sample, row in samples.iterrows():
-            plan.samples[sample] = {}
-            for role in ("signal", "peaks", "expression"):
-                value = str(row.get(role, "") or "").strip()
-                if not value:
-                    if role != "expression":
-                        missing.append(f"{sample} ({role})")
-                    continue
-                md5 = str(row.get(f"{role}_md5", "") or "").strip() or None
-                plan.samples[sample][role] = plan._add(
-                    role, {"source": value, "md5": md5}, samples_path,
-                    f"sample {sample}, column {role}")
-        if missing:
-            raise ConfigError(samples_path, "signal/peaks",
-                              f"with source: download every sample needs 'signal' and 'peaks'; "
-                              f"missing for: {', '.join(missing)}",
-                              "give an ENCODE file accession, a URL or a local path")
-        return plan
-
-    def _add(self, role: str, entry: Any, source: str, key: str) -> str:
-        try:
-            spec = FileSpec.from_config(entry)
-            parse_source(spec.source)
-            name = download_name(spec.source, ROLE_EXT[role])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(source, key, str(exc),
-                              "give an ENCODE accession, encode:<id>, a URL or a path") from None
-        known = self.files.get(name)
-        if known is not None:
-            if known[1].source != spec.source:
-                raise ConfigError(source, key, f"{spec.source} and {known[1].source} would "
-                                  f"both be saved as {name}", "rename one of the files")
-            if spec.md5 and known[1].md5 and spec.md5 != known[1].md5:
-                raise ConfigError(source, key, f"two different md5s given for {spec.source}")
-            if spec.md5 is None:
-                spec = known[1]
-        self.files[name] = (role, spec)
-        return f"{self.downloads_dir}/{name}"
-
-    def role(self, name: str) -> str:
-        """What the download ``name`` is for."""
-        return self.files[name][0]
-
-    def spec(self, name: str) -> FileSpec:
-        """Source, md5 and size of the download ``name``."""
-        return self.files[name][1]
-
-    def local_input(self, name: str) -> list[str]:
-        """The local source of a download as a one-element list (empty for remote sources)."""
-        src = parse_source(self.files[name][1].source)
-        return [str(src.path)] if src.kind == "local" else []
-
-    def sample_file(self, sample: str, role: str) -> str:
-        """Download path of a sample's ``signal``, ``peaks`` or ``expression`` file."""
-        return self.samples[sample][role]
-
-    def expression_samples(self) -> list[str]:
-        """Samples with an expression quantification, in table order."""
-        return [s for s, roles in self.samples.items() if "expression" in roles]
-
-    def missing_offline(self, mirror: str | None) -> list[str]:
-        """See :func:`missing_offline`."""
-        return missing_offline({n: spec for n, (_, spec) in self.files.items()}, mirror,
-                               self.downloads_dir)
