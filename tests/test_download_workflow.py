@@ -115,6 +115,10 @@ def study(tmp_path_factory: pytest.TempPathFactory):
     sig_b_url = server.add_blob("/other/B_signal.bigWig", _bigwig(tmp / "b.bw", rng, ucsc=True))
     annotation_url = server.add_blob("/gencode/genes.gtf.gz", gzip.compress(GTF.encode(),
                                                                             mtime=0))
+    vcf_url = server.add_blob("/vcf/variants.vcf.gz", gzip.compress(
+        b"##fileformat=VCFv4.2\n##contig=<ID=1>\n##contig=<ID=GL000009.2>\n"
+        b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        b"1\t1000\trs1\tA\tG\t.\tPASS\t.\nGL000009.2\t5\trs2\tC\tT\t.\tPASS\t.\n", mtime=0))
     local = tmp / "local"
     local.mkdir()
     (local / "B_peaks.bed.gz").write_bytes(_peaks_gz(ucsc=True))
@@ -140,6 +144,7 @@ def study(tmp_path_factory: pytest.TempPathFactory):
             "blacklist": {"source": (local / "blacklist.bed.gz").as_uri(),
                           "md5": hashlib.md5(blacklist).hexdigest()},
             "annotation": annotation_url,
+            "variants": vcf_url,
             "encode_url": server.url, "retries": 3, "backoff_s": 0.01, "timeout_s": 20,
         },
     }
@@ -149,7 +154,7 @@ def study(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _targets(study_name: str = "mini") -> list[str]:
-    return [f"resources/{study_name}/{p}" for p in CANONICAL]
+    return [f"resources/{study_name}/{p}" for p in [*CANONICAL, "variants/variants.vcf"]]
 
 
 def test_download_and_ingest_end_to_end(study) -> None:
@@ -174,6 +179,8 @@ def test_download_and_ingest_end_to_end(study) -> None:
     gtf_chroms = [line.split("\t")[0] for line in
                   (res_dir / "genome" / "genes.gtf").read_text().splitlines()]
     assert gtf_chroms == ["chr1", "chr2", "chrM"]
+    vcf = (res_dir / "variants" / "variants.vcf").read_text().splitlines()
+    assert "##contig=<ID=chr1>" in vcf and vcf[-1].startswith("chr1\t1000\trs1")
     expr = pd.read_csv(res_dir / "expression" / "expression.tsv", sep="\t")
     assert list(expr.columns) == ["gene_id", "gene_name", "A", "B"]
     assert expr["A"].tolist() == [1.5, 20.0, 3.0]
@@ -215,10 +222,10 @@ def test_offline_from_a_mirror_and_offline_error(study, tmp_path: Path) -> None:
     res = run_snakemake(tmp_path / "work", "-n", *_targets("mini2"))
     out = res.stdout + res.stderr
     assert res.returncode != 0
-    assert "download.offline is set but 6 of 8 files are neither downloaded nor in the " \
+    assert "download.offline is set but 7 of 9 files are neither downloaded nor in the " \
         "mirror" in out, out[-3000:]
     for name in ("GRCh38_test_reference.fa.gz", "TSTFF000SIA.bigWig", "TSTFF000PKA.bed.gz",
-                 "TSTFF000EXA.tsv", "genes.gtf.gz", "B_signal.bigWig"):
+                 "TSTFF000EXA.tsv", "genes.gtf.gz", "B_signal.bigWig", "variants.vcf.gz"):
         assert name in out
     # with the mirror, the whole study is built without the network
     n_requests = len(server.log)
