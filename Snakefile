@@ -15,7 +15,16 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/demo.smk"
+
+
+# Inputs: both produce the canonical paths of common.smk.
+if config["source"] == "simulate":
+
+    include: "workflow/rules/demo.smk"
+
+else:
+
+    include: "workflow/rules/download.smk"
 
 
 rule all:

@@ -1,0 +1,242 @@
+# Public data by accession (source: download): fetch each file once into
+# resources/<study>/downloads/ (verified, resumable, with provenance), then ingest it into the
+# canonical inputs of common.smk (chromosome names harmonised, other sequences dropped).
+import os
+import re
+
+from seq2func.download import SETTINGS_ENV, DownloadSettings
+from seq2func.download_plan import DownloadPlan
+
+DOWNLOAD = config["download"]
+try:
+    DL = DownloadPlan.from_config(
+        DOWNLOAD,
+        SAMPLES_TABLE,
+        config["samples"],
+        f"{RES}/downloads",
+        source="configuration",
+    )
+except Seq2FuncError as exc:
+    raise WorkflowError(f"invalid configuration:\n{exc}") from None
+
+if DOWNLOAD["offline"]:
+    _missing = DL.missing_offline(DOWNLOAD["mirror"])
+    if _missing:
+        raise WorkflowError(
+            f"download.offline is set but {len(_missing)} of {len(DL.files)} files are "
+            "neither downloaded nor in the mirror:\n  "
+            + "\n  ".join(_missing)
+            + "\nfix: set download.mirror to a directory holding them (e.g. a copy of "
+            f"{DL.downloads_dir}/ made on a machine with internet), or unset download.offline"
+        )
+
+# Transport settings (mirror, offline, retries, time-outs) reach the download jobs through the
+# environment, not `params`: changing them must not make Snakemake download everything again.
+os.environ[SETTINGS_ENV] = DownloadSettings.from_config(DOWNLOAD).to_json()
+
+
+envvars:
+    SETTINGS_ENV,
+
+
+# Time limits (minutes) and disk (MB) of download jobs: the GRCh38 FASTA (~0.9 GB gzipped) and
+# ENCODE signal bigWigs (1-3 GB) over slow links, with retries; everything else is < 100 MB.
+DOWNLOAD_RUNTIME = {"genome": 240, "signal": 240}
+DOWNLOAD_DISK_MB = {"genome": 2000, "signal": 5000}
+EXPRESSION_SAMPLES = DL.expression_samples()
+
+
+wildcard_constraints:
+    name="|".join(re.escape(n) for n in DL.files),
+    sample="|".join(re.escape(s) for s in SAMPLES),
+
+
+rule download:
+    input:
+        lambda wc: DL.local_input(wc.name),
+    output:
+        file=f"{DL.downloads_dir}/{{name}}",
+        provenance=f"{DL.downloads_dir}/{{name}}.provenance.json",
+    log:
+        f"{LOGS}/download/{{name}}.log",
+    benchmark:
+        f"{BENCH}/download/{{name}}.tsv"
+    localrule: DOWNLOAD["localrule"]
+    conda:
+        "../../envs/download.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=lambda wc: DOWNLOAD_RUNTIME.get(DL.role(wc.name), 60),
+        disk_mb=lambda wc: DOWNLOAD_DISK_MB.get(DL.role(wc.name), 500),
+        # cap concurrent transfers with --resources downloads=N (profiles/default: 2)
+        downloads=1,
+    params:
+        source=lambda wc: DL.spec(wc.name).source,
+        md5=lambda wc: DL.spec(wc.name).md5 or "",
+        size=lambda wc: DL.spec(wc.name).size or "",
+        role=lambda wc: DL.role(wc.name),
+    shell:
+        "seq2func fetch --source {params.source:q} --md5={params.md5} --size={params.size}"
+        " --role {params.role} --output {output.file:q} > {log} 2>&1"
+
+
+rule ingest_genome:
+    input:
+        fasta=DL.paths["genome"],
+        provenance=DL.paths["genome"] + ".provenance.json",
+    output:
+        fasta=GENOME_FASTA,
+        fai=GENOME_FAI,
+        sizes=CHROM_SIZES,
+    log:
+        f"{LOGS}/ingest/genome.log",
+    benchmark:
+        f"{BENCH}/ingest/genome.tsv"
+    conda:
+        "../../envs/download.yaml"
+    threads: 1
+    resources:
+        # one chromosome at a time: 0.87 GB measured for chr1's 249 Mb (bench/)
+        mem_mb=2000,
+        runtime=90,
+    params:
+        chromosomes=as_json(DOWNLOAD["chromosomes"]),
+    shell:
+        "seq2func ingest fasta --input {input.fasta:q} --output {output.fasta:q}"
+        " --sizes-out {output.sizes:q} --chromosomes {params.chromosomes:q}"
+        " --provenance {input.provenance:q} > {log} 2>&1"
+
+
+rule ingest_blacklist:
+    input:
+        bed=DL.paths["blacklist"],
+        provenance=DL.paths["blacklist"] + ".provenance.json",
+        sizes=CHROM_SIZES,
+    output:
+        BLACKLIST,
+    log:
+        f"{LOGS}/ingest/blacklist.log",
+    conda:
+        "../../envs/download.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "seq2func ingest bed --input {input.bed:q} --output {output:q}"
+        " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q} > {log} 2>&1"
+
+
+rule ingest_annotation:
+    input:
+        gtf=DL.paths["annotation"],
+        provenance=DL.paths["annotation"] + ".provenance.json",
+        sizes=CHROM_SIZES,
+    output:
+        GENES_GTF,
+    log:
+        f"{LOGS}/ingest/annotation.log",
+    benchmark:
+        f"{BENCH}/ingest/annotation.tsv"
+    conda:
+        "../../envs/download.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    shell:
+        "seq2func ingest gtf --input {input.gtf:q} --output {output:q}"
+        " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q} > {log} 2>&1"
+
+
+rule ingest_signal:
+    input:
+        bigwig=lambda wc: DL.sample_file(wc.sample, "signal"),
+        provenance=lambda wc: DL.sample_file(wc.sample, "signal") + ".provenance.json",
+        sizes=CHROM_SIZES,
+    output:
+        signal_bigwig("{sample}"),
+    log:
+        f"{LOGS}/ingest/signal_{{sample}}.log",
+    benchmark:
+        f"{BENCH}/ingest/signal_{{sample}}.tsv"
+    conda:
+        "../../envs/download.yaml"
+    threads: 1
+    resources:
+        # read in 16 Mb chunks: 0.28 GB measured (bench/ingest_throughput.py)
+        mem_mb=1500,
+        runtime=120,
+    shell:
+        "seq2func ingest bigwig --input {input.bigwig:q} --output {output:q}"
+        " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q} > {log} 2>&1"
+
+
+rule ingest_peaks:
+    input:
+        peaks=lambda wc: DL.sample_file(wc.sample, "peaks"),
+        provenance=lambda wc: DL.sample_file(wc.sample, "peaks") + ".provenance.json",
+        sizes=CHROM_SIZES,
+    output:
+        peaks_file("{sample}"),
+    log:
+        f"{LOGS}/ingest/peaks_{{sample}}.log",
+    conda:
+        "../../envs/download.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    shell:
+        "seq2func ingest peaks --input {input.peaks:q} --output {output:q}"
+        " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q} > {log} 2>&1"
+
+
+rule build_expression:
+    input:
+        quants=[DL.sample_file(s, "expression") for s in EXPRESSION_SAMPLES],
+        provenance=[
+            DL.sample_file(s, "expression") + ".provenance.json"
+            for s in EXPRESSION_SAMPLES
+        ],
+        gtf=GENES_GTF,
+    output:
+        EXPRESSION,
+    log:
+        f"{LOGS}/ingest/expression.log",
+    conda:
+        "../../envs/download.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    params:
+        pairs=" ".join(
+            f"{s}={DL.sample_file(s, 'expression')}" for s in EXPRESSION_SAMPLES
+        ),
+    shell:
+        "seq2func ingest expression --input {params.pairs} --gtf {input.gtf:q}"
+        " --output {output:q} --provenance {input.provenance:q} > {log} 2>&1"
+
+
+if "variants" in DL.paths:
+
+    rule ingest_variants:
+        input:
+            vcf=DL.paths["variants"],
+            provenance=DL.paths["variants"] + ".provenance.json",
+            sizes=CHROM_SIZES,
+        output:
+            VARIANTS_VCF,
+        log:
+            f"{LOGS}/ingest/variants.log",
+        conda:
+            "../../envs/download.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=30,
+        shell:
+            "seq2func ingest vcf --input {input.vcf:q} --output {output:q}"
+            " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q} > {log} 2>&1"
