@@ -259,3 +259,29 @@ def predict_both_strands(model: keras.Model, x: np.ndarray, batch_size: int = 25
 def load_model(path: str, compile: bool = False) -> keras.Model:
     """Load a seq2func model with Keras safe mode (custom objects are the registered ones)."""
     return keras.models.load_model(path, safe_mode=True, compile=compile)
+
+
+def predict_split(model_path: str, dataset_dir: str, split: str, batch_size: int = 256
+                  ) -> dict[str, np.ndarray]:
+    """Strand-averaged predictions of a model for every region of a dataset split.
+
+    Returns ``region_id`` and the model's outputs (see :func:`predict_both_strands`), in the
+    order of the split's rows in ``regions.tsv.gz``.
+    """
+    from seq2func import datasets
+    from seq2func.sequence import one_hot
+
+    model = load_model(model_path)
+    parts: dict[str, list[np.ndarray]] = {}
+    for piece in datasets.iter_numpy(dataset_dir, split, with_profile=False):
+        if len(piece.regions) != piece.codes.shape[0]:  # splits are whole chromosomes
+            raise ValueError(f"{dataset_dir}: shard piece of {piece.chrom} mixes splits")
+        if not len(piece.regions):
+            continue
+        pred = predict_both_strands(model, one_hot(piece.codes), batch_size=batch_size)
+        parts.setdefault("region_id", []).append(piece.regions["region_id"].to_numpy())
+        for k, v in pred.items():
+            parts.setdefault(k, []).append(v.astype(np.float32))
+    if not parts:
+        raise ValueError(f"split {split!r} of {dataset_dir} has no regions")
+    return {k: np.concatenate(v) for k, v in parts.items()}

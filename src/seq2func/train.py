@@ -341,3 +341,83 @@ def fit(
         })
     write_text_atomic(out / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
     return record
+
+
+# --------------------------------------------------------------------------- accessibility
+
+
+def train_accessibility(
+    dataset_dir: str | Path,
+    name: str,
+    spec: Mapping[str, Any],
+    settings: TrainSettings,
+    seed: int,
+    outdir: str | Path,
+    threads: int = 0,
+) -> dict[str, Any]:
+    """Train one accessibility model (one seed) on a preprocessed dataset.
+
+    Parameters
+    ----------
+    dataset_dir
+        Output of preprocessing (see :mod:`seq2func.datasets`).
+    name
+        Model name (the config key).
+    spec
+        The model's config: ``architecture`` (``basset`` or ``bpnet``) and its sizes.
+    settings
+        Optimisation settings.
+    seed
+        Replicate seed: initialisation, data order, augmentation and dropout.
+    outdir
+        Where ``model.keras``, ``history.tsv``, ``run.json`` and ``checkpoints/`` go.
+    threads
+        CPU threads for TensorFlow (0: its default).
+    """
+    device = configure_runtime(seed, settings.deterministic, threads, settings.mixed_precision)
+    import keras
+
+    from seq2func import datasets, models
+
+    dataset_dir = Path(dataset_dir)
+    meta = datasets.load_metadata(dataset_dir)
+    params = {k: v for k, v in spec.items() if k != "architecture"}
+    mspec = models.ModelSpec(name, str(spec["architecture"]), params)
+    targets = mspec.outputs()
+    weight = params.get("counts_loss_weight", "auto")
+    if "log_counts" in targets and weight == "auto":
+        train_rows = datasets.load_regions(dataset_dir, "train")
+        peaks = train_rows[train_rows["source"] == "peak"]
+        cols = [f"log_counts_{t}" for t in meta["tasks"]]
+        weight = models.auto_counts_loss_weight(peaks[cols].to_numpy())
+        log.info("counts loss weight (auto: median peak counts / 10) = %.2f", weight)
+    losses, loss_weights = models.losses_for(mspec, float(weight) if weight != "auto" else 1.0)
+    metrics = ({"labels": [keras.metrics.AUC(from_logits=True, name="auroc")]}
+               if "labels" in targets else None)
+
+    def build() -> Any:
+        return models.build_accessibility_model(mspec, meta)
+
+    def compile_model(model: Any, lr: float) -> None:
+        model.compile(optimizer=keras.optimizers.Adam(lr), loss=losses,
+                      loss_weights=loss_weights, metrics=metrics)
+
+    def train_data(epoch: int) -> Any:
+        return datasets.make_tf_dataset(
+            dataset_dir, "train", settings.batch_size, shuffle=True, jitter=settings.jitter,
+            reverse_complement=settings.reverse_complement, seed=seed * 100_003 + epoch,
+            targets=targets)
+
+    def val_data() -> Any:
+        return datasets.make_tf_dataset(dataset_dir, "valid", settings.batch_size,
+                                        shuffle=False, jitter=False, reverse_complement=False,
+                                        seed=0, targets=targets)
+
+    n_train = int(sum(v for v in meta["n_regions"]["train"].values())) \
+        if isinstance(meta["n_regions"].get("train"), Mapping) else None
+    run_config = {"model": name, "spec": dict(spec), "settings": asdict(settings),
+                  "seed": int(seed), "targets": list(targets),
+                  "counts_loss_weight": weight, "dataset": meta.get("checksums", {})}
+    return fit(build_model=build, compile_model=compile_model, train_data=train_data,
+               val_data=val_data, settings=settings, outdir=outdir, run_config=run_config,
+               device=device, inputs=[dataset_dir / "dataset.json"], n_train=n_train)
