@@ -51,7 +51,7 @@ def test_slurm_profile_settings() -> None:
     assert {"mem_mb", "runtime"} <= set(p["default-resources"])
     assert (SLURM.parent / p["slurm-partition-config"]).is_file()
     # nothing that would cap the whole cluster at one machine's size
-    assert "resources" not in p and "cores" not in p
+    assert "cores" not in p and not {"mem_mb", "gpu", "_cores"} & set(p.get("resources", {}))
 
 
 def _fake_job(name: str, threads: int = 1, **resources) -> SimpleNamespace:

@@ -36,6 +36,13 @@ def _resources(block: dict[str, str]) -> dict[str, str]:
     return dict(re.findall(r"(\w+)=([^,]+)", block.get("resources", "")))
 
 
+def _minutes(time_limit: str) -> int:
+    """SLURM's [D-]HH:MM:SS as minutes."""
+    days, _, hms = time_limit.rpartition("-")
+    hours, minutes, _ = (int(x) for x in hms.split(":"))
+    return int(days or 0) * 1440 + hours * 60 + minutes
+
+
 def _assert_ok(run: SnakemakeRun) -> None:
     assert run.returncode == 0, run.output[-6000:]
 
@@ -69,8 +76,7 @@ def test_demo_workflow_runs_through_slurm(slurm_cluster: SlurmCluster, tmp_path:
         job = slurm_cluster.show_job(submitted[b["jobid"]])
         res = _resources(b)
         assert job["MinMemoryNode"] == f"{res['mem_mb']}M", (b["rule"], job["MinMemoryNode"])
-        hours, minutes, _ = (int(x) for x in job["TimeLimit"].split("-")[-1].split(":"))
-        assert hours * 60 + minutes == int(res["runtime"]), (b["rule"], job["TimeLimit"])
+        assert _minutes(job["TimeLimit"]) == int(res["runtime"]), (b["rule"], job["TimeLimit"])
         assert job["NumCPUs"] == b.get("threads", "1"), (b["rule"], job["NumCPUs"])
         assert job["Partition"] == ("gpu" if int(res.get("gpu", 0)) else "cpu"), b["rule"]
     # nothing left to do

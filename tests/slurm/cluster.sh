@@ -11,9 +11,9 @@
 # and several test runs can coexist. Clients find it through SLURM_CONF: `start` writes DIR/env
 # (SLURM_CONF=DIR/etc/slurm.conf, and DIR/bin first on PATH); source it before using the cluster.
 #
-# Node: this machine (`hostname -s`), all its CPUs, RealMemory = physical RAM, and one FAKE GPU
+# Node: this machine (`hostname -s`), all its CPUs, 95% of its RAM, and one FAKE GPU
 # (GresTypes=gpu, Gres=gpu:1, gres.conf File=/dev/null): `sbatch --gpus=1` is accepted and
-# scheduled and the job sees SLURM_JOB_GPUS, although there is no GPU. Partitions: `cpu`
+# scheduled, and the job gets CUDA_VISIBLE_DEVICES, although there is no GPU. Partitions: `cpu`
 # (default) and `gpu`, both on that node, named like the ones in profiles/slurm/partitions.yaml.
 # No accounting (no slurmdbd): use `--slurm-status-command squeue`, never sacct.
 set -euo pipefail
@@ -93,7 +93,8 @@ cmd_start() {
   local host cpus mem ctld_port slurmd_port gpus=1
   host=$(hostname -s)
   cpus=$(nproc)
-  mem=$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo)
+  # a little below what slurmd measures, else the node drains with "Low RealMemory"
+  mem=$(awk '/^MemTotal:/ {print int($2 / 1024 * 0.95)}' /proc/meminfo)
   ctld_port=$(free_port)
   slurmd_port=$(free_port)
   while [ "$slurmd_port" = "$ctld_port" ]; do slurmd_port=$(free_port); done
