@@ -36,6 +36,11 @@ def _resources(block: dict[str, str]) -> dict[str, str]:
     return dict(re.findall(r"(\w+)=([^,]+)", block.get("resources", "")))
 
 
+def _mb(memory: str) -> int:
+    """SLURM's memory display (600M, 2G, 1T) in MB."""
+    return int(float(memory[:-1]) * {"M": 1, "G": 1024, "T": 1024**2}[memory[-1]])
+
+
 def _minutes(time_limit: str) -> int:
     """SLURM's [D-]HH:MM:SS as minutes."""
     days, _, hms = time_limit.rpartition("-")
@@ -75,7 +80,7 @@ def test_demo_workflow_runs_through_slurm(slurm_cluster: SlurmCluster, tmp_path:
     for b in last.values():
         job = slurm_cluster.show_job(submitted[b["jobid"]])
         res = _resources(b)
-        assert job["MinMemoryNode"] == f"{res['mem_mb']}M", (b["rule"], job["MinMemoryNode"])
+        assert _mb(job["MinMemoryNode"]) == int(res["mem_mb"]), (b["rule"], job["MinMemoryNode"])
         assert _minutes(job["TimeLimit"]) == int(res["runtime"]), (b["rule"], job["TimeLimit"])
         assert job["NumCPUs"] == b.get("threads", "1"), (b["rule"], job["NumCPUs"])
         assert job["Partition"] == ("gpu" if int(res.get("gpu", 0)) else "cpu"), b["rule"]
@@ -105,7 +110,7 @@ def test_gpu_request_group_and_retry_reach_slurm(slurm_cluster: SlurmCluster,
     assert small[0]["Partition"] == "cpu"
 
     retry = dict(re.findall(r"(\S+?)=(\S*)", (tmp_path / "retry_probe.txt").read_text()))
-    assert retry["MinMemoryNode"] == "400M"  # the second attempt asked for twice the memory
+    assert _mb(retry["MinMemoryNode"]) == 400  # the second attempt asked for twice the memory
     assert "Trying to restart job" in run.output
     states = slurm_cluster.job_states(run.run_id)
     assert sorted(s for s, _ in states.values()) == ["COMPLETED"] * 3 + ["FAILED"], states
