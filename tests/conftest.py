@@ -12,6 +12,9 @@ import pandas as pd
 import pytest
 import yaml
 
+# the `slurm_cluster` fixture (a real single-node SLURM cluster) for any test module
+pytest_plugins = ["slurm_cluster"]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
 MOTIFS = REPO / "resources" / "motifs" / "jaspar2024_demo.jaspar"

@@ -44,6 +44,23 @@ shell.prefix(
     f'seq2func() {{{{ {PY} -m seq2func "$@"; }}}}; '
 )
 
+# profiles/default (workstation) limits the jobs running at once to this machine's memory and to
+# one GPU job. Snakemake also applies it under `--profile profiles/slurm`, where those limits
+# would throttle the whole cluster run: say so (`--workflow-profile profiles/slurm` replaces it).
+_LIMITS = {
+    name: res.value
+    for name, res in workflow.global_resources.items()
+    if name in ("mem_mb", "gpu") and res.value is not None
+}
+if _LIMITS and workflow.global_resources["_nodes"].value is not None:
+    logger.warning(
+        "cluster run with global resource limits "
+        + ", ".join(f"{k}={v}" for k, v in _LIMITS.items())
+        + ": they cap all jobs running at once (e.g. one GPU job at a time). If they come from"
+        " profiles/default (a workstation profile), run with --workflow-profile profiles/slurm"
+        " instead of --profile profiles/slurm."
+    )
+
 # Canonical inputs, whatever their source (simulator or download).
 GENOME_FASTA = f"{RES}/genome/genome.fa"
 GENOME_FAI = f"{RES}/genome/genome.fa.fai"

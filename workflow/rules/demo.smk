@@ -28,11 +28,12 @@ rule simulate_demo:
         "../../envs/preprocess.yaml"
     threads: 1
     resources:
-        # memory scales with the largest chromosome (~60 bytes per base), not the genome
-        mem_mb=lambda wc: 1000
-        + 60 * max(config["simulate"]["chromosomes"].values()) // 1_000_000,
-        runtime=lambda wc: 10
-        + sum(config["simulate"]["chromosomes"].values()) // 5_000_000,
+        # memory scales with the largest chromosome (~60 bytes per base), not the genome; a
+        # retry (attempt 2, 3: profiles/slurm `retries`) asks for twice, three times as much
+        mem_mb=lambda wc, attempt: attempt
+        * (1000 + 60 * max(config["simulate"]["chromosomes"].values()) // 1_000_000),
+        runtime=lambda wc, attempt: attempt
+        * (10 + sum(config["simulate"]["chromosomes"].values()) // 5_000_000),
     params:
         simulate=as_json(config["simulate"]),
         outdir=lambda wildcards, output: Path(output.sizes).parent.parent,
