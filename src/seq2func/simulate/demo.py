@@ -35,7 +35,6 @@ from seq2func.simulate import genes as genes_mod
 from seq2func.simulate.genome import (
     RepeatLibrary,
     cgi_transitions,
-    cpg_island,
     gap_intervals,
     insert_repeats,
     satellite_array,
@@ -239,6 +238,9 @@ def simulate_demo(
             tss_allowed = ~blocked.copy()
             tss_allowed[:5000] = tss_allowed[-5000:] = False
             tss_list = sorted(choose_positions(tss_allowed, n_genes, 4000, rng))
+            # CpG islands for all promoters of the chromosome in one vectorised draw
+            cgi_pool = sample_markov(probs_cgi, max(1, len(tss_list)) * 1000, rng,
+                                     chain_length=1000)
             chrom_genes: list[genes_mod.Gene] = []
             cres: list[dict[str, Any]] = []
             inst: list[dict[str, Any]] = []
@@ -258,7 +260,8 @@ def simulate_demo(
                 chrom_genes.append(g)
                 cgi = rng.random() < cfg.cgi_fraction
                 if cgi:
-                    seq[tss - 500 : tss + 500] = cpg_island(probs_cgi, 1000, rng)
+                    k = len(chrom_genes) - 1
+                    seq[tss - 500 : tss + 500] = to_ascii(cgi_pool[k * 1000 : (k + 1) * 1000])
                 core_start = tss - 200 if strand == "+" else tss - 99
                 seq[core_start : core_start + CORE_WIDTH] = _upper(
                     seq[core_start : core_start + CORE_WIDTH])
@@ -322,6 +325,17 @@ def simulate_demo(
                 cre_df[f"amplitude_{c}"] = amp
                 amplitude[c] = amp
             # ---- signal, peaks
+            # footprints: strong planted sites of each cell type's grammar motifs, by CRE row
+            centers_arr = cre_df["center"].to_numpy()
+            row_of = {cid: i for i, cid in enumerate(cre_df["cre_id"])}
+            footprints: dict[str, dict[int, list[tuple[int, int]]]] = {}
+            for c in cell_types:
+                sel = inst_df[inst_df["strong"]
+                              & inst_df["motif"].isin(list(GRAMMARS[c].motif_weights))]
+                fp: dict[int, list[tuple[int, int]]] = {}
+                for cid, a, b in zip(sel["cre_id"], sel["start"], sel["end"], strict=True):
+                    fp.setdefault(row_of[cid], []).append((int(a), int(b)))
+                footprints[c] = fp
             for si, s in enumerate(sample_names):
                 srng = _rng(cfg.seed, ci, 1000 + si)
                 row = samples.set_index("sample").loc[s]
@@ -333,14 +347,12 @@ def simulate_demo(
                 if assay.upper() == "ATAC":
                     lam *= tn5_bias(seq, tn5)
                 amp = amplitude[cell] * np.exp(srng.normal(0, SAMPLE_SD, len(cre_df)))
+                fps = footprints[cell]
                 for i in np.flatnonzero(amp > 0):
-                    cre = cre_df.iloc[i]
-                    bound = inst_df[(inst_df["cre_id"] == cre["cre_id"]) & inst_df["strong"]
-                                    & inst_df["motif"].isin(list(GRAMMARS[cell].motif_weights))]
-                    fps = [(int(a) - int(cre["center"]), int(b) - int(cre["center"]))
-                           for a, b in zip(bound["start"], bound["end"], strict=True)]
-                    shape = cre_shape(assay, float(srng.normal(0, 8)), fps)
-                    add_profile(lam, int(cre["center"]), shape, cfg.depth * float(amp[i]))
+                    c = int(centers_arr[i])
+                    shape = cre_shape(assay, float(srng.normal(0, 8)),
+                                      [(a - c, b - c) for a, b in fps.get(i, ())])
+                    add_profile(lam, c, shape, cfg.depth * float(amp[i]))
                 counts = srng.poisson(lam).astype(np.float64)
                 nz = np.flatnonzero(counts)
                 if nz.size:

@@ -120,11 +120,6 @@ def satellite_array(lib: RepeatLibrary, length: int, rng: np.random.Generator) -
     return to_ascii(unit[:length], lower=True)
 
 
-def cpg_island(probs_cgi: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
-    """A CpG-island-like sequence (ASCII, upper case) drawn from a GC-rich, CpG-rich chain."""
-    return to_ascii(sample_markov(probs_cgi, length, rng))
-
-
 def cgi_transitions(probs: np.ndarray) -> np.ndarray:
     """Transition matrix for CpG islands: GC ~65%, CpG observed/expected ~0.8."""
     return adjust_transitions(probs, gc_scale=2.2, cpg_scale=3.2)

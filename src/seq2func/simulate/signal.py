@@ -25,13 +25,15 @@ PROFILE_HALF_WIDTH = 400
 
 
 def moving_sum(x: np.ndarray, width: int) -> np.ndarray:
-    """Centred moving sum of ``width`` bases (zero-padded at the ends), same length as ``x``."""
-    c = np.concatenate([[0.0], np.cumsum(x, dtype=np.float64)])
+    """Centred moving sum of ``width`` bases (zero-padded at the ends), same length as ``x``.
+
+    ``out[i] = sum(x[i - width // 2 : i - width // 2 + width])`` (clipped to the array).
+    """
+    n = x.size
     half = width // 2
-    idx = np.arange(x.size)
-    lo = np.clip(idx - half, 0, x.size)
-    hi = np.clip(idx - half + width, 0, x.size)
-    return c[hi] - c[lo]
+    cs = np.cumsum(x, dtype=np.float64)
+    padded = np.concatenate([np.zeros(half + 1), cs, np.full(width, cs[-1] if n else 0.0)])
+    return padded[width : width + n] - padded[:n]
 
 
 def background_rate(seq: np.ndarray, rate: float) -> np.ndarray:
