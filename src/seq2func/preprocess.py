@@ -47,7 +47,13 @@ from seq2func.config import load_samples
 from seq2func.datasets import FORMAT, FORMAT_VERSION, ShardWriter
 from seq2func.errors import ConfigError, InputError
 from seq2func.intervals import interval_sums, merge_intervals, read_bed_intervals, read_peaks
-from seq2func.io import atomic_output, file_checksum, write_text_atomic, write_tsv_atomic
+from seq2func.io import (
+    atomic_output,
+    file_checksum,
+    write_text_atomic,
+    write_tsv_atomic,
+    write_tsv_gz_atomic,
+)
 from seq2func.regions import Geometry, SummitSet, select_regions
 from seq2func.sequence import Genome, extract_windows
 
@@ -375,7 +381,7 @@ def make_plan(genome_path: str | Path, samples: Sequence[SampleInput],
         "samples": sample_info,
         "signal_dtype": signal_dtype,
         "blacklist": None if blacklist is None else str(blacklist),
-        "blacklist_intervals": int(len(bl)),
+        "blacklist_intervals": len(bl),
         "peak_qc": peak_qc,
     }
     outdir.mkdir(parents=True, exist_ok=True)
@@ -555,9 +561,7 @@ def _process(plan: dict[str, Any], arrays: dict[str, np.ndarray], params: Prepro
     out["shard_row"] = np.arange(n)
     for t, name in enumerate(tasks):
         out[f"counts_{name}"] = counts[:, t]
-    with atomic_output(regions_path) as tmp:
-        out.to_csv(tmp, sep="\t", index=False, float_format="%.6g", lineterminator="\n",
-                   compression={"method": "gzip", "mtime": 0, "compresslevel": 6})
+    write_tsv_gz_atomic(regions_path, out, float_format="%.6g")
     stats = {
         "chrom": chrom, "split": split, "n_regions": n,
         "n_peak_regions": int((regions["source"] == "peak").sum()),
@@ -636,9 +640,7 @@ def gather(plan_dir: str | Path, dataset_dir: str | Path, qc_table: str | Path |
     per_task = [f"{k}_{t}" for k in ("is_peak", "label", "counts", "log_counts") for t in tasks]
     regions = regions[first + per_task]
     ddir.mkdir(parents=True, exist_ok=True)
-    with atomic_output(ddir / "regions.tsv.gz") as tmp:
-        regions.to_csv(tmp, sep="\t", index=False, float_format="%.6g", lineterminator="\n",
-                       compression={"method": "gzip", "mtime": 0, "compresslevel": 6})
+    write_tsv_gz_atomic(ddir / "regions.tsv.gz", regions, float_format="%.6g")
 
     def split_lists(table: Mapping[str, str]) -> dict[str, list[str]]:
         return {p: [c for c in plan["chromosomes"] if table[c] == p]
@@ -648,11 +650,11 @@ def gather(plan_dir: str | Path, dataset_dir: str | Path, qc_table: str | Path |
     positives: dict[str, dict[str, int]] = {}
     for part in ("train", "valid", "test"):
         sub = regions[regions["split"] == part]
-        n_regions[part] = int(len(sub))
+        n_regions[part] = len(sub)
         n_regions[f"{part}_peak"] = int((sub["source"] == "peak").sum())
         n_regions[f"{part}_background"] = int((sub["source"] == "background").sum())
         positives[part] = {t: int(sub[f"label_{t}"].sum()) for t in tasks}
-    n_regions["total"] = int(len(regions))
+    n_regions["total"] = len(regions)
     shards = [{"chrom": c, "path": f"shards/{c}.h5", "split": plan["split"][c],
                "n_regions": int(stats[c]["n_regions"]), "signal_dtype": stats[c]["signal_dtype"],
                "md5": stats[c]["shard_md5"]} for c in plan["chromosomes"]]

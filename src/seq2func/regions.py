@@ -112,7 +112,7 @@ def gc_matched_sample(target_gc: np.ndarray, candidate_gc: np.ndarray, ratio: fl
     numpy.ndarray
         Sorted candidate indices (fewer than requested only if candidates run out).
     """
-    n_want = int(round(ratio * target_gc.size))
+    n_want = round(ratio * target_gc.size)
     if n_want == 0 or candidate_gc.size == 0:
         return np.zeros(0, dtype=np.int64)
     tb = np.clip((np.nan_to_num(target_gc, nan=0.4) * n_bins).astype(np.int64), 0, n_bins - 1)
@@ -230,7 +230,7 @@ def select_regions(chrom: str, size: int, codes: np.ndarray, summits: SummitSet,
                                      gc_bins, rng)]
     bg = pd.DataFrame({"centre": cand[pick], "source": "background", "origin": "",
                        "gc": c_gc[pick], "n_fraction": c_nfrac[pick]})
-    wanted = int(round(background_ratio * len(pos)))
+    wanted = round(background_ratio * len(pos))
     background = {"candidates": int(cand.size), "eligible": int(cand_ok.size),
                   "requested": wanted, "selected": int(pick.size)}
 
