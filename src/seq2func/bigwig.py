@@ -1,9 +1,11 @@
 """bigWig input: integrity checks, chromosome-name mapping and block-wise reading (pyBigWig).
 
-Preprocessing reads every chromosome of a bigWig once, block by block (:meth:`BigWig.blocks`),
-and cuts windows from the blocks in numpy; it never asks pyBigWig for one window at a time.
-Values are cleaned on the way: NaN (bases without data) become 0; infinite values are an error;
-negative values are an error or clipped to 0 (``negative="error"`` or ``"clip"``).
+Preprocessing reads every chromosome of a bigWig once, block by block, and cuts windows from
+the blocks in numpy; it never asks pyBigWig for one window at a time. NaN (bases without data)
+means 0. Infinite values are an error; negative values are an error or clipped to 0
+(``negative="error"`` or ``"clip"``). The header's summary (minimum, maximum) says whether a
+file can hold such values at all: when it cannot, blocks are passed on as read (the "fast
+path", no per-base work) and only the windows cut from them are cleaned (:func:`clean`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 import math
 import os
 import struct
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -83,21 +85,14 @@ def check_bigwig_file(path: str | os.PathLike[str]) -> dict[str, int]:
 
 @dataclass
 class SignalStats:
-    """What was seen while reading a track (for QC)."""
+    """Problems seen while reading a track (for QC)."""
 
-    nan_bases: int = 0
     negative_bases: int = 0
     min_value: float = math.inf
-    max_value: float = -math.inf
-    non_integer: bool = False
-    total: float = 0.0
-    per_chrom_missing: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, float | int | bool | list[str]]:
-        return {"nan_bases": self.nan_bases, "negative_bases": self.negative_bases,
-                "min_value": None if math.isinf(self.min_value) else self.min_value,
-                "max_value": None if math.isinf(self.max_value) else self.max_value,
-                "non_integer": self.non_integer, "total": self.total}
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {"negative_bases": self.negative_bases,
+                "min_value": None if math.isinf(self.min_value) else self.min_value}
 
 
 class BigWig:
@@ -151,6 +146,64 @@ class BigWig:
                                             f"({shown}): different assemblies?",
                                  fix="use a bigWig made on the same genome assembly as the FASTA")
         self._to_file = self.match.reverse()
+        lo, hi = self.header.get("minVal", 0.0), self.header.get("maxVal", 0.0)
+        has_summary = self.header.get("nBasesCovered", 0) > 0
+        if has_summary and not math.isfinite(hi):
+            raise InputError(self.path, "the bigWig holds infinite values (header maximum)",
+                             fix="regenerate it without infinities (e.g. add a pseudocount "
+                                 "before taking ratios or logs)")
+        if has_summary and lo < 0 and negative == "error":
+            self._raise_negative(lo)
+        #: True when the header guarantees finite, non-negative values (the fast path)
+        self.clean_by_header = bool(has_summary and lo >= 0 and math.isfinite(hi))
+
+    def _raise_negative(self, lo: float) -> None:
+        where = ""
+        for chrom, n in self.file_chroms.items():
+            for b0 in range(0, n, 1 << 24):
+                v = self._bw.values(chrom, b0, min(n, b0 + (1 << 24)), numpy=True)
+                neg = np.flatnonzero(v < 0)
+                if neg.size:
+                    gname = self.match.mapping.get(chrom, chrom)
+                    where = f" at {gname}:{b0 + int(neg[0]) + 1} ({float(v[neg[0]]):g})"
+                    break
+            if where:
+                break
+        raise InputError(self.path, f"negative signal{where}; its minimum is {lo:g}. Counts "
+                                    "and coverage cannot be negative",
+                         fix="use a count/coverage/fold-enrichment bigWig (not log-ratios), or "
+                             "set preprocess.negative_signal: clip to set negative values to 0")
+
+    def chrom_total(self, chrom: str) -> float:
+        """Sum of the signal on ``chrom`` from the zoom-level summaries (no data read)."""
+        if chrom not in self._to_file:
+            return 0.0
+        name = self._to_file[chrom]
+        n = self.file_chroms[name]
+        try:
+            mean = self._bw.stats(name, 0, n, type="mean")[0]
+            cov = self._bw.stats(name, 0, n, type="coverage")[0]
+        except RuntimeError as exc:
+            raise InputError(self.path, f"cannot read the summary of {chrom} (truncated or "
+                                        "corrupt bigWig)",
+                             fix="re-download or regenerate the bigWig (compare its md5)"
+                             ) from exc
+        return 0.0 if mean is None or cov is None else float(mean) * float(cov) * n
+
+    def raw(self, chrom: str, start: int, end: int) -> np.ndarray:
+        """float32 values as stored (NaN = no data) on the fast path, else :meth:`values`."""
+        if not self.clean_by_header:
+            return self.values(chrom, start, end)
+        if chrom not in self._to_file:
+            return np.zeros(end - start, dtype=np.float32)
+        try:
+            v = self._bw.values(self._to_file[chrom], int(start), int(end), numpy=True)
+        except RuntimeError as exc:
+            raise InputError(self.path, f"cannot read {chrom}:{start}-{end} (truncated or "
+                                        "corrupt bigWig)",
+                             fix="re-download or regenerate the bigWig (compare its md5)"
+                             ) from exc
+        return np.asarray(v, dtype=np.float32)
 
     def has(self, chrom: str) -> bool:
         """Whether the bigWig has data for the genome chromosome ``chrom``."""
@@ -172,44 +225,24 @@ class BigWig:
                              fix="re-download or regenerate the bigWig (compare its md5)"
                              ) from exc
         v = np.asarray(v, dtype=np.float32)
-        nan = np.isnan(v)
-        n_nan = int(np.count_nonzero(nan))
-        if n_nan:
-            v[nan] = 0.0
-            self.stats.nan_bases += n_nan
-        lo, hi = float(v.min(initial=0.0)), float(v.max(initial=0.0))
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            pos = int(np.flatnonzero(~np.isfinite(v))[0]) + start
+        if np.isinf(v).any():
+            pos = int(np.flatnonzero(np.isinf(v))[0]) + start
             raise InputError(self.path, f"infinite value at {chrom}:{pos + 1}",
                              fix="regenerate the bigWig without infinities (e.g. add a "
                                  "pseudocount before taking ratios or logs)")
-        if lo < 0:
-            neg = v < 0
+        neg = v < 0  # (NaN compares false)
+        if neg.any():
+            first = int(np.flatnonzero(neg)[0])
             if self.negative == "error":
-                pos = int(np.flatnonzero(neg)[0]) + start
                 raise InputError(
                     self.path,
-                    f"negative signal ({float(v[pos - start]):g} at {chrom}:{pos + 1}); "
+                    f"negative signal ({float(v[first]):g} at {chrom}:{first + start + 1}); "
                     "counts and coverage cannot be negative",
                     fix="use a count/coverage/fold-enrichment bigWig (not log-ratios), or set "
                         "preprocess.negative_signal: clip to set negative values to 0")
             self.stats.negative_bases += int(np.count_nonzero(neg))
-            v[neg] = 0.0
-        self.stats.min_value = min(self.stats.min_value, lo)
-        self.stats.max_value = max(self.stats.max_value, hi)
-        return v
-
-    def blocks(self, chrom: str, size: int, block: int, overlap: int
-               ) -> Iterator[tuple[int, int, np.ndarray]]:
-        """Read ``chrom`` (genome name, ``size`` bp) in consecutive blocks.
-
-        Yields ``(b0, b1, values)`` where ``values`` covers ``[b0, min(b1 + overlap, size))``:
-        blocks tile the chromosome and each carries ``overlap`` extra bases, so a window that
-        starts in ``[b0, b1)`` and is at most ``overlap`` long lies inside its block.
-        """
-        for b0 in range(0, size, block):
-            b1 = min(size, b0 + block)
-            yield b0, b1, self.values(chrom, b0, min(size, b1 + overlap))
+            self.stats.min_value = min(self.stats.min_value, float(np.nanmin(v)))
+        return clean(v)
 
     def close(self) -> None:
         if self._bw is not None:
@@ -221,6 +254,11 @@ class BigWig:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def clean(values: np.ndarray) -> np.ndarray:
+    """Set NaN (no data) and negative values to 0 in place (one SIMD pass) and return them."""
+    return np.fmax(values, 0.0, out=values)
 
 
 def is_integral(values: np.ndarray) -> bool:

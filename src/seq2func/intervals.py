@@ -158,22 +158,6 @@ def count_points(q_starts: np.ndarray, q_ends: np.ndarray, points: np.ndarray) -
             - np.searchsorted(pts, q_starts, side="left"))
 
 
-def interval_sums(values: np.ndarray, offset: int, starts: np.ndarray, ends: np.ndarray) -> float:
-    """Sum of ``values`` (covering ``[offset, offset + len)``) over disjoint sorted intervals.
-
-    Intervals are clipped to the covered range; used for signal-in-peaks fractions.
-    """
-    a = np.clip(np.asarray(starts, dtype=np.int64) - offset, 0, values.size)
-    b = np.clip(np.asarray(ends, dtype=np.int64) - offset, 0, values.size)
-    keep = b > a
-    if not keep.any():
-        return 0.0
-    a, b = a[keep], b[keep]
-    v = values if b[-1] < values.size else np.append(values, values.dtype.type(0))
-    sums = np.add.reduceat(v, np.stack([a, b], axis=1).reshape(-1), dtype=np.float64)
-    return float(sums[::2].sum())
-
-
 def nms_positions(positions: np.ndarray, order: np.ndarray, min_distance: int) -> np.ndarray:
     """Greedy non-maximum suppression of summits (iterative overlap removal, as in ArchR).
 

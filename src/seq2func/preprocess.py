@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from seq2func.bigwig import BigWig, sample_is_integral
+from seq2func.bigwig import BigWig, clean, sample_is_integral
 from seq2func.chroms import (
     check_safe_names,
     filter_chromosomes,
@@ -46,7 +46,7 @@ from seq2func.chroms import (
 from seq2func.config import load_samples
 from seq2func.datasets import FORMAT, FORMAT_VERSION, ShardWriter
 from seq2func.errors import ConfigError, InputError
-from seq2func.intervals import interval_sums, merge_intervals, read_bed_intervals, read_peaks
+from seq2func.intervals import merge_intervals, read_bed_intervals, read_peaks
 from seq2func.io import (
     atomic_output,
     file_checksum,
@@ -288,6 +288,7 @@ def make_plan(genome_path: str | Path, samples: Sequence[SampleInput],
             sample_info.append({"name": s.name, "assay": s.assay, "cell_type": s.cell_type,
                                 "bigwig": str(s.bigwig), "peaks": str(s.peaks),
                                 "bigwig_names": bw.match.transform,
+                                "bigwig_bases": int(sum(bw.file_chroms.values())),
                                 "bigwig_missing_chromosomes": missing,
                                 "bigwig_header": {k: float(v) for k, v in bw.header.items()}})
     signal_dtype = params.signal_dtype
@@ -437,6 +438,19 @@ def hist_quantile(hist: np.ndarray, q: float) -> float | None:
     return float(hist_upper_edges()[min(k, HIST_BINS - 1)])
 
 
+def _interval_positions(starts: np.ndarray, ends: np.ndarray, b0: int, b1: int) -> np.ndarray:
+    """Positions (relative to ``b0``) of every base of disjoint intervals inside ``[b0, b1)``."""
+    a = np.clip(starts, b0, b1) - b0
+    b = np.clip(ends, b0, b1) - b0
+    keep = b > a
+    a, b = a[keep], b[keep]
+    if a.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    lens = b - a
+    offsets = np.repeat(a - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
+    return np.arange(int(lens.sum()), dtype=np.int64) + offsets
+
+
 def _chrom_rng(seed: int, chrom: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(chrom.encode())])
 
@@ -506,8 +520,6 @@ def _process(plan: dict[str, Any], arrays: dict[str, np.ndarray], params: Prepro
         hist = np.zeros((T, HIST_BINS), dtype=np.int64)
         cb0, cbn = geo.count_offset_bins, geo.count_window // geo.profile_bin
         bins, width = geo.signal_bins, geo.signal_stored
-        limit = {"uint16": float(np.iinfo(np.uint16).max),
-                 "float16": float(np.finfo(np.float16).max)}.get(dtype)
         attrs = {"format": FORMAT, "format_version": FORMAT_VERSION, "chrom": chrom,
                  "tasks": json.dumps(tasks), "split": split}
         bigwigs = [BigWig(s["bigwig"], plan["sizes"], negative=params.negative_signal,
@@ -517,19 +529,31 @@ def _process(plan: dict[str, Any], arrays: dict[str, np.ndarray], params: Prepro
                              signal_bins=bins, signal_dtype=dtype,
                              compression=params.compression, chunk_rows=params.chunk_rows,
                              attrs=attrs) as writer:
-                starts_of_blocks = range(0, size, BLOCK_BASES)
-                for b0 in tqdm(starts_of_blocks, desc=chrom, unit="block", disable=not progress):
+                for t, bw in enumerate(bigwigs):
+                    if bw.clean_by_header:  # else summed block by block below
+                        totals[t] = bw.chrom_total(chrom)
+                for b0 in tqdm(range(0, size, BLOCK_BASES), desc=chrom, unit="block",
+                               disable=not progress):
                     b1 = min(size, b0 + BLOCK_BASES)
                     rows = np.flatnonzero((first >= b0) & (first < b1))
                     block_sig = np.zeros((rows.size, bins, T), dtype=np.float32)
                     for t, bw in enumerate(bigwigs):
-                        v = bw.values(chrom, b0, min(size, b1 + geo.extent))
-                        core = v[: b1 - b0]
-                        totals[t] += float(core.sum(dtype=np.float64))
-                        in_peaks[t] += interval_sums(core, b0, *peaks_union[t])
+                        # one read per block and track; no per-base work on the fast path
+                        v = bw.raw(chrom, b0, min(size, b1 + geo.extent))
+                        if not bw.clean_by_header:
+                            totals[t] += float(v[: b1 - b0].sum(dtype=np.float64))
+                        # NaN -> 0 on whichever is smaller: the block or the windows cut from it
+                        dense = rows.size * width > v.size
+                        if dense:
+                            clean(v)
+                        idx = _interval_positions(*peaks_union[t], b0, b1)
+                        if idx.size:
+                            in_peaks[t] += float(clean(v[idx]).sum(dtype=np.float64))
                         if rows.size:
                             view = np.lib.stride_tricks.sliding_window_view(v, width)
                             win = view[sig_start[rows] - b0]
+                            if not dense:
+                                clean(win)
                             if geo.profile_bin > 1:
                                 win = win.reshape(rows.size, bins, geo.profile_bin).sum(
                                     axis=2, dtype=np.float32)
@@ -541,12 +565,14 @@ def _process(plan: dict[str, Any], arrays: dict[str, np.ndarray], params: Prepro
                             step = max(1, math.ceil(rows.size * bins / HIST_VALUES_PER_BLOCK))
                             for t in range(T):
                                 _hist_add(hist[t], block_sig[::step, :, t])
-                        if limit is not None and (block_sig.max() > limit or (
-                                dtype == "uint16" and np.any(np.mod(block_sig, 1.0) != 0))):
-                            raise _NeedFloat(chrom)
+                        stored = block_sig.astype(dtype)
+                        if dtype == "uint16" and not np.array_equal(stored, block_sig):
+                            raise _NeedFloat(chrom)  # not integral, or too large
+                        if dtype == "float16" and not np.isfinite(stored).all():
+                            raise _NeedFloat(chrom)  # too large for float16
                         writer.append(sequence=extract_windows(codes, seq_start[rows],
                                                                geo.sequence_stored),
-                                      signal=block_sig, counts=counts[rows],
+                                      signal=stored, counts=counts[rows],
                                       labels=labels[rows], is_peak=is_peak[rows],
                                       centre=centre[rows])
             md5 = writer.md5
@@ -569,9 +595,7 @@ def _process(plan: dict[str, Any], arrays: dict[str, np.ndarray], params: Prepro
         "signal_dtype": dtype, "shard_md5": md5,
         "fates": sel.fates, "background": sel.background,
         "signal": {name: {"total": float(totals[t]), "in_peaks": float(in_peaks[t]),
-                          **{k: v for k, v in bigwigs[t].stats.as_dict().items()
-                             if k in ("nan_bases", "negative_bases", "min_value",
-                                      "max_value")}}
+                          **bigwigs[t].stats.as_dict()}
                    for t, name in enumerate(tasks)},
         "profile_hist": {name: {str(k): int(c) for k, c in enumerate(hist[t]) if c}
                          for t, name in enumerate(tasks)},

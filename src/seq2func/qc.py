@@ -4,7 +4,8 @@ The table (one row per sample) accounts for every peak of the sample's file: dro
 why), merged into a stronger summit of any sample, or kept as a region centre; the columns
 ``peaks_in_file = chrom_not_in_genome + chrom_excluded + invalid_interval + past_chrom_end +
 below_top_n + window_off_chrom + blacklisted + too_many_n + merged + kept`` add up. It also
-reports the fraction of signal inside the sample's peaks (FRiP-like), how many regions carry a
+reports the fraction of signal inside the sample's peaks (FRiP-like; the denominator is the
+signal on the processed chromosomes, from the bigWig's zoom summaries), how many regions carry a
 positive label, the G+C content of positives and of background regions (and the
 Kolmogorov-Smirnov distance between them: small when background is GC-matched), peak widths
 and data problems seen in the bigWig (bases without data, negative values).
@@ -67,8 +68,10 @@ def qc_table(plan: Mapping[str, Any], stats: Mapping[str, Mapping[str, Any]],
         row["gc_ks_positives_vs_background"] = ks_distance(
             regions.loc[pos, "gc"].to_numpy(dtype=float), regions.loc[bg, "gc"].to_numpy(
                 dtype=float))
-        row["bigwig_bases_without_data"] = sum(st["signal"][name]["nan_bases"]
-                                               for st in stats.values())
+        header = s.get("bigwig_header", {})
+        row["bigwig_bases_without_data"] = (int(s.get("bigwig_bases", 0)
+                                                - header.get("nBasesCovered", 0))
+                                            if header.get("nBasesCovered") else None)
         row["bigwig_negative_bases_clipped"] = sum(st["signal"][name]["negative_bases"]
                                                    for st in stats.values())
         row["bigwig_missing_chromosomes"] = ",".join(s.get("bigwig_missing_chromosomes", []))
