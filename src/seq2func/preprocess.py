@@ -41,6 +41,7 @@ from seq2func.chroms import (
     filter_chromosomes,
     format_names,
     match_names,
+    require_overlap,
     resolve_names,
 )
 from seq2func.config import load_samples
@@ -60,8 +61,8 @@ from seq2func.sequence import Genome, extract_windows
 log = logging.getLogger(__name__)
 
 PLAN_VERSION = 1
-#: bases per bigWig read (a block of float32 values is 4 bytes per base)
-BLOCK_BASES = 1 << 22
+#: bases per bigWig read (1 Mb: 4 MB of float32 per track; bounds memory in dense regions)
+BLOCK_BASES = 1 << 20
 #: profile-clip histogram: 16 log-spaced bins per octave over 2^-64 .. 2^64
 HIST_SUB = 16
 HIST_EXP = 64
@@ -312,8 +313,6 @@ def make_plan(genome_path: str | Path, samples: Sequence[SampleInput],
             log.warning("%s: empty peak file; sample %s has no positive labels", s.peaks, s.name)
         match = match_names(df["chrom"].unique().tolist(), list(sizes))
         if not df.empty:
-            from seq2func.chroms import require_overlap
-
             require_overlap(match, list(sizes), s.peaks, "peak file")
         gname = df["chrom"].map(match.mapping)
         in_genome = gname.notna().to_numpy()
@@ -359,8 +358,6 @@ def make_plan(genome_path: str | Path, samples: Sequence[SampleInput],
     bl = read_bed_intervals(blacklist)
     bl_match = match_names(bl["chrom"].unique().tolist(), list(sizes))
     if not bl.empty:
-        from seq2func.chroms import require_overlap
-
         require_overlap(bl_match, list(sizes), str(blacklist), "blacklist")
     bl = bl.assign(chrom=bl["chrom"].map(bl_match.mapping))
     bl = bl[bl["chrom"].isin(chrom_index)]
