@@ -102,7 +102,7 @@ def test_shards_match_direct_reads_of_genome_and_bigwigs(study: Study, dataset: 
         rows = r[r["shard"] == shard["path"]]
         with h5py.File(dataset / shard["path"]) as f:
             assert f["sequence"].shape == (len(rows), 220)
-            assert f["signal"].shape == (len(rows), 120, 3)
+            assert f["signal"].shape == (len(rows), 3, 120)
             assert f["signal"].dtype == np.uint16  # integral counts are stored compactly
             for i in np.linspace(0, len(rows) - 1, 7).astype(int):
                 row = rows.iloc[i]
@@ -111,7 +111,7 @@ def test_shards_match_direct_reads_of_genome_and_bigwigs(study: Study, dataset: 
                 assert decode(f["sequence"][row["shard_row"]]) == seq
                 for t, bw in enumerate(bws):
                     direct = np.nan_to_num(bw.values(row["chrom"], c - 60, c + 60, numpy=True))
-                    assert np.array_equal(f["signal"][row["shard_row"], :, t], direct)
+                    assert np.array_equal(f["signal"][row["shard_row"], t, :], direct)
                     counts = direct[10:110].sum()
                     assert row[f"counts_{SAMPLES[t]}"] == pytest.approx(counts)
                     clip = meta["clipping"]["counts"][SAMPLES[t]]
@@ -165,12 +165,22 @@ def test_qc_accounts_for_every_peak(study: Study, dataset: Path) -> None:
 
 
 def test_outputs_are_deterministic(study: Study, dataset: Path, tmp_path: Path) -> None:
-    build(study, tmp_path)
+    # also with chunks compressed by several threads
+    build(study, tmp_path, threads=3)
     for rel in ["regions.tsv.gz", "shards/chr1.h5", "shards/chr3.h5"]:
         assert file_checksum(tmp_path / rel) == file_checksum(dataset / rel), rel
     a = json.loads((dataset / "dataset.json").read_text())
     b = json.loads((tmp_path / "dataset.json").read_text())
     assert a == b
+
+
+def test_uncompressed_shards_hold_the_same_data(study: Study, dataset: Path,
+                                                tmp_path: Path) -> None:
+    build(study, tmp_path, params={"compression": "none"})
+    with h5py.File(dataset / "shards/chr1.h5") as a, h5py.File(tmp_path / "shards/chr1.h5") as b:
+        assert a["signal"].compression == "gzip" and b["signal"].compression is None
+        for key in ("sequence", "signal", "labels", "counts", "centre", "gc"):
+            assert np.array_equal(a[key][:], b[key][:]), key
 
 
 def test_profile_bins_and_float_signal(tmp_path: Path) -> None:
@@ -181,7 +191,7 @@ def test_profile_bins_and_float_signal(tmp_path: Path) -> None:
     r = load_regions(tmp_path / "out")
     row = r[r["source"] == "peak"].iloc[3]
     with h5py.File(tmp_path / "out" / row["shard"]) as f:
-        stored = f["signal"][row["shard_row"], :, 0]
+        stored = f["signal"][row["shard_row"], 0, :]
     c = int(row["centre"])
     direct = study.signal["alpha"][row["chrom"]][c - 60 : c + 60]
     assert np.allclose(stored, direct.reshape(24, 5).sum(1), rtol=1e-5)

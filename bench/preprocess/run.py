@@ -105,6 +105,8 @@ def main() -> None:
     ap.add_argument("--skip-naive", action="store_true")
     ap.add_argument("--skip-rss", action="store_true")
     ap.add_argument("--tag", default="default")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="compression threads of the chromosome jobs (the workflow uses 2)")
     ap.add_argument("--root", default=None, help="inputs (default bench/out/preprocess/NAME)")
     ap.add_argument("--samples", default=str(REPO / "bench" / "preprocess" / "samples.tsv"))
     args = ap.parse_args()
@@ -135,11 +137,13 @@ def main() -> None:
     make_plan(genome, samples, params, SPLIT, out / "plan", blacklist, args.name)
     t_plan = time.perf_counter() - t0
     t_chroms = {}
+    stage_seconds: dict[str, float] = {}
     for chrom in sizes:
         t1 = time.perf_counter()
-        process_chromosome(out / "plan", chrom, out / "shards" / f"{chrom}.h5",
-                           out / "chroms" / f"{chrom}.regions.tsv.gz",
-                           out / "chroms" / f"{chrom}.stats.json")
+        st = process_chromosome(out / "plan", chrom, out / "shards" / f"{chrom}.h5",
+                                out / "chroms" / f"{chrom}.stats.json", threads=args.threads)
+        for k, v in st["seconds"].items():
+            stage_seconds[k] = stage_seconds.get(k, 0.0) + v
         t_chroms[chrom] = time.perf_counter() - t1
     t1 = time.perf_counter()
     meta = gather(out / "plan", out, out / "qc.tsv")
@@ -152,13 +156,15 @@ def main() -> None:
 
     result = {
         "study": args.name, "tag": args.tag, "params": json.loads(args.params),
+        "threads": args.threads,
         "genome_bp": genome_bp, "chromosomes": len(sizes),
         "largest_chromosome_bp": max(sizes.values()), "bigwigs": len(bigwigs),
         "peaks": n_peaks, "regions": int(meta["n_regions"]["total"]),
         "signal_dtype": meta["shards"][0]["signal_dtype"], "compression": params.compression,
         "shard_bytes": shard_bytes,
         "seconds": {"raw": t_raw, "ours": t_ours, "plan": t_plan,
-                    "chromosomes": sum(t_chroms.values()), "gather": t_gather},
+                    "chromosomes": sum(t_chroms.values()), "gather": t_gather,
+                    "chromosome_stages": stage_seconds},
         "raw_mbases_per_s": genome_bp * len(bigwigs) / t_raw / 1e6,
         "ours_mbases_per_s": genome_bp * len(bigwigs) / t_ours / 1e6,
         "ratio_ours_over_raw_speed": t_raw / t_ours,
@@ -183,8 +189,8 @@ def main() -> None:
             per_chrom[chrom], _ = max_rss_mb([
                 py, "-m", "seq2func", "preprocess-chrom", "--plan-dir", str(plan_dir),
                 "--chrom", chrom, "--shard", str(out / "shards" / f"{chrom}.h5"),
-                "--regions", str(out / "chroms" / f"{chrom}.regions.tsv.gz"),
-                "--stats", str(out / "chroms" / f"{chrom}.stats.json"), "--no-progress"])
+                "--stats", str(out / "chroms" / f"{chrom}.stats.json"), "--no-progress",
+                "--threads", str(args.threads)])
         rss["chromosome_max"] = max(per_chrom.values())
         rss["per_chromosome"] = per_chrom
         rss["gather"], _ = max_rss_mb([

@@ -125,6 +125,8 @@ def _add_preprocess(sub: argparse._SubParsersAction) -> None:
     _add_inputs_args(p)
     p.add_argument("--outdir", required=True, help="dataset directory")
     p.add_argument("--qc-dir", default=None, help="where to write the QC table and figure")
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads compressing shard chunks while reading goes on")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=_run_preprocess)
 
@@ -136,7 +138,7 @@ def _run_preprocess(args: argparse.Namespace) -> int:
     qc_dir = Path(args.qc_dir) if args.qc_dir else None
     meta = run_all(args.genome, samples, params, split, args.outdir, args.blacklist,
                    qc_dir / "preprocess_qc.tsv" if qc_dir else None, study=args.study,
-                   progress=not args.no_progress)
+                   progress=not args.no_progress, threads=args.threads)
     if qc_dir:
         _qc(Path(args.outdir) / "plan", Path(args.outdir), qc_dir / "preprocess_qc.tsv",
             qc_dir / "preprocess_qc.svg")
@@ -164,13 +166,14 @@ def _run_preprocess_plan(args: argparse.Namespace) -> int:
 
 def _add_preprocess_chrom(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("preprocess-chrom", help="build the shard of one chromosome",
-                       description="Select regions of one chromosome and write its HDF5 shard, "
-                                   "region table and statistics.")
+                       description="Select regions of one chromosome and write its HDF5 shard "
+                                   "and statistics.")
     p.add_argument("--plan-dir", required=True, help="directory of plan.json and summits.npz")
     p.add_argument("--chrom", required=True, help="chromosome (genome name)")
     p.add_argument("--shard", required=True, help="output HDF5 shard")
-    p.add_argument("--regions", required=True, help="output region table (.tsv.gz)")
     p.add_argument("--stats", required=True, help="output statistics (.json)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads compressing shard chunks while reading goes on")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_run_preprocess_chrom)
 
@@ -178,8 +181,8 @@ def _add_preprocess_chrom(sub: argparse._SubParsersAction) -> None:
 def _run_preprocess_chrom(args: argparse.Namespace) -> int:
     from seq2func.preprocess import process_chromosome
 
-    process_chromosome(args.plan_dir, args.chrom, args.shard, args.regions, args.stats,
-                       progress=not args.no_progress)
+    process_chromosome(args.plan_dir, args.chrom, args.shard, args.stats,
+                       progress=not args.no_progress, threads=args.threads)
     return 0
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -68,7 +69,7 @@ HIST_SUB = 16
 HIST_EXP = 64
 HIST_BINS = (2 * HIST_EXP + 1) * HIST_SUB
 #: values histogrammed per block and task at most (rows are subsampled beyond that)
-HIST_VALUES_PER_BLOCK = 1_000_000
+HIST_VALUES_PER_BLOCK = 200_000
 
 
 @dataclass
@@ -155,8 +156,8 @@ class PreprocessParams:
             raise bad("negative_signal", "must be 'error' or 'clip'", "choose one")
         if self.signal_dtype not in ("auto", "float32", "float16", "uint16"):
             raise bad("signal_dtype", "must be auto, float32, float16 or uint16", "choose one")
-        if self.compression not in ("gzip", "lzf", "none"):
-            raise bad("compression", "must be gzip, lzf or none", "choose one")
+        if self.compression not in ("gzip", "none"):
+            raise bad("compression", "must be gzip or none", "choose one")
 
     @property
     def geometry(self) -> Geometry:
@@ -453,14 +454,16 @@ def _chrom_rng(seed: int, chrom: str) -> np.random.Generator:
 
 
 def process_chromosome(plan_dir: str | Path, chrom: str, shard_path: str | Path,
-                       regions_path: str | Path, stats_path: str | Path,
-                       progress: bool = False) -> dict[str, Any]:
-    """Select the regions of ``chrom`` and write its shard, region table and statistics.
+                       stats_path: str | Path, progress: bool = False, threads: int = 1
+                       ) -> dict[str, Any]:
+    """Select the regions of ``chrom`` and write its shard and statistics.
+
+    ``threads`` > 1 compresses shard chunks in that many threads while reading goes on.
 
     Returns
     -------
     dict
-        The statistics (also written to ``stats_path``).
+        The statistics (also written to ``stats_path``), with the seconds spent per stage.
     """
     plan, arrays = load_plan(plan_dir)
     if chrom not in plan["chromosomes"]:
@@ -469,18 +472,32 @@ def process_chromosome(plan_dir: str | Path, chrom: str, shard_path: str | Path,
     params = PreprocessParams.from_config(plan["params"])
     dtype = plan["signal_dtype"]
     try:
-        return _process(plan, arrays, params, chrom, dtype, shard_path, regions_path,
-                        stats_path, progress)
+        return _process(plan, arrays, params, chrom, dtype, shard_path, stats_path, progress,
+                        threads)
     except _NeedFloat:
         log.warning("%s: signal does not fit %s exactly; storing float32", chrom,
                     plan["signal_dtype"])
-        return _process(plan, arrays, params, chrom, "float32", shard_path, regions_path,
-                        stats_path, progress)
+        return _process(plan, arrays, params, chrom, "float32", shard_path, stats_path,
+                        progress, threads)
+
+
+class _Clock:
+    """Seconds spent per stage (reported in the statistics and by the benchmark)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._t
+        self._t = now
 
 
 def _process(plan: dict[str, Any], arrays: dict[str, np.ndarray], params: PreprocessParams,
-             chrom: str, dtype: str, shard_path: str | Path, regions_path: str | Path,
-             stats_path: str | Path, progress: bool) -> dict[str, Any]:
+             chrom: str, dtype: str, shard_path: str | Path, stats_path: str | Path,
+             progress: bool, threads: int) -> dict[str, Any]:
+    clock = _Clock()
     ci = plan["chromosomes"].index(chrom)
     size = int(plan["sizes"][chrom])
     tasks = [s["name"] for s in plan["samples"]]
@@ -495,6 +512,7 @@ def _process(plan: dict[str, Any], arrays: dict[str, np.ndarray], params: Prepro
 
     with Genome(plan["genome"]["path"]) as genome:
         codes = genome.codes(chrom)
+        clock.lap("read_sequence")
         sel = select_regions(chrom, size, codes, summits, blacklist, tasks, geo,
                              merge_distance=params.merge_distance,
                              blacklist_flank=params.blacklist_flank,
@@ -509,6 +527,12 @@ def _process(plan: dict[str, Any], arrays: dict[str, np.ndarray], params: Prepro
         first = np.minimum(seq_start, sig_start)
         labels = regions[[f"label_{t}" for t in tasks]].to_numpy(dtype=np.uint8)
         is_peak = regions[[f"is_peak_{t}" for t in tasks]].to_numpy(dtype=np.uint8)
+        source = (regions["source"] == "background").to_numpy(dtype=np.uint8)
+        origin_index = {t: i for i, t in enumerate(tasks)}
+        origin = regions["origin"].map(lambda o: origin_index.get(o, -1)).to_numpy(
+            dtype=np.int16)
+        gc = regions["gc"].to_numpy(dtype=np.float32)
+        nfrac = regions["n_fraction"].to_numpy(dtype=np.float32)
         counts = np.zeros((n, T), dtype=np.float32)
         peaks_union = [merge_intervals(summits.of(t).start, summits.of(t).end)
                        for t in range(T)]
@@ -516,16 +540,18 @@ def _process(plan: dict[str, Any], arrays: dict[str, np.ndarray], params: Prepro
         in_peaks = np.zeros(T)
         hist = np.zeros((T, HIST_BINS), dtype=np.int64)
         cb0, cbn = geo.count_offset_bins, geo.count_window // geo.profile_bin
+        count_weights = np.ones((cbn, 1), dtype=np.float32)
         bins, width = geo.signal_bins, geo.signal_stored
         attrs = {"format": FORMAT, "format_version": FORMAT_VERSION, "chrom": chrom,
                  "tasks": json.dumps(tasks), "split": split}
         bigwigs = [BigWig(s["bigwig"], plan["sizes"], negative=params.negative_signal,
                           check=False) for s in plan["samples"]]
+        clock.lap("select_regions")
         try:
             with ShardWriter(shard_path, n_tasks=T, sequence_length=geo.sequence_stored,
                              signal_bins=bins, signal_dtype=dtype,
                              compression=params.compression, chunk_rows=params.chunk_rows,
-                             attrs=attrs) as writer:
+                             attrs=attrs, threads=threads) as writer:
                 for t, bw in enumerate(bigwigs):
                     if bw.clean_by_header:  # else summed block by block below
                         totals[t] = bw.chrom_total(chrom)
@@ -533,10 +559,11 @@ def _process(plan: dict[str, Any], arrays: dict[str, np.ndarray], params: Prepro
                                disable=not progress):
                     b1 = min(size, b0 + BLOCK_BASES)
                     rows = np.flatnonzero((first >= b0) & (first < b1))
-                    block_sig = np.zeros((rows.size, bins, T), dtype=np.float32)
+                    block_sig = np.zeros((rows.size, T, bins), dtype=np.float32)
                     for t, bw in enumerate(bigwigs):
                         # one read per block and track; no per-base work on the fast path
                         v = bw.raw(chrom, b0, min(size, b1 + geo.extent))
+                        clock.lap("read_signal")
                         if not bw.clean_by_header:
                             totals[t] += float(v[: b1 - b0].sum(dtype=np.float64))
                         # NaN -> 0 on whichever is smaller: the block or the windows cut from it
@@ -554,37 +581,35 @@ def _process(plan: dict[str, Any], arrays: dict[str, np.ndarray], params: Prepro
                             if geo.profile_bin > 1:
                                 win = win.reshape(rows.size, bins, geo.profile_bin).sum(
                                     axis=2, dtype=np.float32)
-                            block_sig[:, :, t] = win
+                            block_sig[:, t, :] = win
+                        clock.lap("cut_windows")
                     if rows.size:
-                        counts[rows] = block_sig[:, cb0 : cb0 + cbn, :].sum(axis=1,
-                                                                           dtype=np.float64)
+                        # (a batched dot product: 8x faster than a strided sum over bins)
+                        counts[rows] = np.matmul(block_sig[:, :, cb0 : cb0 + cbn],
+                                                 count_weights)[:, :, 0]
                         if split == "train":
-                            step = max(1, math.ceil(rows.size * bins / HIST_VALUES_PER_BLOCK))
+                            step = max(1, math.ceil(rows.size * bins * T
+                                                    / HIST_VALUES_PER_BLOCK))
                             for t in range(T):
-                                _hist_add(hist[t], block_sig[::step, :, t])
+                                _hist_add(hist[t], block_sig[::step, t, :])
                         stored = block_sig.astype(dtype)
                         if dtype == "uint16" and not np.array_equal(stored, block_sig):
                             raise _NeedFloat(chrom)  # not integral, or too large
                         if dtype == "float16" and not np.isfinite(stored).all():
                             raise _NeedFloat(chrom)  # too large for float16
-                        writer.append(sequence=extract_windows(codes, seq_start[rows],
-                                                               geo.sequence_stored),
-                                      signal=stored, counts=counts[rows],
+                        seq = extract_windows(codes, seq_start[rows], geo.sequence_stored)
+                        clock.lap("cut_windows")
+                        writer.append(sequence=seq, signal=stored, counts=counts[rows],
                                       labels=labels[rows], is_peak=is_peak[rows],
-                                      centre=centre[rows])
+                                      centre=centre[rows], source=source[rows],
+                                      origin=origin[rows], gc=gc[rows], n_fraction=nfrac[rows])
+                        clock.lap("write_shard")
             md5 = writer.md5
+            clock.lap("write_shard")
         finally:
             for bw in bigwigs:
                 bw.close()
 
-    L = geo.input_length
-    out = regions.copy()
-    out.insert(1, "start", centre - L // 2)
-    out.insert(2, "end", centre - L // 2 + L)
-    out["shard_row"] = np.arange(n)
-    for t, name in enumerate(tasks):
-        out[f"counts_{name}"] = counts[:, t]
-    write_tsv_gz_atomic(regions_path, out, float_format="%.6g")
     stats = {
         "chrom": chrom, "split": split, "n_regions": n,
         "n_peak_regions": int((regions["source"] == "peak").sum()),
@@ -596,11 +621,33 @@ def _process(plan: dict[str, Any], arrays: dict[str, np.ndarray], params: Prepro
                    for t, name in enumerate(tasks)},
         "profile_hist": {name: {str(k): int(c) for k, c in enumerate(hist[t]) if c}
                          for t, name in enumerate(tasks)},
+        "seconds": clock.seconds,
     }
     write_text_atomic(stats_path, json.dumps(stats, indent=1) + "\n")
-    log.info("%s: %d regions (%d peaks, %d background), split %s", chrom, n,
-             stats["n_peak_regions"], stats["n_background"], split)
+    log.info("%s: %d regions (%d peaks, %d background), split %s; seconds: %s", chrom, n,
+             stats["n_peak_regions"], stats["n_background"], split,
+             ", ".join(f"{k} {v:.2f}" for k, v in clock.seconds.items()))
     return stats
+
+
+def _shard_table(path: Path, tasks: Sequence[str], chrom: str) -> pd.DataFrame:
+    """The per-region columns of one shard (everything but sequence and signal)."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        centre = f["centre"][:]
+        df = pd.DataFrame({"chrom": chrom, "centre": centre,
+                           "source": np.where(f["source"][:] == 1, "background", "peak"),
+                           "origin": np.asarray([*tasks, ""], dtype=object)[f["origin"][:]],
+                           "gc": f["gc"][:].astype(np.float64),
+                           "n_fraction": f["n_fraction"][:].astype(np.float64),
+                           "shard_row": np.arange(centre.size)})
+        for key in ("is_peak", "labels", "counts"):
+            vals = f[key][:]
+            prefix = "label" if key == "labels" else key
+            for t, name in enumerate(tasks):
+                df[f"{prefix}_{name}"] = vals[:, t]
+    return df
 
 
 # ----------------------------------------------------------------------------- gather
@@ -610,24 +657,25 @@ def gather(plan_dir: str | Path, dataset_dir: str | Path, qc_table: str | Path |
            ) -> dict[str, Any]:
     """Combine per-chromosome outputs into ``regions.tsv.gz``, ``dataset.json`` and QC.
 
-    Expects ``dataset_dir/chroms/<chrom>.regions.tsv.gz`` and ``.stats.json`` and
-    ``dataset_dir/shards/<chrom>.h5`` for every planned chromosome.
+    Expects ``dataset_dir/shards/<chrom>.h5`` and ``dataset_dir/chroms/<chrom>.stats.json``
+    for every planned chromosome.
     """
     plan, _ = load_plan(plan_dir)
     params = PreprocessParams.from_config(plan["params"])
     ddir = Path(dataset_dir)
     tasks = [s["name"] for s in plan["samples"]]
     frames, stats = [], {}
+    geo = params.geometry
     for chrom in plan["chromosomes"]:
         st = json.loads((ddir / "chroms" / f"{chrom}.stats.json").read_text(encoding="utf-8"))
         stats[chrom] = st
-        df = pd.read_csv(ddir / "chroms" / f"{chrom}.regions.tsv.gz", sep="\t",
-                         dtype={"chrom": str, "origin": str}, keep_default_na=False)
         shard = f"shards/{chrom}.h5"
+        if not (ddir / shard).is_file():
+            raise InputError(ddir / shard, "shard missing", fix="rerun the chromosome's job")
+        df = _shard_table(ddir / shard, tasks, chrom)
+        df.insert(1, "start", df["centre"] - geo.input_length // 2)
+        df.insert(2, "end", df["centre"] - geo.input_length // 2 + geo.input_length)
         df["shard"] = shard
-        shard_file = ddir / shard
-        if not shard_file.is_file():
-            raise InputError(shard_file, "shard missing", fix="rerun the chromosome's job")
         df["split"] = plan["split"][chrom]
         for f in plan["folds"]:
             df[f"split_{f['name']}"] = f["split"][chrom]
@@ -654,7 +702,6 @@ def gather(plan_dir: str | Path, dataset_dir: str | Path, qc_table: str | Path |
             c = np.minimum(c, clip_counts[t])
         regions[f"log_counts_{t}"] = np.log1p(c).astype(np.float32)
 
-    geo = params.geometry
     first = ["region_id", "chrom", "start", "end", "centre", "split"]
     first += [f"split_{f['name']}" for f in plan["folds"]]
     first += ["source", "origin", "gc", "n_fraction", "shard", "shard_row"]
@@ -742,12 +789,11 @@ def samples_from_table(table: str | Path, bigwigs: Sequence[str] | None = None,
 def run_all(genome: str | Path, samples: Sequence[SampleInput], params: PreprocessParams,
             split_cfg: Mapping[str, Any], dataset_dir: str | Path,
             blacklist: str | Path | None = None, qc_table: str | Path | None = None,
-            study: str = "study", progress: bool = False) -> dict[str, Any]:
+            study: str = "study", progress: bool = False, threads: int = 1) -> dict[str, Any]:
     """Plan, process every chromosome and gather, in this process (see module docstring)."""
     ddir = Path(dataset_dir)
     plan = make_plan(genome, samples, params, split_cfg, ddir / "plan", blacklist, study)
     for chrom in tqdm(plan["chromosomes"], desc="chromosomes", disable=not progress):
         process_chromosome(ddir / "plan", chrom, ddir / "shards" / f"{chrom}.h5",
-                           ddir / "chroms" / f"{chrom}.regions.tsv.gz",
-                           ddir / "chroms" / f"{chrom}.stats.json")
+                           ddir / "chroms" / f"{chrom}.stats.json", threads=threads)
     return gather(ddir / "plan", ddir, qc_table)

@@ -198,9 +198,15 @@ def select_regions(chrom: str, size: int, codes: np.ndarray, summits: SummitSet,
         too_n = ok & ~black & (nfrac > max_n_fraction)
         return off, black, too_n, gc, nfrac
 
-    # ---- peaks: filters, then greedy suppression across samples
+    # ---- one pass of window checks for summits and background candidates together
     centres = summits.summit.astype(np.int64)
-    off, black, too_n, gc, nfrac = window_checks(centres)
+    stride = max(1, W // 2)
+    cand = np.arange(half, size - half + 1, stride, dtype=np.int64)
+    checks = window_checks(np.concatenate([centres, cand]))
+    off, black, too_n, gc, nfrac = (c[: centres.size] for c in checks)
+    c_off, c_black, c_n, c_gc, c_nfrac = (c[centres.size :] for c in checks)
+
+    # ---- peaks: filters, then greedy suppression across samples
     passing = ~(off | black | too_n)
     idx = np.flatnonzero(passing)
     order = np.lexsort((centres[idx], summits.sample[idx], -summits.score[idx]))
@@ -220,9 +226,6 @@ def select_regions(chrom: str, size: int, codes: np.ndarray, summits: SummitSet,
                         "gc": gc[kept], "n_fraction": nfrac[kept]})
 
     # ---- background: tiled candidates, excluded near peaks / blacklist / N, GC-matched
-    stride = max(1, W // 2)
-    cand = np.arange(half, size - half + 1, stride, dtype=np.int64)
-    c_off, c_black, c_n, c_gc, c_nfrac = window_checks(cand)
     near_peak = overlaps_any(cand - half, cand - half + W, summits.start, summits.end)
     ok = ~(c_off | c_black | c_n | near_peak) & np.isfinite(c_gc)
     cand_ok = np.flatnonzero(ok)

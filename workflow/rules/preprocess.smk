@@ -49,7 +49,6 @@ rule preprocess_chrom:
         bigwigs=[signal_bigwig(s) for s in SAMPLES],
     output:
         shard=f"{DATASET}/shards/{{chrom}}.h5",
-        regions=f"{DATASET}/chroms/{{chrom}}.regions.tsv.gz",
         stats=f"{DATASET}/chroms/{{chrom}}.stats.json",
     log:
         f"{LOGS}/preprocess/chrom_{{chrom}}.log",
@@ -59,7 +58,8 @@ rule preprocess_chrom:
         chrom=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
     conda:
         "../../envs/preprocess.yaml"
-    threads: 1
+    # one thread reads and cuts windows, the others compress shard chunks
+    threads: 2
     resources:
         # measured (bench/preprocess): ~350 MB + 3 bytes per base of the chromosome
         mem_mb=lambda wc: 600 + 4 * _planned_chromosome_size(wc) // 1_000_000,
@@ -68,7 +68,7 @@ rule preprocess_chrom:
         plan_dir=lambda wildcards, input: Path(input.plan).parent,
     shell:
         "seq2func preprocess-chrom --plan-dir {params.plan_dir} --chrom {wildcards.chrom}"
-        " --shard {output.shard} --regions {output.regions} --stats {output.stats}"
+        " --shard {output.shard} --stats {output.stats} --threads {threads}"
         " --no-progress > {log} 2>&1"
 
 
@@ -76,7 +76,6 @@ rule preprocess_gather:
     input:
         plan=f"{DATASET}/plan/plan.json",
         shards=preprocess_chrom_outputs(f"{DATASET}/shards/{{chrom}}.h5"),
-        regions=preprocess_chrom_outputs(f"{DATASET}/chroms/{{chrom}}.regions.tsv.gz"),
         stats=preprocess_chrom_outputs(f"{DATASET}/chroms/{{chrom}}.stats.json"),
     output:
         dataset=f"{DATASET}/dataset.json",
