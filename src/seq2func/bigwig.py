@@ -263,11 +263,11 @@ def clean(values: np.ndarray) -> np.ndarray:
 
 def is_integral(values: np.ndarray) -> bool:
     """Whether every value is a whole number (checked in place, no large temporaries)."""
-    return bool(np.all(np.mod(values, 1.0) == 0)) if values.size else True
+    return bool(np.array_equal(values, np.rint(values))) if values.size else True
 
 
 def sample_is_integral(bw: BigWig, chroms: Sequence[str], sizes: dict[str, int],
-                       n_bases: int = 2_000_000) -> bool:
+                       n_bases: int = 1_000_000) -> bool:
     """Whether a sample of a bigWig's values (the middle of up to 3 chromosomes) is integral."""
     for chrom in [c for c in chroms if bw.has(c)][:3]:
         mid = sizes[chrom] // 2

@@ -32,6 +32,35 @@ def _data_lines(path: Path) -> tuple[list[str], list[int]]:
     return lines, numbers
 
 
+def _fast_fields(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """Columns of a regular BED/narrowPeak file via pandas' C parser, or None if irregular.
+
+    Leading ``track``/``browser``/``#`` lines and one header line are skipped; anything
+    unusual (e.g. non-integer coordinates) returns None so that the line-by-line parser
+    reports the exact line.
+    """
+    skip = 0
+    with open_text(path) as fh:
+        for line in fh:
+            if not line.strip() or line.startswith(("#", "track", "browser")):
+                skip += 1
+                continue
+            f = line.split("\t")
+            if len(f) >= 3 and not f[1].strip().lstrip("-").isdigit():
+                skip += 1
+            break
+        else:
+            return pd.DataFrame(), np.zeros(0, dtype=np.int64)
+    try:
+        df = pd.read_csv(path, sep="\t", header=None, skiprows=skip, dtype={0: str},
+                         skip_blank_lines=False, engine="c", low_memory=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, UnicodeDecodeError):
+        return None
+    if df.shape[1] < 3 or not all(pd.api.types.is_integer_dtype(df[c]) for c in (1, 2)):
+        return None
+    return df, np.arange(len(df), dtype=np.int64) + skip + 1
+
+
 def _parse_int_column(values: pd.Series, numbers: np.ndarray, path: Path, what: str
                       ) -> np.ndarray:
     num = pd.to_numeric(values, errors="coerce")
@@ -65,19 +94,24 @@ def read_peaks(path: str | os.PathLike[str]) -> pd.DataFrame:
     p = Path(path)
     if not p.is_file():
         raise InputError(p, "peak file not found", fix="check the path of the peaks")
-    lines, numbers = _data_lines(p)
-    if lines:
-        first = lines[0].split("\t")
-        if len(first) >= 3 and not first[1].strip().lstrip("-").isdigit():
-            lines, numbers = lines[1:], numbers[1:]  # a header line
-    if not lines:
+    parsed = _fast_fields(p)
+    if parsed is None:  # irregular file: parse line by line, for precise error messages
+        lines, numbers = _data_lines(p)
+        if lines:
+            first = lines[0].split("\t")
+            if len(first) >= 3 and not first[1].strip().lstrip("-").isdigit():
+                lines, numbers = lines[1:], numbers[1:]  # a header line
+        fields = (pd.Series(lines).str.split("\t", expand=True) if lines
+                  else pd.DataFrame())
+        nums = np.asarray(numbers)
+    else:
+        fields, nums = parsed
+    if fields.empty:
         df = pd.DataFrame({c: pd.Series(dtype="int64") for c in PEAK_COLUMNS})
         df["chrom"] = df["chrom"].astype(str)
         df["score"] = df["score"].astype("float64")
         df.attrs["summit_from_midpoint"] = 0
         return df
-    nums = np.asarray(numbers)
-    fields = pd.Series(lines).str.split("\t", expand=True)
     ncol = fields.shape[1]
     if ncol < 3 or fields[2].isna().any():
         i = int(np.flatnonzero(fields[2].isna().to_numpy())[0]) if ncol >= 3 else 0
@@ -87,13 +121,13 @@ def read_peaks(path: str | os.PathLike[str]) -> pd.DataFrame:
     end = _parse_int_column(fields[2], nums, p, "end")
     mid = (start + end) // 2
     summit = mid.copy()
-    n_mid = len(lines)
+    n_mid = len(fields)
     if ncol >= 10:
         off = pd.to_numeric(fields[9], errors="coerce").to_numpy(dtype=np.float64)
         ok = np.isfinite(off) & (off >= 0) & (start + np.nan_to_num(off) < end)
         summit[ok] = start[ok] + off[ok].astype(np.int64)
         n_mid = int((~ok).sum())
-    score = np.zeros(len(lines), dtype=np.float64)
+    score = np.zeros(len(fields), dtype=np.float64)
     for col in (7, 6, 4):  # narrowPeak pValue, signalValue, BED score (-1 = not given)
         if ncol > col:
             vals = pd.to_numeric(fields[col], errors="coerce").to_numpy(dtype=np.float64)
