@@ -706,9 +706,17 @@ def gather(plan_dir: str | Path, dataset_dir: str | Path, qc_table: str | Path |
     first += [f"split_{f['name']}" for f in plan["folds"]]
     first += ["source", "origin", "gc", "n_fraction", "shard", "shard_row"]
     per_task = [f"{k}_{t}" for k in ("is_peak", "label", "counts", "log_counts") for t in tasks]
-    regions = regions[first + per_task]
+    regions = regions[first + per_task].copy()
+    # round instead of a float_format: pandas then writes numbers without a Python call each
+    regions["gc"] = regions["gc"].round(4)
+    regions["n_fraction"] = regions["n_fraction"].round(4)
+    for t in tasks:
+        c = regions[f"counts_{t}"].to_numpy()
+        regions[f"counts_{t}"] = (c.astype(np.int64) if np.array_equal(c, np.rint(c))
+                                  else np.round(c, 4))
+        regions[f"log_counts_{t}"] = regions[f"log_counts_{t}"].round(5)
     ddir.mkdir(parents=True, exist_ok=True)
-    write_tsv_gz_atomic(ddir / "regions.tsv.gz", regions, float_format="%.6g")
+    write_tsv_gz_atomic(ddir / "regions.tsv.gz", regions, level=1)
 
     def split_lists(table: Mapping[str, str]) -> dict[str, list[str]]:
         return {p: [c for c in plan["chromosomes"] if table[c] == p]
