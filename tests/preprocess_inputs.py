@@ -118,7 +118,7 @@ def make_study(root: Path, *, sizes: dict[str, int] | None = None, seed: int = 0
     for c, n in sizes.items():
         s = rng.choice(list("ACGT"), n, p=[0.3, 0.2, 0.2, 0.3])
         seqs[c] = "".join(s)
-    c1 = list(seqs["chr1"])
+    c1 = list(seqs["chr1"])  # (chr1 must be >= 31 kb)
     c1[30_000:31_000] = "N" * 1000
     c1[10_000:12_000] = [b.lower() for b in c1[10_000:12_000]]
     seqs["chr1"] = "".join(c1)
@@ -137,7 +137,8 @@ def make_study(root: Path, *, sizes: dict[str, int] | None = None, seed: int = 0
         study.signal[sample] = {}
         rows = []
         for c, n in sizes.items():
-            summits = np.sort(rng.choice(np.arange(500, n - 500, 150), n_peaks, replace=False))
+            grid = np.arange(500, n - 500, 150)
+            summits = np.sort(rng.choice(grid, min(n_peaks, grid.size), replace=False))
             lam = np.full(n, 0.05)
             for s in summits:
                 lam[s - 60 : s + 61] += (5 + 3 * si) * bump

@@ -224,6 +224,21 @@ def test_invalid_geometry_is_a_config_error() -> None:
         PreprocessParams.from_config({"input_lenght": 500})
 
 
+def test_tiny_contigs_give_empty_shards(tmp_path: Path) -> None:
+    sizes = {"chr1": 60_000, "chr2": 40_000, "chr3": 40_000, "chrS": 150}
+    tiny = make_study(tmp_path / "in", sizes=sizes)
+    meta = build(tiny, tmp_path / "out")
+    shard = next(s for s in meta["shards"] if s["chrom"] == "chrS")
+    assert shard["n_regions"] == 0
+    r = load_regions(tmp_path / "out")
+    assert "chrS" not in set(r["chrom"]) and len(r) > 100
+    from seq2func.datasets import iter_batches
+
+    n = sum(len(x) for x, _ in iter_batches(tmp_path / "out", "train", 32, shuffle=True,
+                                            jitter=True, reverse_complement=True, seed=0))
+    assert n == meta["n_regions"]["train"]
+
+
 def test_missing_inputs_name_the_file(study: Study, tmp_path: Path) -> None:
     gone = tmp_path / "gone.bw"
     with pytest.raises(InputError, match=r"gone\.bw.*not found"):

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-.venv/bin/python}
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(g200_8x25 g100_4x25 g100_2x50)
+[ ${#names[@]} -eq 0 ] && names=(g200_8x25 g100_4x25 g150_3x50)
 mkdir -p bench/out/preprocess
 for n in "${names[@]}"; do
   out=bench/out/preprocess/$n

@@ -62,11 +62,12 @@ dataset         shape                   content
 ==============  ======================  ==================================================
 
 Rows are regions of one chromosome sorted by centre (``shard_row`` in ``regions.tsv.gz``).
-Datasets are chunked by ``chunk_rows`` rows and compressed (gzip level 1 + shuffle by
-default). Why HDF5: it is already a dependency, needs no TensorFlow to write (TFRecord does),
-supports chunked compressed random access by row ranges (NPZ does not: a member is read whole),
-is one self-describing file per scattered job, and is readable from numpy, PyTorch, R and
-Julia. Readers stream chunk-aligned row blocks, so no split is ever loaded whole.
+Datasets are chunked by ``chunk_rows`` rows and, by default, compressed with HDF5's standard
+byte-shuffle + deflate filters (any HDF5 reader decodes them; the writer compresses chunks in
+parallel threads). Why HDF5: it is already a dependency, needs no TensorFlow to write (TFRecord
+does), supports chunked compressed random access by row ranges (NPZ does not: a member is read
+whole), is one self-describing file per scattered job, and is readable from numpy, PyTorch, R
+and Julia. Readers stream chunk-aligned row blocks, so no split is ever loaded whole.
 
 Targets and augmentation
 ------------------------
@@ -74,9 +75,11 @@ For an example with jitter offset ``o`` (a multiple of ``profile_bin`` in ``[-J,
 without jitter):
 
 * sequence = ``sequence[J + o : J + o + L]`` one-hot (N = all zeros);
-* profile = stored bins of the ``profile_length`` window centred at ``centre + o``, clipped at
-  ``clip_signal[task]``: float32 ``(profile_length / profile_bin, T)`` (counts per bin);
-* log_counts = ``log1p(min(sum of the count_window centred at centre + o, clip_counts))``;
+* profile = stored bins of the ``profile_length`` window centred at ``centre + o``, each bin
+  clipped at ``clipping.signal[task]`` (a quantile of positive training bins): float32
+  ``(profile_length / profile_bin, T)`` (counts per bin);
+* log_counts = ``log1p(min(sum of the unclipped bins of the count_window centred at
+  centre + o, clipping.counts[task]))``;
 * labels: float32 ``(T,)``, independent of jitter.
 
 Reverse-complement augmentation (probability 1/2 per example) reverse-complements the one-hot
