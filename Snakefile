@@ -27,6 +27,9 @@ else:
     include: "workflow/rules/download.smk"
 
 
+include: "workflow/rules/preprocess.smk"
+
+
 rule all:
     default_target: True
     input:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import io
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -78,6 +79,19 @@ def write_tsv_atomic(path: PathLike, df: pd.DataFrame, float_format: str | None 
     """Write a data frame as a tab-separated file with a header, atomically."""
     with atomic_output(path) as tmp:
         df.to_csv(tmp, sep="\t", index=False, float_format=float_format, lineterminator="\n")
+
+
+def write_tsv_gz_atomic(path: PathLike, df: pd.DataFrame, float_format: str | None = None,
+                        level: int = 6) -> None:
+    """Write a data frame as gzip-compressed TSV atomically, byte-identical across runs.
+
+    The gzip header carries no file name and no time stamp (pandas would store both).
+    """
+    with atomic_output(path) as tmp, open(tmp, "wb") as raw, \
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
+                          compresslevel=level) as gz, \
+            io.TextIOWrapper(gz, encoding="utf-8", newline="") as fh:
+        df.to_csv(fh, sep="\t", index=False, float_format=float_format, lineterminator="\n")
 
 
 def file_checksum(path: PathLike, algorithm: str = "md5", chunk_size: int = 1 << 20) -> str:

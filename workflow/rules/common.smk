@@ -89,4 +89,6 @@ def all_outputs():
     targets = [GENOME_FASTA, CHROM_SIZES, BLACKLIST, GENES_GTF, EXPRESSION]
     targets += [signal_bigwig(s) for s in SAMPLES]
     targets += [peaks_file(s) for s in SAMPLES]
+    # preprocessing (preprocess.smk): the training set and its QC
+    targets += [f"{OUT}/dataset/dataset.json", f"{OUT}/qc/preprocess_qc.svg"]
     return targets
