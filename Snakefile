@@ -28,6 +28,7 @@ else:
 
 
 include: "workflow/rules/preprocess.smk"
+include: "workflow/rules/train.smk"
 
 
 rule all:

@@ -76,6 +76,17 @@ class LogSumExpBin(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class LogSumExpPool(layers.Layer):
+    """``[B, L, T]`` -> ``[B, T]``: log-sum-exp over positions (log of summed rates)."""
+
+    def call(self, x):  # type: ignore[no-untyped-def]
+        return ops.logsumexp(x, axis=1)
+
+    def compute_output_shape(self, input_shape):  # type: ignore[no-untyped-def]
+        return (input_shape[0], input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class MultinomialNLL(keras.losses.Loss):
     """Multinomial negative log-likelihood of observed profile counts given profile logits.
 
@@ -118,6 +129,7 @@ class BPNetSpec:
     n_dilated_layers: int = 8
     profile_kernel: int = 75
     counts_loss_weight: float | str = "auto"
+    counts_head: str = "gap"
 
 
 @dataclass
@@ -133,6 +145,34 @@ class ModelSpec:
         return ("labels",) if self.architecture == "basset" else ("profile", "log_counts")
 
 
+BASSET_KEYS = set(BassetSpec.__dataclass_fields__)
+BPNET_KEYS = set(BPNetSpec.__dataclass_fields__)
+#: keys every model entry may carry besides its sizes
+COMMON_KEYS = {"architecture", "seeds"}
+
+
+def parse_model_config(name: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """Check one entry of ``accessibility.models`` and return it.
+
+    Raises :class:`~seq2func.errors.ConfigError` naming ``accessibility.models.<name>.<key>``
+    for an unknown architecture or a key that belongs to the other architecture.
+    """
+    from seq2func.errors import ConfigError
+
+    arch = spec.get("architecture")
+    where = f"accessibility.models.{name}"
+    if arch not in ("basset", "bpnet"):
+        raise ConfigError("config", f"{where}.architecture",
+                          f"{arch!r} is not a known architecture", "use 'basset' or 'bpnet'")
+    allowed = (BASSET_KEYS if arch == "basset" else BPNET_KEYS) | COMMON_KEYS
+    for key in spec:
+        if key not in allowed:
+            raise ConfigError("config", f"{where}.{key}",
+                              f"not a setting of a {arch} model",
+                              f"allowed: {', '.join(sorted(allowed))}")
+    return {k: v for k, v in spec.items() if k != "seeds"}
+
+
 def build_basset(input_length: int, n_tasks: int, spec: BassetSpec, name: str = "basset"
                  ) -> keras.Model:
     """Basset-style multitask classifier; output ``labels`` holds logits ``[B, T]``."""
@@ -143,12 +183,12 @@ def build_basset(input_length: int, n_tasks: int, spec: BassetSpec, name: str = 
     for i, (f, k, p) in enumerate(zip(spec.conv_filters, spec.conv_kernels, spec.pool_sizes,
                                       strict=True)):
         x = layers.Conv1D(f, k, padding="same", use_bias=False, name=f"conv{i + 1}")(x)
-        x = layers.BatchNormalization(name=f"bn{i + 1}")(x)
+        x = layers.BatchNormalization(momentum=0.9, name=f"bn{i + 1}")(x)
         x = layers.Activation("relu", name=f"relu{i + 1}")(x)
         x = layers.MaxPooling1D(p, name=f"pool{i + 1}")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(spec.dense_units, use_bias=False, name="dense")(x)
-    x = layers.BatchNormalization(name="bn_dense")(x)
+    x = layers.BatchNormalization(momentum=0.9, name="bn_dense")(x)
     x = layers.Activation("relu", name="relu_dense")(x)
     x = layers.Dropout(spec.dropout, name="dropout")(x)
     out = layers.Dense(n_tasks, dtype="float32", name="labels")(x)
@@ -156,12 +196,22 @@ def build_basset(input_length: int, n_tasks: int, spec: BassetSpec, name: str = 
 
 
 def build_bpnet(input_length: int, n_tasks: int, profile_length: int, profile_bin: int,
-                spec: BPNetSpec, name: str = "bpnet") -> keras.Model:
+                spec: BPNetSpec, name: str = "bpnet",
+                mean_log_counts: Sequence[float] | None = None) -> keras.Model:
     """BPNet-style dilated residual network with profile and count heads.
 
     Convolutions use ``same`` padding; the profile head is cropped to the central
     ``profile_length`` bases, then binned by log-sum-exp (:class:`LogSumExpBin`).
+    ``mean_log_counts`` (per task, from the training set) initialises the count head's bias so
+    that training starts at the mean: Adam moves a bias by about one learning rate per step, so
+    starting from 0 costs hundreds of steps on a target near 5 (a small demo has no such
+    budget).
     """
+    counts_init = (keras.initializers.Constant(np.asarray(mean_log_counts, dtype=float).tolist())
+                   if mean_log_counts is not None else "zeros")
+    rate_init = (keras.initializers.Constant(
+        (np.asarray(mean_log_counts, dtype=float) - np.log(profile_length)).tolist())
+        if mean_log_counts is not None else "zeros")
     if profile_length > input_length or profile_length % profile_bin:
         raise ValueError("profile_length must be <= input_length and a multiple of profile_bin")
     inp = keras.Input((input_length, 4), name="sequence")
@@ -176,16 +226,27 @@ def build_bpnet(input_length: int, n_tasks: int, profile_length: int, profile_bi
     prof = LogSumExpBin(profile_bin, name="profile_bin")(prof)
     prof = layers.Activation("linear", dtype="float32", name="profile")(prof)
     cnt = CenterCrop1D(profile_length, name="counts_crop")(x)
-    cnt = layers.GlobalAveragePooling1D(name="counts_pool")(cnt)
-    cnt = layers.Dense(n_tasks, dtype="float32", name="log_counts")(cnt)
+    if spec.counts_head == "gap":  # BPNet/ChromBPNet: global average pooling, then dense
+        cnt = layers.GlobalAveragePooling1D(name="counts_pool")(cnt)
+        cnt = layers.Dense(n_tasks, dtype="float32", bias_initializer=counts_init,
+                           name="log_counts")(cnt)
+    elif spec.counts_head == "logsumexp":
+        # per-base log-rates, summed in linear space: log(total) = logsumexp over positions
+        cnt = layers.Conv1D(n_tasks, 1, bias_initializer=rate_init, name="counts_rate")(cnt)
+        cnt = LogSumExpPool(name="counts_pool")(cnt)
+        cnt = layers.Activation("linear", dtype="float32", name="log_counts")(cnt)
+    else:
+        raise ValueError(f"counts_head must be 'gap' or 'logsumexp', not {spec.counts_head!r}")
     return keras.Model(inp, {"profile": prof, "log_counts": cnt}, name=name)
 
 
-def build_accessibility_model(spec: ModelSpec, metadata: Mapping[str, Any]) -> keras.Model:
+def build_accessibility_model(spec: ModelSpec, metadata: Mapping[str, Any],
+                              mean_log_counts: Sequence[float] | None = None) -> keras.Model:
     """Build the model named by ``spec`` for a dataset described by ``metadata``.
 
     ``metadata`` needs ``input_length``, ``tasks`` and, for ``bpnet``, ``profile_length`` and
-    ``profile_bin`` (see :func:`seq2func.datasets.load_metadata`).
+    ``profile_bin`` (see :func:`seq2func.datasets.load_metadata`). ``mean_log_counts``
+    initialises a count head (see :func:`build_bpnet`).
     """
     n_tasks = len(metadata["tasks"])
     p = dict(spec.params)
@@ -199,7 +260,7 @@ def build_accessibility_model(spec: ModelSpec, metadata: Mapping[str, Any]) -> k
         return build_bpnet(int(metadata["input_length"]), n_tasks,
                            int(metadata["profile_length"]), int(metadata["profile_bin"]),
                            BPNetSpec(**{k: v for k, v in p.items() if k in known}),
-                           name=spec.name)
+                           name=spec.name, mean_log_counts=mean_log_counts)
     raise ValueError(f"unknown architecture {spec.architecture!r}; use 'basset' or 'bpnet'")
 
 

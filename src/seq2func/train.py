@@ -385,18 +385,21 @@ def train_accessibility(
     mspec = models.ModelSpec(name, str(spec["architecture"]), params)
     targets = mspec.outputs()
     weight = params.get("counts_loss_weight", "auto")
-    if "log_counts" in targets and weight == "auto":
+    mean_log_counts = None
+    if "log_counts" in targets:
         train_rows = datasets.load_regions(dataset_dir, "train")
-        peaks = train_rows[train_rows["source"] == "peak"]
         cols = [f"log_counts_{t}" for t in meta["tasks"]]
-        weight = models.auto_counts_loss_weight(peaks[cols].to_numpy())
-        log.info("counts loss weight (auto: median peak counts / 10) = %.2f", weight)
+        mean_log_counts = [float(v) for v in train_rows[cols].mean().to_numpy()]
+        if weight == "auto":
+            peaks = train_rows[train_rows["source"] == "peak"]
+            weight = models.auto_counts_loss_weight(peaks[cols].to_numpy())
+            log.info("counts loss weight (auto: median peak counts / 10) = %.2f", weight)
     losses, loss_weights = models.losses_for(mspec, float(weight) if weight != "auto" else 1.0)
     metrics = ({"labels": [keras.metrics.AUC(from_logits=True, name="auroc")]}
                if "labels" in targets else None)
 
     def build() -> Any:
-        return models.build_accessibility_model(mspec, meta)
+        return models.build_accessibility_model(mspec, meta, mean_log_counts=mean_log_counts)
 
     def compile_model(model: Any, lr: float) -> None:
         model.compile(optimizer=keras.optimizers.Adam(lr), loss=losses,
@@ -413,8 +416,7 @@ def train_accessibility(
                                         shuffle=False, jitter=False, reverse_complement=False,
                                         seed=0, targets=targets)
 
-    n_train = int(sum(v for v in meta["n_regions"]["train"].values())) \
-        if isinstance(meta["n_regions"].get("train"), Mapping) else None
+    n_train = int(meta["n_regions"]["train"])
     run_config = {"model": name, "spec": dict(spec), "settings": asdict(settings),
                   "seed": int(seed), "targets": list(targets),
                   "counts_loss_weight": weight, "dataset": meta.get("checksums", {})}

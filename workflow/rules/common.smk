@@ -91,4 +91,6 @@ def all_outputs():
     targets += [peaks_file(s) for s in SAMPLES]
     # preprocessing (preprocess.smk): the training set and its QC
     targets += [f"{OUT}/dataset/dataset.json", f"{OUT}/qc/preprocess_qc.svg"]
+    # accessibility models (train.smk): strand-averaged test-set predictions of every seed
+    targets += accessibility_predictions("test")
     return targets
