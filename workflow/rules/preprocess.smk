@@ -61,8 +61,8 @@ rule preprocess_chrom:
     # one thread reads and cuts windows, the others compress shard chunks
     threads: 2
     resources:
-        # measured (bench/preprocess): ~350 MB + 3 bytes per base of the chromosome
-        mem_mb=lambda wc: 600 + 4 * _planned_chromosome_size(wc) // 1_000_000,
+        # measured (bench/preprocess): ~220 MB + ~2.2 bytes per base of the chromosome
+        mem_mb=lambda wc: 500 + 3 * _planned_chromosome_size(wc) // 1_000_000,
         runtime=lambda wc: 10 + _planned_chromosome_size(wc) // 5_000_000,
     params:
         plan_dir=lambda wildcards, input: Path(input.plan).parent,
