@@ -30,12 +30,19 @@ def test_atomic_output_leaves_nothing_on_error(tmp_path: Path) -> None:
 
 
 def test_atomic_output_replaces_on_success(tmp_path: Path) -> None:
+    import os
+    import stat
+
     target = tmp_path / "sub" / "out.txt"
     with atomic_output(target) as tmp:
         assert tmp.suffix == ".txt" and tmp.parent == target.parent
         tmp.write_text("done")
     assert target.read_text() == "done"
     assert [p.name for p in target.parent.iterdir()] == ["out.txt"]
+    umask = os.umask(0)
+    os.umask(umask)
+    # readable by the group/others as allowed by the umask (shared cluster directories)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
 
 
 def test_fasta_writer_index_matches_pyfaidx(tmp_path: Path) -> None:

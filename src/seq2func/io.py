@@ -23,6 +23,9 @@ from seq2func.errors import InputError
 
 PathLike = str | os.PathLike[str]
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 NARROWPEAK_COLUMNS = [
     "chrom",
     "start",
@@ -62,6 +65,8 @@ def atomic_output(path: PathLike) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        if tmp.exists():  # mkstemp creates 0600; give the file the usual umask-based mode
+            os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, final)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
