@@ -37,6 +37,7 @@ from seq2func.simulate.genome import (
     cgi_transitions,
     gap_intervals,
     insert_repeats,
+    isochore_background,
     satellite_array,
     to_ascii,
 )
@@ -75,7 +76,7 @@ AMPLITUDE_SLOPE = 0.5
 AMPLITUDE_SD = 0.3
 #: sample-level (technical) noise on each CRE's amplitude
 SAMPLE_SD = 0.15
-ARTEFACT_RATE = 1.5  # cuts per base per unit depth inside artefact regions
+ARTEFACT_RATE = 4.0  # cuts per base per unit depth inside artefact regions
 
 
 @dataclass
@@ -90,6 +91,8 @@ class SimulationConfig:
     enhancers_per_mb: float = 120.0
     ctcf_per_mb: float = 30.0
     decoys_per_mb: float = 60.0
+    orphan_cgi_per_mb: float = 10.0
+    isochore_gc_sd: float = 0.12
     genes_per_mb: float = 80.0
     cgi_fraction: float = 0.7
     depth: float = 100.0
@@ -214,7 +217,7 @@ def simulate_demo(
         for ci, (chrom, length) in enumerate(tqdm(chroms, desc="simulate", unit="chrom",
                                                   disable=not progress)):
             rng = _rng(cfg.seed, ci)
-            seq = to_ascii(sample_markov(probs, length, rng))
+            seq = to_ascii(isochore_background(probs, length, cfg.isochore_gc_sd, rng))
             insert_repeats(seq, lib, cfg.repeat_fraction, rng)
             # ---- gaps and satellite artefacts
             blocked = np.zeros(length, dtype=bool)
@@ -285,8 +288,9 @@ def simulate_demo(
                 plan += [("enhancer", c)] * int(rng.poisson(cfg.enhancers_per_mb * mb))
             plan += [("ctcf", "all")] * int(rng.poisson(cfg.ctcf_per_mb * mb))
             plan += [("decoy", "none")] * int(rng.poisson(cfg.decoys_per_mb * mb))
+            plan += [("orphan_cgi", "none")] * int(rng.poisson(cfg.orphan_cgi_per_mb * mb))
             order = rng.permutation(len(plan))
-            centers = choose_positions(cre_allowed, len(plan), 800, rng,
+            centers = choose_positions(cre_allowed, len(plan), 600, rng,
                                        taken=[c["center"] for c in cres])
             for k, center in zip(order, centers, strict=False):
                 kind, target = plan[int(k)]
@@ -294,6 +298,13 @@ def simulate_demo(
                     design, sites = enhancer_recipe(target, motifs, rng)
                 elif kind == "ctcf":
                     design, sites = ctcf_recipe(motifs, rng)
+                elif kind == "orphan_cgi":
+                    # a CpG island away from any TSS: GC-rich, accessible only as far as its
+                    # CpG content and chance motifs make it (the grammar decides)
+                    half = int(rng.integers(300, 751))
+                    seq[center - half : center + half] = to_ascii(
+                        sample_markov(probs_cgi, 2 * half, rng, chain_length=2 * half))
+                    design, sites = f"orphan CpG island ({2 * half} bp)", []
                 else:
                     design, sites = decoy_recipe(motifs, rng)
                 core_start = center - CORE_WIDTH // 2

@@ -123,3 +123,24 @@ def satellite_array(lib: RepeatLibrary, length: int, rng: np.random.Generator) -
 def cgi_transitions(probs: np.ndarray) -> np.ndarray:
     """Transition matrix for CpG islands: GC ~65%, CpG observed/expected ~0.8."""
     return adjust_transitions(probs, gc_scale=2.2, cpg_scale=3.2)
+
+
+def isochore_background(probs: np.ndarray, length: int, gc_sd: float,
+                        rng: np.random.Generator, mean_domain: float = 300_000) -> np.ndarray:
+    """Background codes with isochore-like GC domains.
+
+    The chromosome is cut into domains of log-normal length (median ``mean_domain``); each is
+    drawn from the Markov chain with its C/G emission scaled by ``exp(N(0, gc_sd))``, so GC varies
+    over hundreds of kilobases (human isochores span ~35-55% GC) instead of being uniform. With
+    ``gc_sd = 0`` this is a single homogeneous draw.
+    """
+    if gc_sd <= 0:
+        return sample_markov(probs, length, rng)
+    parts = []
+    done = 0
+    while done < length:
+        n = int(min(length - done, max(20_000, rng.lognormal(np.log(mean_domain), 0.6))))
+        scale = float(np.exp(rng.normal(0.0, gc_sd)))
+        parts.append(sample_markov(adjust_transitions(probs, gc_scale=scale), n, rng))
+        done += n
+    return np.concatenate(parts)
