@@ -71,6 +71,16 @@ EXPRESSION = f"{RES}/expression/expression.tsv"
 VARIANTS_VCF = f"{RES}/variants/variants.vcf"
 
 
+# Registries filled by the stage files included after this one:
+# - PAPER_FIGURES: stems (paths without extension) of the paper figures; rule `figures`
+#   (report.smk) builds each as PDF + SVG + PNG;
+# - METRIC_TABLES: name -> path of a metric table in the seq2func.metrics.MetricRow format
+#   (model, split, metric, task, aggregation, value, ci_low, ci_high, n, chromosome); quality
+#   gates (evaluate.smk) refer to these names.
+PAPER_FIGURES = []
+METRIC_TABLES = {}
+
+
 def signal_bigwig(sample):
     return f"{RES}/signal/{sample}.bw"
 
