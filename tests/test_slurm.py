@@ -7,6 +7,7 @@ skipped with the reason.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -18,6 +19,17 @@ from slurm_cluster import SlurmCluster, SnakemakeRun
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 GPU_SNAKEFILE = REPO / "tests" / "data" / "slurm" / "Snakefile"
+#: one tiny model of each family, one seed, two epochs: the DAG of the default run, fast
+TINY_ACCESSIBILITY = {
+    "seeds": [1],
+    "models": {
+        "basset": {"architecture": "basset", "conv_filters": [16], "conv_kernels": [9],
+                   "pool_sizes": [8], "dense_units": 8},
+        "bpnet": {"architecture": "bpnet", "filters": 8, "n_dilated_layers": 2,
+                  "profile_kernel": 15},
+    },
+    "train": {"max_epochs": 2},
+}
 
 
 def _job_blocks(text: str) -> list[dict[str, str]]:
@@ -55,7 +67,8 @@ def _assert_ok(run: SnakemakeRun) -> None:
 def test_demo_workflow_runs_through_slurm(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
     """The default target, on a small genome: every job goes through sbatch with its resources."""
     wd = make_workdir(tmp_path, {"simulate": SMALL_SIMULATION,
-                                 "split": {"valid": ["chr3"], "test": ["chr2"]}})
+                                 "split": {"valid": ["chr3"], "test": ["chr2"]},
+                                 "accessibility": TINY_ACCESSIBILITY})
     run = slurm_cluster.snakemake(wd)
     _assert_ok(run)
 
@@ -84,6 +97,15 @@ def test_demo_workflow_runs_through_slurm(slurm_cluster: SlurmCluster, tmp_path:
         assert _minutes(job["TimeLimit"]) == int(res["runtime"]), (b["rule"], job["TimeLimit"])
         assert job["NumCPUs"] == b.get("threads", "1"), (b["rule"], job["NumCPUs"])
         assert job["Partition"] == ("gpu" if int(res.get("gpu", 0)) else "cpu"), b["rule"]
+    # the real training rule ran as a GPU job: its run record names the SLURM job and partition
+    # (the fake GPU is not a CUDA device, so TensorFlow trained on the CPU and said so)
+    trained = sorted(wd.glob("results/demo/models/accessibility/*/seed*/run.json"))
+    assert len(trained) == 2, trained
+    for path in trained:
+        record = json.loads(path.read_text())
+        assert record["slurm"]["SLURM_JOB_PARTITION"] == "gpu", record.get("slurm")
+        assert record["slurm"]["SLURM_JOB_ID"] in set(submitted.values())
+        assert record["device_details"]["kind"] == "cpu"
     # nothing left to do
     again = slurm_cluster.snakemake(wd, "-n")
     assert "Nothing to be done" in again.output, again.output[-3000:]

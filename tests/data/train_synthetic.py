@@ -1,7 +1,9 @@
 """Train a tiny Basset-style model on synthetic data with seq2func.train.fit (used by tests).
 
-Usage: python train_synthetic.py OUTDIR [MAX_EPOCHS]
-Positives carry a planted GATA-like word; the data pipeline is seeded per epoch.
+Usage: python train_synthetic.py OUTDIR [MAX_EPOCHS] [mirrored]
+Positives carry a planted GATA-like word; the data pipeline is seeded per epoch. With
+``mirrored``, the CPU is split into two logical devices and training runs under a
+MirroredStrategy over both: the multi-GPU code path, exercised without GPUs.
 """
 
 from __future__ import annotations
@@ -22,9 +24,22 @@ def main() -> None:
 
     settings = TrainSettings(batch_size=32, max_epochs=max_epochs, learning_rate=1e-2,
                              patience=10, lr_patience=2)
+    mirrored = len(sys.argv) > 3 and sys.argv[3] == "mirrored"
+    if mirrored:
+        import tensorflow as tf
+
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     device = configure_runtime(seed=3, deterministic=True, threads=1)
     import keras
     import tensorflow as tf
+
+    if mirrored:
+        from dataclasses import replace
+
+        device = replace(device, strategy=tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]),
+                         description="2 logical CPUs (MirroredStrategy)")
 
     from seq2func.models import BassetSpec, build_basset
 

@@ -1,0 +1,177 @@
+"""Benchmark: is the training input pipeline the bottleneck?
+
+Trains the same model for the same number of steps twice in one process:
+
+* ``pipeline`` - batches from :func:`seq2func.datasets.make_tf_dataset` exactly as training uses
+  them: HDF5 shards streamed, two-level shuffle, jitter, reverse complement, one-hot on the fly,
+  prefetch;
+* ``in_memory`` - the same number of examples, already one-hot encoded, cropped and held as
+  tensors (``tf.data.Dataset.from_tensor_slices(...).cache()``), no augmentation work at all.
+
+Also times the pipeline alone (iterating batches, no model) to show its own ceiling.
+The ratio ``pipeline / in_memory`` (examples per second) is the number to read: 1.0 means the
+input pipeline costs nothing. Results are appended as JSON lines to
+``bench/out/train_input/results.jsonl`` and summarised by ``--report``.
+
+Usage::
+
+    python bench/train_input/run.py --dataset results/demo/dataset --model basset --steps 150
+    python bench/train_input/run.py --dataset results/demo/dataset --model bpnet --steps 150
+    python bench/train_input/run.py --report
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "src"))
+OUT = ROOT / "bench" / "out" / "train_input"
+
+
+def _spec(model: str) -> dict:
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    return cfg["accessibility"]["models"][model], cfg["accessibility"]["train"]
+
+
+def _time_fit(model, ds, steps: int, batch_size: int, warmup: int) -> float:
+    """Examples/s of ``model.fit`` over ``steps`` batches after ``warmup`` batches."""
+    model.fit(ds, steps_per_epoch=warmup, epochs=1, verbose=0)
+    t0 = time.perf_counter()
+    model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
+    return steps * batch_size / (time.perf_counter() - t0)
+
+
+def run(dataset: str, model_name: str, steps: int, warmup: int, threads: int,
+        rounds: int) -> dict:
+    from seq2func import datasets, models
+    from seq2func.train import TrainSettings, configure_runtime
+
+    spec, train_cfg = _spec(model_name)
+    settings = TrainSettings.from_config(train_cfg)
+    device = configure_runtime(1, deterministic=False, threads=threads,
+                               mixed_precision=settings.mixed_precision)
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    meta = datasets.load_metadata(dataset)
+    params = {k: v for k, v in spec.items() if k != "architecture"}
+    mspec = models.ModelSpec(model_name, spec["architecture"], params)
+    targets = mspec.outputs()
+    bs = settings.batch_size
+    losses, weights = models.losses_for(mspec, 1.0)
+
+    def fresh_model():
+        keras.utils.set_random_seed(1)
+        m = models.build_accessibility_model(mspec, meta)
+        m.compile(optimizer=keras.optimizers.Adam(1e-3), loss=losses, loss_weights=weights)
+        return m
+
+    def pipeline():
+        return datasets.make_tf_dataset(dataset, "train", bs, shuffle=True,
+                                        jitter=settings.jitter,
+                                        reverse_complement=settings.reverse_complement,
+                                        seed=7, targets=targets, repeat=True,
+                                        drop_remainder=True)
+
+    # the in-memory copy: the first (warmup + steps) batches of the pipeline, materialised
+    n_batches = warmup + steps
+    xs, ys = [], {k: [] for k in targets}
+    for x, y in pipeline().take(n_batches).as_numpy_iterator():
+        xs.append(x)
+        for k in targets:
+            ys[k].append(y[k])
+    x_mem = np.concatenate(xs)
+    y_mem = {k: np.concatenate(v) for k, v in ys.items()}
+    mem_ds = (tf.data.Dataset.from_tensor_slices((x_mem, y_mem)).batch(bs, drop_remainder=True)
+              .cache().repeat().prefetch(tf.data.AUTOTUNE))
+    for _ in mem_ds.take(n_batches):  # fill the cache before timing
+        pass
+
+    # the pipeline alone
+    it = iter(pipeline())
+    for _ in range(warmup):
+        next(it)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        next(it)
+    pipeline_only = steps * bs / (time.perf_counter() - t0)
+
+    # training: alternate the order so that load drift on a shared machine hits both alike
+    fit_pipe, fit_mem = [], []
+    for order in ("pm", "mp") * rounds:
+        for which in order:
+            model = fresh_model()
+            if which == "p":
+                fit_pipe.append(_time_fit(model, pipeline(), steps, bs, warmup))
+            else:
+                fit_mem.append(_time_fit(model, mem_ds, steps, bs, warmup))
+    pipe, mem = float(np.mean(fit_pipe)), float(np.mean(fit_mem))
+    return {
+        "model": model_name,
+        "architecture": spec["architecture"],
+        "dataset": str(dataset),
+        "input_length": int(meta["input_length"]),
+        "batch_size": bs,
+        "steps": steps,
+        "threads": threads,
+        "device": device.description,
+        "pipeline_only_examples_per_s": round(pipeline_only, 1),
+        "fit_pipeline_examples_per_s": round(pipe, 1),
+        "fit_in_memory_examples_per_s": round(mem, 1),
+        "ratio_pipeline_over_in_memory": round(pipe / mem, 3),
+        "fit_pipeline_runs": [round(v, 1) for v in fit_pipe],
+        "fit_in_memory_runs": [round(v, 1) for v in fit_mem],
+        "load_average_1min": os.getloadavg()[0],
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "tensorflow": tf.__version__,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def report() -> None:
+    path = OUT / "results.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    cols = ["model", "device", "threads", "batch_size", "steps", "pipeline_only_examples_per_s",
+            "fit_pipeline_examples_per_s", "fit_in_memory_examples_per_s",
+            "ratio_pipeline_over_in_memory", "load_average_1min", "date"]
+    print("| " + " | ".join(cols) + " |")
+    print("| " + " | ".join("---" for _ in cols) + " |")
+    for r in rows:
+        print("| " + " | ".join(str(r.get(c, "")) for c in cols) + " |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dataset", default=str(ROOT / "results" / "demo" / "dataset"))
+    ap.add_argument("--model", default="basset", help="a model key of config/config.yaml")
+    ap.add_argument("--steps", type=int, default=150)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=2,
+                    help="pairs of (pipeline, in-memory) fits, in alternating order")
+    ap.add_argument("--report", action="store_true", help="print the results table and exit")
+    args = ap.parse_args()
+    if args.report:
+        report()
+        return
+    result = run(args.dataset, args.model, args.steps, args.warmup, args.threads,
+                 args.rounds)
+    OUT.mkdir(parents=True, exist_ok=True)
+    with open(OUT / "results.jsonl", "a") as fh:
+        fh.write(json.dumps(result) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
