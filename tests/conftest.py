@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
 MOTIFS = REPO / "resources" / "motifs" / "jaspar2024_demo.jaspar"
 
-#: a small genome for fast tests (the default demo is ~6.5 Mb)
+#: a small genome for fast tests (the default demo is 8 Mb)
 SMALL_SIMULATION = {
     "seed": 7,
     "chromosomes": {"chr1": 500_000, "chr2": 400_000, "chr3": 300_000},
