@@ -118,7 +118,9 @@ rule train_expression:
         genes=f"{EXPR_DIR}/genes.tsv",
         features=f"{EXPR_DIR}/features.npz",
         predicted=lambda wc: (
-            f"{EXPR_DIR}/predicted_chromatin.npz" if wc.variant == "seq_predicted" else []
+            f"{EXPR_DIR}/predicted_chromatin.npz"
+            if wc.variant == "seq_predicted"
+            else []
         ),
     output:
         model=f"{EXPR_MODELS}/{{variant}}/seed{{seed}}/model.keras",
@@ -188,7 +190,9 @@ rule evaluate_expression:
             f"{k.split('/')[0]}={v}" for k, v in expression_predictions().items()
         ),
         truth=(
-            f"--truth {EXPR_TRUTH} --truth-out {EXPR_EXPLAINABLE}" if EXPR_SIMULATED else ""
+            f"--truth {EXPR_TRUTH} --truth-out {EXPR_EXPLAINABLE}"
+            if EXPR_SIMULATED
+            else ""
         ),
         scatter=EXPR_FIGURES["scatter"],
         ablation_figure=EXPR_FIGURES["ablation"],
