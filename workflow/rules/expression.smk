@@ -3,47 +3,8 @@
 # plus scikit-learn baselines, on the same chromosome split as the accessibility models.
 # Training checkpoints every epoch (train.fit): a rerun resumes a killed job.
 
-EXPR = config["expression"]
-EXPR_DIR = f"{OUT}/expression"
-EXPR_MODELS = f"{OUT}/models/expression"
-EXPR_EVAL = f"{OUT}/evaluation"
-EXPR_FIGURES = {
-    "scatter": f"{OUT}/figures/expression_scatter",
-    "ablation": f"{OUT}/figures/expression_ablation",
-}
-EXPR_TRUTH = f"{RES}/truth/expression_terms.tsv"
-EXPR_EXPLAINABLE = f"{EXPR_EVAL}/expression_explainable_variance.tsv"
-EXPR_SIMULATED = config["source"] == "simulate"
-FIG_FORMATS = ["pdf", "svg", "png"]
 
-PAPER_FIGURES.extend(EXPR_FIGURES.values())
-METRIC_TABLES["expression"] = f"{EXPR_EVAL}/expression_metrics.tsv"
-if EXPR_SIMULATED:
-    METRIC_TABLES["expression_explainable_variance"] = EXPR_EXPLAINABLE
-
-
-def expression_accessibility_models():
-    """model.keras files whose strand-averaged predictions form the predicted chromatin."""
-    pred = EXPR["chromatin"]["predicted_model"]
-    seeds = pred["seeds"] or model_seeds(pred["name"])
-    return [f"{MODELS_DIR}/{pred['name']}/seed{s}/model.keras" for s in seeds]
-
-
-def expression_predictions():
-    """VARIANT=path arguments of evaluate-expression (one per seed)."""
-    return {
-        f"{v}/seed{s}": f"{EXPR_MODELS}/{v}/seed{s}/predictions.npz"
-        for v in EXPR["variants"]
-        for s in EXPR["seeds"]
-    }
-
-
-def expression_outputs():
-    """Final targets of the expression stage."""
-    out = [METRIC_TABLES["expression"], f"{EXPR_EVAL}/expression_ablation.tsv"]
-    out += [f"{stem}.{fmt}" for stem in EXPR_FIGURES.values() for fmt in FIG_FORMATS]
-    out += [EXPR_EXPLAINABLE] if EXPR_SIMULATED else []
-    return out
+include: "expression_common.smk"
 
 
 rule expression_prepare:
@@ -189,13 +150,15 @@ rule evaluate_expression:
         predictions=" ".join(
             f"{k.split('/')[0]}={v}" for k, v in expression_predictions().items()
         ),
-        truth=(
-            f"--truth {EXPR_TRUTH} --truth-out {EXPR_EXPLAINABLE}"
-            if EXPR_SIMULATED
+        truth=lambda wc, input, output: (
+            f"--truth {input.truth} --truth-out {output.explainable}"
+            if input.truth
             else ""
         ),
-        scatter=EXPR_FIGURES["scatter"],
-        ablation_figure=EXPR_FIGURES["ablation"],
+        scatter=lambda wc, output: Path(output.scatter[0]).with_suffix(""),
+        ablation_figure=lambda wc, output: Path(output.ablation_figure[0]).with_suffix(
+            ""
+        ),
     shell:
         "seq2func evaluate-expression --genes {input.genes} --features {input.features}"
         " --predictions {params.predictions} --params {params.params:q}"
