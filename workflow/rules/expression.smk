@@ -23,7 +23,7 @@ rule expression_prepare:
     benchmark:
         f"{BENCH}/expression/prepare.tsv"
     conda:
-        "../../envs/preprocess.yaml"
+        "../../envs/expression.yaml"
     threads: 1
     resources:
         # one bigWig chromosome (float32 + float64 cumulative sum) + the promoter codes
@@ -57,7 +57,7 @@ rule expression_predicted_chromatin:
     benchmark:
         f"{BENCH}/expression/predicted_chromatin.tsv"
     conda:
-        "../../envs/train.yaml"
+        "../../envs/expression.yaml"
     threads: 2
     resources:
         mem_mb=lambda wc, attempt: 3000 * attempt,
@@ -96,7 +96,7 @@ rule train_expression:
         variant="seq_only|seq_observed|seq_predicted",
         seed=r"\d+",
     conda:
-        "../../envs/train.yaml"
+        "../../envs/expression.yaml"
     threads: 2
     resources:
         # all genes' one-hot promoters in memory (n x L x 4 float32) + TensorFlow
@@ -140,7 +140,7 @@ rule evaluate_expression:
     benchmark:
         f"{BENCH}/expression/evaluate.tsv"
     conda:
-        "../../envs/evaluate.yaml"
+        "../../envs/expression.yaml"
     threads: 1
     resources:
         mem_mb=lambda wc, attempt: 3000 * attempt,
