@@ -124,7 +124,7 @@ def test_chromatin_sample_matching() -> None:
     assert match_chromatin_samples(["b", "a"], ["a", "b", "c"]) == ([1, 0], "name")
     assert match_chromatin_samples(["WT"], ["atac"]) == ([0], "all")
     assert match_chromatin_samples(["a"], ["a", "b"], "all") == ([0, 1], "all")
-    with pytest.raises(ConfigError, match="expression.chromatin.match"):
+    with pytest.raises(ConfigError, match=r"expression\.chromatin\.match"):
         match_chromatin_samples(["WT"], ["atac"], "name")
 
 
