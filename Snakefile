@@ -29,6 +29,7 @@ else:
 
 include: "workflow/rules/preprocess.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/expression.smk"
 
 
 rule all:

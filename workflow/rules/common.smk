@@ -103,4 +103,6 @@ def all_outputs():
     targets += [f"{OUT}/dataset/dataset.json", f"{OUT}/qc/preprocess_qc.svg"]
     # accessibility models (train.smk): strand-averaged test-set predictions of every seed
     targets += accessibility_predictions("test")
+    # expression models (expression.smk): metrics, ablation, figures (+ truth on the demo)
+    targets += expression_outputs()
     return targets
