@@ -103,4 +103,10 @@ def all_outputs():
     targets += [f"{OUT}/dataset/dataset.json", f"{OUT}/qc/preprocess_qc.svg"]
     # accessibility models (train.smk): strand-averaged test-set predictions of every seed
     targets += accessibility_predictions("test")
+    # evaluation (evaluate.smk, report.smk): metrics, tracks, gates, paper figures
+    targets += [METRIC_TABLES["accessibility"], GATES_TABLE]
+    targets += accessibility_tracks()
+    targets += [f"{stem}.{fmt}" for stem in PAPER_FIGURES for fmt in FIGURE_FORMATS]
+    if config["evaluate"]["enforce_gates"]:
+        targets.append(f"{EVAL_DIR}/gates.passed")
     return targets
