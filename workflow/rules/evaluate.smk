@@ -3,25 +3,11 @@
 # truth ceiling; predicted-accessibility bigWigs; quality gates over every registered metric table.
 # Figures and the `figures` target are in report.smk.
 
-EVAL = config["evaluate"]
-EVAL_DIR = f"{OUT}/evaluation"
-TRACKS_DIR = f"{OUT}/tracks/accessibility"
-TRUTH_DIR = f"{RES}/truth" if config["source"] == "simulate" else None
+
+include: "evaluate_common.smk"
+
 
 METRIC_TABLES["accessibility"] = f"{EVAL_DIR}/accessibility_metrics.tsv"
-
-
-def track_models():
-    """(model, seed) of the predicted-accessibility tracks: each listed model's first seed."""
-    return [
-        (m, model_seeds(m)[0]) for m in EVAL["tracks"]["models"] if m in ACC["models"]
-    ]
-
-
-def accessibility_tracks():
-    return [
-        f"{TRACKS_DIR}/{m}_seed{s}/{t}.bw" for m, s in track_models() for t in SAMPLES
-    ]
 
 
 rule evaluate_accessibility:

@@ -19,23 +19,6 @@ PAPER_FIGURES += [
 ]
 
 
-def gate_tables():
-    """Registered metric tables that some gate refers to (unregistered ones: NOT RUN)."""
-    names = {g["table"] for g in EVAL["gates"]}
-    return {k: v for k, v in METRIC_TABLES.items() if k in names}
-
-
-def figure_outputs(stem, caption):
-    """pdf + svg + png of a figure; the png goes into the HTML report."""
-    png = report(f"{stem}.png", caption=caption, category="Figures")
-    return [f"{stem}.pdf", f"{stem}.svg", png]
-
-
-def locus_track_dir():
-    m, s = track_models()[0]
-    return f"{TRACKS_DIR}/{m}_seed{s}"
-
-
 rule evaluate_gates:
     input:
         tables=lambda wc: list(gate_tables().values()),
@@ -49,7 +32,7 @@ rule evaluate_gates:
     log:
         f"{LOGS}/evaluate/gates.log",
     conda:
-        "../../envs/report.yaml"
+        "../../envs/evaluate.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -70,7 +53,7 @@ rule enforce_gates:
     log:
         f"{LOGS}/evaluate/enforce_gates.log",
     conda:
-        "../../envs/report.yaml"
+        "../../envs/evaluate.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -98,7 +81,9 @@ rule figure_training_curves:
         mem_mb=1500,
         runtime=10,
     params:
-        stem=ACC_FIGURES["training_curves"],
+        stem=lambda wildcards, output: output.provenance.removesuffix(
+            ".provenance.json"
+        ),
     shell:
         "seq2func figure training-curves --histories {input.histories}"
         " --out {params.stem} > {log} 2>&1"
@@ -119,7 +104,9 @@ rule figure_roc_pr:
         mem_mb=1500,
         runtime=10,
     params:
-        stem=ACC_FIGURES["roc_pr"],
+        stem=lambda wildcards, output: output.provenance.removesuffix(
+            ".provenance.json"
+        ),
     shell:
         "seq2func figure roc-pr --scores {input.scores} --out {params.stem} > {log} 2>&1"
 
@@ -139,7 +126,9 @@ rule figure_counts_scatter:
         mem_mb=1500,
         runtime=10,
     params:
-        stem=ACC_FIGURES["counts_scatter"],
+        stem=lambda wildcards, output: output.provenance.removesuffix(
+            ".provenance.json"
+        ),
     shell:
         "seq2func figure counts-scatter --scores {input.scores} --out {params.stem}"
         " > {log} 2>&1"
@@ -160,7 +149,9 @@ rule figure_task_bars:
         mem_mb=1500,
         runtime=10,
     params:
-        stem=ACC_FIGURES["task_bars"],
+        stem=lambda wildcards, output: output.provenance.removesuffix(
+            ".provenance.json"
+        ),
     shell:
         "seq2func figure task-bars --table {input.table} --metric auROC --out {params.stem}"
         " > {log} 2>&1"
@@ -185,7 +176,9 @@ rule figure_locus:
         mem_mb=1500,
         runtime=10,
     params:
-        stem=ACC_FIGURES["locus"],
+        stem=lambda wildcards, output: output.provenance.removesuffix(
+            ".provenance.json"
+        ),
         tasks=SAMPLES,
         chromosomes=config["split"]["test"],
         locus=EVAL["locus"],
