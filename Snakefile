@@ -30,6 +30,9 @@ else:
 include: "workflow/rules/preprocess.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/expression.smk"
+include: "workflow/rules/evaluate.smk"
+# report.smk last: gates and `figures` cover every registered metric table and figure
+include: "workflow/rules/report.smk"
 
 
 rule all:

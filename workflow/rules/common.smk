@@ -105,4 +105,10 @@ def all_outputs():
     targets += accessibility_predictions("test")
     # expression models (expression.smk): metrics, ablation, figures (+ truth on the demo)
     targets += expression_outputs()
+    # evaluation (evaluate.smk, report.smk): metrics, tracks, gates, paper figures
+    targets += [METRIC_TABLES["accessibility"], GATES_TABLE]
+    targets += accessibility_tracks()
+    targets += [f"{stem}.{fmt}" for stem in PAPER_FIGURES for fmt in FIGURE_FORMATS]
+    if config["evaluate"]["enforce_gates"]:
+        targets.append(f"{EVAL_DIR}/gates.passed")
     return targets
