@@ -115,7 +115,8 @@ def run(dataset: str, model_name: str, steps: int, warmup: int, threads: int,
                 fit_pipe.append(_time_fit(model, pipeline(), steps, bs, warmup))
             else:
                 fit_mem.append(_time_fit(model, mem_ds, steps, bs, warmup))
-    pipe, mem = float(np.mean(fit_pipe)), float(np.mean(fit_mem))
+    # medians: one fit slowed by another process on a shared machine does not decide the ratio
+    pipe, mem = float(np.median(fit_pipe)), float(np.median(fit_mem))
     return {
         "model": model_name,
         "architecture": spec["architecture"],
