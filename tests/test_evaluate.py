@@ -104,3 +104,24 @@ def test_model_predictions_seed_ensemble_is_the_mean(tmp_path) -> None:
     np.testing.assert_allclose(out["basset"]["labels"], 0.4)
     with pytest.raises(InputError, match="region ids differ"):
         ev.load_model_predictions({"basset": files}, ids[::-1])
+
+
+def test_average_peak_profile_is_the_mean_normalised_training_peak_profile(
+        tmp_path_factory) -> None:
+    from preprocess_inputs import SMALL_PARAMS, SPLIT, make_study
+    from seq2func.preprocess import PreprocessParams, run_all, samples_from_table
+
+    study = make_study(tmp_path_factory.mktemp("avgprof_study"), seed=3)
+    out = tmp_path_factory.mktemp("avgprof_dataset")
+    samples = samples_from_table(study.samples_table, [str(b) for b in study.bigwigs],
+                                 [str(x) for x in study.peaks])
+    run_all(study.genome, samples, PreprocessParams.from_config(SMALL_PARAMS), SPLIT, out,
+            study.blacklist)
+    _, regions, _, _, _, prof = ev.read_split(out, "train", with_profile=True)
+    peak = prof[(regions["source"] == "peak").to_numpy()].astype(np.float64)
+    want = np.stack([np.mean([p / p.sum() for p in peak[:, :, t] if p.sum() > 0], axis=0)
+                     for t in range(peak.shape[2])], axis=1)
+    got = ev.average_peak_profile(out, "train")
+    assert got.shape == (SMALL_PARAMS["profile_length"], peak.shape[2])
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    np.testing.assert_allclose(got.sum(axis=0), 1.0)

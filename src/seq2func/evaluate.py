@@ -30,7 +30,9 @@ Metrics (``metric`` column) and the regions they use
   regions (aggregation ``... across regions``) and over peak regions only
   (``... across peak regions``: ``source == peak``);
 * ``profile_JSD`` - Jensen-Shannon distance of observed and predicted profiles, median over peak
-  regions per task (ChromBPNet's convention).
+  regions per task (ChromBPNet's convention). Reference: ``average_profile``, the mean
+  normalised profile of training peaks given to every region (a position-only model; sparse
+  read counts keep even a perfect model's JSD well above 0).
 
 Each metric has per-task rows, a macro mean over tasks and a pooled value (see
 :mod:`seq2func.metrics`), with percentile-bootstrap intervals over regions; the same rows per
@@ -61,6 +63,8 @@ CEILING_MAX_DISTANCE = 150
 #: model names of the baselines in the tables
 KMER_LR, KMER_RIDGE, GC_ONLY, KMER_SHUFFLED, BAYES = (
     "kmer_lr", "kmer_ridge", "gc_only", "kmer_shuffled", "bayes_ceiling")
+#: profile baseline: the mean shape of training peaks for every region
+AVERAGE_PROFILE = "average_profile"
 
 
 @dataclass
@@ -147,6 +151,31 @@ def read_split(dataset_dir: str | Path, split: str, with_profile: bool = False
     profile = np.concatenate(parts["profile"]) if with_profile else None
     return (meta, regions, np.concatenate(parts["codes"]), np.concatenate(parts["labels"]),
             np.concatenate(parts["log_counts"]), profile)
+
+
+def average_peak_profile(dataset_dir: str | Path, split: str = "train") -> np.ndarray | None:
+    """Mean normalised profile ``(bins, tasks)`` of the peak regions of ``split``, streamed.
+
+    The profile baseline (``average_profile``): every region gets the average shape of training
+    peaks, a position-only model. Its JSD is the reference a sequence model must beat. Regions
+    with no reads in a task do not contribute to that task. Returns None without profiles.
+    """
+    total = None
+    n = None
+    for piece in datasets.iter_numpy(dataset_dir, split, with_profile=True):
+        if piece.profile is None:
+            return None
+        peak = piece.regions["source"].to_numpy().astype(str) == "peak"
+        prof = np.asarray(piece.profile[peak], dtype=np.float64)  # (n, bins, tasks)
+        sums = prof.sum(axis=1, keepdims=True)
+        frac = np.divide(prof, sums, out=np.zeros_like(prof), where=sums > 0)
+        if total is None:
+            total, n = np.zeros(prof.shape[1:]), np.zeros(prof.shape[2])
+        total += frac.sum(axis=0)
+        n += (sums[:, 0, :] > 0).sum(axis=0)
+    if total is None or not (n > 0).all():
+        return None
+    return total / n
 
 
 def load_model_predictions(paths: Mapping[str, Sequence[str | Path]], region_ids: np.ndarray
@@ -361,6 +390,11 @@ def evaluate_accessibility(
             scores.count_preds[model] = pred["log_counts"]
         if "profile" in pred and profile is not None:
             scores.profiles[model] = (profile, pred["profile"])
+    if scores.profiles and profile is not None:
+        mean_shape = average_peak_profile(dataset_dir, "train")
+        if mean_shape is not None:
+            scores.profiles[AVERAGE_PROFILE] = (
+                profile, np.broadcast_to(mean_shape, profile.shape))
     log.info("fitting baselines on the train split (k=%d)", k)
     lab, cnt = fit_baselines(dataset_dir, codes, k=k, seed=seed)
     scores.label_scores.update(lab)
