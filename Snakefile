@@ -29,6 +29,8 @@ else:
 
 include: "workflow/rules/preprocess.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/interpret.smk"
+include: "workflow/rules/variants.smk"
 
 
 rule all:

@@ -490,7 +490,7 @@ def _add_discover_motifs(sub: argparse._SubParsersAction) -> None:
         "discover-motifs", help="TF-MoDISco motifs from attributions, annotated with JASPAR",
         description="Run TF-MoDISco (modisco-lite) per task on the gradient x input scores of "
                     "the task's peaks, annotate each pattern with its most similar database "
-                    "motif, draw logos; with --simulation, score recovery of planted motifs.")
+                    "motif, draw logos; patterns are saved for motif-recovery.")
     p.add_argument("--attributions", required=True, help="attributions.npz of `explain`")
     p.add_argument("--params", default="{}", help="JSON: the config's interpret section")
     p.add_argument("--database", required=True,
@@ -498,10 +498,7 @@ def _add_discover_motifs(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model-name", required=True, help="model name (metric rows)")
     p.add_argument("--out", required=True, help="motifs.tsv")
     p.add_argument("--figure", required=True, help="logo figure stem (.pdf/.svg/.png)")
-    p.add_argument("--simulation", help="demo truth/simulation.json (planted motifs)")
-    p.add_argument("--planted-motifs", help="JASPAR file holding the planted motifs")
-    p.add_argument("--samples", help="samples table (task -> cell type)")
-    p.add_argument("--recovery", help="output motif_recovery.tsv (needs --simulation)")
+    p.add_argument("--patterns", required=True, help="output patterns.npz (PPM/CWM per pattern)")
     p.set_defaults(func=_run_discover_motifs)
 
 
@@ -510,7 +507,6 @@ def _run_discover_motifs(args: argparse.Namespace) -> int:
 
     from seq2func import motif_discovery as md
     from seq2func.io import write_tsv_atomic
-    from seq2func.metrics import rows_to_frame
     from seq2func.plotting import save_figure
     from seq2func.provenance import write_provenance
 
@@ -535,20 +531,44 @@ def _run_discover_motifs(args: argparse.Namespace) -> int:
                                            "n_database_motifs": len(database)})
     fig = md.plot_logos(patterns, table, tasks, top=int(params.get("logos_per_task", 4)))
     save_figure(fig, args.figure, inputs=[args.attributions, args.out])
-    if args.recovery:
-        if not (args.simulation and args.planted_motifs and args.samples):
-            raise Seq2FuncError("--recovery needs --simulation, --planted-motifs and --samples")
-        from seq2func.config import load_samples
-        from seq2func.motifs import read_jaspar
+    md.save_patterns(args.patterns, patterns)
+    return 0
 
-        samples = load_samples(args.samples)
-        cells = dict(zip(samples["sample"], samples["cell_type"], strict=True))
-        planted_db = {m.motif_id: m for m in read_jaspar(args.planted_motifs)}
-        rows = md.recovery_rows(patterns, args.model_name, {t: cells.get(t, t) for t in tasks},
-                                md.planted_motifs(args.simulation), planted_db)
-        write_tsv_atomic(args.recovery, rows_to_frame(rows), float_format="%.4g")
-        write_provenance(args.recovery, step="motif-recovery",
-                         inputs=[args.attributions, args.simulation], config=params)
+
+def _add_motif_recovery(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "motif-recovery", help="demo: how well discovered patterns recover planted motifs",
+        description="Best similarity of each motif planted by the demo simulator to a pattern "
+                    "discovered for the same cell type (metric motif_recovery).")
+    p.add_argument("--patterns", nargs="+", required=True, help="MODEL=patterns.npz ...")
+    p.add_argument("--simulation", required=True, help="demo truth/simulation.json")
+    p.add_argument("--planted-motifs", required=True, help="JASPAR file of the planted motifs")
+    p.add_argument("--samples", required=True, help="samples table (task -> cell type)")
+    p.add_argument("--out", required=True, help="motif_recovery.tsv")
+    p.set_defaults(func=_run_motif_recovery)
+
+
+def _run_motif_recovery(args: argparse.Namespace) -> int:
+    from seq2func import motif_discovery as md
+    from seq2func.config import load_samples
+    from seq2func.io import write_tsv_atomic
+    from seq2func.metrics import rows_to_frame
+    from seq2func.motifs import read_jaspar
+    from seq2func.provenance import write_provenance
+
+    samples = load_samples(args.samples)
+    cells = dict(zip(samples["sample"], samples["cell_type"], strict=True))
+    planted_db = {m.motif_id: m for m in read_jaspar(args.planted_motifs)}
+    planted = md.planted_motifs(args.simulation)
+    rows = []
+    for item in args.patterns:
+        model, _, path = item.partition("=")
+        patterns = md.load_patterns(path)
+        # every task counts: a task without patterns gets NaN (not recovered)
+        rows += md.recovery_rows(patterns, model, cells, planted, planted_db)
+    write_tsv_atomic(args.out, rows_to_frame(rows), float_format="%.4g")
+    write_provenance(args.out, step="motif-recovery",
+                     inputs=[args.simulation, *[s.partition("=")[2] for s in args.patterns]])
     return 0
 
 
@@ -651,27 +671,6 @@ def _run_variant_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_concat_metrics(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("concat-metrics", help="concatenate metric tables (same columns)",
-                       description="Concatenate TSV metric tables in the given order.")
-    p.add_argument("tables", nargs="+", help="input TSVs")
-    p.add_argument("--out", required=True, help="output TSV")
-    p.set_defaults(func=_run_concat_metrics)
-
-
-def _run_concat_metrics(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from seq2func.io import write_tsv_atomic
-    from seq2func.provenance import write_provenance
-
-    frames = [pd.read_csv(t, sep="\t", keep_default_na=False, na_values=["", "NaN", "nan"])
-              for t in args.tables]
-    write_tsv_atomic(args.out, pd.concat(frames, ignore_index=True), float_format="%.4g")
-    write_provenance(args.out, step="concat-metrics", inputs=args.tables)
-    return 0
-
-
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_simulate,
     _add_validate,
@@ -686,9 +685,9 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_predict_accessibility,
     _add_explain,
     _add_discover_motifs,
+    _add_motif_recovery,
     _add_score_variants,
     _add_variant_metrics,
-    _add_concat_metrics,
 ]
 
 

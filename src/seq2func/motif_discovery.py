@@ -122,6 +122,33 @@ def discover(one_hot: np.ndarray, hypothetical: np.ndarray, task: str,
     return out
 
 
+def save_patterns(path: str | Path, patterns: Sequence[Pattern]) -> None:
+    """Write patterns to an ``.npz`` (atomically): names, tasks, seqlet counts, PPMs and CWMs.
+
+    PPM/CWM ``i`` is stored as ``ppm_<i>``/``cwm_<i>`` (patterns differ in length).
+    """
+    from seq2func.io import atomic_output
+
+    arrays: dict[str, np.ndarray] = {
+        "name": np.asarray([p.name for p in patterns], dtype=str),
+        "task": np.asarray([p.task for p in patterns], dtype=str),
+        "n_seqlets": np.asarray([p.n_seqlets for p in patterns], dtype=np.int64)}
+    for i, p in enumerate(patterns):
+        arrays[f"ppm_{i}"] = p.ppm.astype(np.float32)
+        arrays[f"cwm_{i}"] = p.cwm.astype(np.float32)
+    with atomic_output(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def load_patterns(path: str | Path) -> list[Pattern]:
+    """Patterns written by :func:`save_patterns`."""
+    d = np.load(path)
+    return [Pattern(str(n), str(t), int(k), d[f"ppm_{i}"].astype(np.float64),
+                    d[f"cwm_{i}"].astype(np.float64))
+            for i, (n, t, k) in enumerate(zip(d["name"], d["task"], d["n_seqlets"],
+                                              strict=True))]
+
+
 # --------------------------------------------------------------------------- similarity
 
 

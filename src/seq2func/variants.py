@@ -428,7 +428,8 @@ def write_vcf(path: str | Path, header: Sequence[str], table: pd.DataFrame,
     out.append("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO")
     info = "S2F_STATUS=" + table["status"].astype(str)
     for col in string_columns or {}:
-        txt = table[col].fillna("").astype(str).str.replace(r"[;=\s,]", "_", regex=True)
+        txt = table[col].astype(object).where(table[col].notna(), "").astype(str)
+        txt = txt.str.replace(r"[;=\s,]", "_", regex=True)
         info = info + np.where(txt == "", "", f";{info_key(col)}=" + txt)
     for col in score_columns:
         vals = table[col].to_numpy(dtype=float)

@@ -103,4 +103,6 @@ def all_outputs():
     targets += [f"{OUT}/dataset/dataset.json", f"{OUT}/qc/preprocess_qc.svg"]
     # accessibility models (train.smk): strand-averaged test-set predictions of every seed
     targets += accessibility_predictions("test")
+    # interpretation (interpret.smk) and variant effects (variants.smk)
+    targets += interpret_outputs() + variants_outputs()
     return targets
