@@ -2,27 +2,8 @@
 # (strand-averaged gradient x input; vectorised ISM on a few), TF-MoDISco motifs annotated with
 # JASPAR, logos; on the demo, recovery of the planted motifs (metric table "motifs").
 
-INTERP = config["interpret"]
-INTERP_DIR = f"{OUT}/interpret"
-FIGURES_DIR = f"{OUT}/figures"
-DEMO_TRUTH = f"{RES}/truth"
-PLANTED_MOTIFS = str(
-    Path(workflow.basedir) / "resources" / "motifs" / "jaspar2024_demo.jaspar"
-)
 
-
-def interpret_models():
-    """Accessibility models to explain (interpret.models, or all)."""
-    return INTERP["models"] or list(ACC["models"])
-
-
-def first_seed_model(wildcards):
-    """model.keras of the first seed of a model (the one explained and used for variants)."""
-    return f"{MODELS_DIR}/{wildcards.model}/seed{model_seeds(wildcards.model)[0]}/model.keras"
-
-
-def logo_figure(model):
-    return f"{FIGURES_DIR}/motif_logos_{model}"
+include: "interpret_common.smk"
 
 
 rule explain_accessibility:
@@ -90,7 +71,7 @@ rule discover_motifs:
     params:
         interpret=as_json(INTERP),
         database=INTERP["motif_database"],
-        stem=lambda wildcards: logo_figure(wildcards.model),
+        stem=lambda wildcards, output: Path(output.logos).with_suffix(""),
     shell:
         "seq2func discover-motifs --attributions {input} --params {params.interpret:q}"
         " --database {params.database:q} --model-name {wildcards.model}"
@@ -99,17 +80,6 @@ rule discover_motifs:
 
 
 PAPER_FIGURES.extend(logo_figure(m) for m in interpret_models())
-
-
-def interpret_outputs():
-    """Final targets of the interpretation stage."""
-    out = []
-    for m in interpret_models():
-        out += [f"{INTERP_DIR}/{m}/motifs.tsv", f"{logo_figure(m)}.svg"]
-    if config["source"] == "simulate":
-        out.append(METRIC_TABLES["motifs"])
-    return out
-
 
 if config["source"] == "simulate":
     METRIC_TABLES["motifs"] = f"{OUT}/evaluation/motif_recovery.tsv"
@@ -133,8 +103,8 @@ if config["source"] == "simulate":
             mem_mb=1000,
             runtime=10,
         params:
-            patterns=lambda wildcards, input: " ".join(
-                f"{m}={p}" for m, p in zip(interpret_models(), input.patterns)
+            patterns=lambda wildcards, input: model_file_pairs(
+                interpret_models(), input.patterns
             ),
         shell:
             "seq2func motif-recovery --patterns {params.patterns} --simulation {input.simulation}"

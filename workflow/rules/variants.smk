@@ -3,34 +3,8 @@
 # in promoter windows (variants.expression_model); annotated VCF + TSV. On the demo, auROC of
 # true-effect vs neutral variants against the simulator's truth (metric table "variants").
 
-VAR = config["variants"]
-VARIANTS_DIR = f"{OUT}/variants"
-VARIANT_FIGURE = f"{OUT}/figures/variant_effects"
-# download.smk defines DL (the download plan) and ingests a VCF only if the config lists one
-HAS_VCF = config["source"] == "simulate" or (
-    "DL" in globals() and "variants" in DL.paths
-)
 
-
-def variant_models():
-    """Accessibility models that score variants (variants.models, or all)."""
-    return VAR["models"] or list(ACC["models"])
-
-
-def expression_inputs(wildcards):
-    """Expression model and gene table, when variants.expression_model is set."""
-    if not VAR["expression_model"]:
-        return {}
-    return {
-        "expression_model": VAR["expression_model"],
-        "genes": VAR["genes"] or f"{OUT}/expression/genes.tsv",
-    }
-
-
-def expression_args(wildcards, input):
-    if not VAR["expression_model"]:
-        return ""
-    return f"--expression-model {input.expression_model} --genes {input.genes}"
+include: "interpret_common.smk"
 
 
 rule score_variants:
@@ -70,16 +44,6 @@ rule score_variants:
         " > {log} 2>&1"
 
 
-def variants_outputs():
-    """Final targets of the variant stage."""
-    if not HAS_VCF:
-        return []
-    out = [f"{VARIANTS_DIR}/{m}/variants.vcf" for m in variant_models()]
-    if config["source"] == "simulate":
-        out += [METRIC_TABLES["variants"], f"{VARIANT_FIGURE}.svg"]
-    return out
-
-
 if config["source"] == "simulate":
     METRIC_TABLES["variants"] = f"{OUT}/evaluation/variant_metrics.tsv"
     PAPER_FIGURES.append(VARIANT_FIGURE)
@@ -109,11 +73,12 @@ if config["source"] == "simulate":
             mem_mb=1500,
             runtime=10,
         params:
-            scores=lambda wildcards, input: " ".join(
-                f"{m}={p}" for m, p in zip(variant_models(), input.scores)
+            scores=lambda wildcards, input: model_file_pairs(
+                variant_models(), input.scores
             ),
             dataset_dir=lambda wildcards, input: Path(input.dataset).parent,
+            stem=lambda wildcards, output: Path(output.figure).with_suffix(""),
         shell:
             "seq2func variant-metrics --scores {params.scores} --truth {input.truth}"
             " --dataset-dir {params.dataset_dir} --samples {input.samples}"
-            " --out {output.table} --figure {VARIANT_FIGURE} > {log} 2>&1"
+            " --out {output.table} --figure {params.stem} > {log} 2>&1"
