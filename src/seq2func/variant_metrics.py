@@ -117,7 +117,8 @@ def plot_variant_effects(joined: Mapping[str, pd.DataFrame]) -> Any:
             ax.boxplot(data, showfliers=False)
             ax.set_xticks(range(1, len(labels) + 1), labels, fontsize=6)
         ax.set_yscale("symlog", linthresh=1e-3)
-        ax.set_ylabel("max |score| over tasks")
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("max |score| over tasks\n(|delta p| or |log2 FC|, per model)")
         ax.set_title("score distributions", loc="left")
         fig.tight_layout()
     return fig
