@@ -34,19 +34,19 @@ sys.path.insert(0, str(REPO / "src"))
 
 
 def write_random_vcf(genome_path: Path, out: Path, n: int, seed: int) -> None:
+    """``n`` random variants (REF from the genome; positions on N are redrawn), sorted."""
     from seq2func.sequence import Genome, decode
 
     rng = np.random.default_rng(seed)
     g = Genome(genome_path)
     chroms = list(g.sizes)
     sizes = np.array([g.sizes[c] for c in chroms], dtype=float)
-    pick = rng.choice(len(chroms), size=n, p=sizes / sizes.sum())
-    lines = ["##fileformat=VCFv4.2", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    pick = rng.choice(len(chroms), size=int(n * 1.1), p=sizes / sizes.sum())
+    records = []
     for ci in range(len(chroms)):
-        rows = np.flatnonzero(pick == ci)
         codes = g.codes(chroms[ci])
-        pos0 = np.sort(rng.integers(1000, codes.size - 1000, size=rows.size))
-        kind = rng.random(rows.size)
+        pos0 = np.sort(rng.integers(1000, codes.size - 1000, size=int((pick == ci).sum())))
+        kind = rng.random(pos0.size)
         for p, k in zip(pos0, kind, strict=True):
             ref = decode(codes[p : p + 1])
             if ref == "N":
@@ -59,8 +59,12 @@ def write_random_vcf(genome_path: Path, out: Path, n: int, seed: int) -> None:
                 alt = ref[0]
             else:
                 alt = ref + "".join("ACGT"[i] for i in rng.integers(0, 4, int(rng.integers(1, 11))))
-            lines.append(f"{chroms[ci]}\t{p + 1}\t.\t{ref}\t{alt}\t.\tPASS\t.")
-    out.write_text("\n".join(lines) + "\n")
+            records.append(f"{chroms[ci]}\t{p + 1}\t.\t{ref}\t{alt}\t.\tPASS\t.")
+    if len(records) < n:
+        raise SystemExit(f"only {len(records)} variants drawn, fewer than {n}")
+    keep = np.sort(rng.choice(len(records), size=n, replace=False))
+    lines = ["##fileformat=VCFv4.2", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    out.write_text("\n".join(lines + [records[i] for i in keep]) + "\n")
 
 
 def main() -> int:
@@ -116,7 +120,7 @@ def main() -> int:
     max_diff = float(np.abs(batched_vals - naive).max())
 
     rec = {
-        "n_variants": int(len(table)), "n_scored": n_ok,
+        "n_variants": len(table), "n_scored": n_ok,
         "batched_seconds": round(batched_s, 2),
         "batched_variants_per_s": round(n_ok / batched_s, 1),
         "naive_sample": int(sample.size), "naive_seconds": round(naive_s, 2),
