@@ -30,6 +30,8 @@ else:
 include: "workflow/rules/preprocess.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/expression.smk"
+include: "workflow/rules/interpret.smk"
+include: "workflow/rules/variants.smk"
 include: "workflow/rules/evaluate.smk"
 # report.smk last: gates and `figures` cover every registered metric table and figure
 include: "workflow/rules/report.smk"

@@ -36,6 +36,7 @@ PROVIDES = {
     "pybigwig": {"pyBigWig"}, "pyyaml": {"yaml"}, "scikit-learn": {"sklearn"},
     "matplotlib-base": {"matplotlib", "mpl_toolkits"}, "biopython": {"Bio"},
     "tensorflow": {"tensorflow", "keras"},  # keras 3 is a dependency of tensorflow >= 2.16
+    "modisco-lite": {"modiscolite"},
 }
 #: packages an environment may pin although pyproject.toml does not list them, and why
 NOT_IN_PYPROJECT = {

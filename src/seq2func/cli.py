@@ -800,6 +800,249 @@ def _run_figure(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- interpretation
+
+
+def _add_explain(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "explain", help="attributions (gradient x input, ISM) of test-set peaks",
+        description="Explain an accessibility model on the strongest test-set peaks of each "
+                    "task: strand-averaged gradient x input for all of them, vectorised ISM "
+                    "for the strongest few. Writes an .npz and one bigWig per task.")
+    p.add_argument("--model", required=True, help="model.keras")
+    p.add_argument("--dataset-dir", required=True, help="preprocessed dataset directory")
+    p.add_argument("--genome", required=True, help="genome FASTA/2bit")
+    p.add_argument("--chrom-sizes", required=True, help="chrom.sizes (bigWig header)")
+    p.add_argument("--params", default="{}", help="JSON: the config's interpret section")
+    p.add_argument("--out", required=True, help="output attributions.npz")
+    p.add_argument("--bigwig-dir", required=True, help="directory of <task>.bw")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow")
+    p.set_defaults(func=_run_explain)
+
+
+def _run_explain(args: argparse.Namespace) -> int:
+    from seq2func import datasets
+    from seq2func.io import read_chrom_sizes
+    from seq2func.provenance import write_provenance
+    from seq2func.sequence import Genome
+    from seq2func.train import configure_runtime
+
+    params = _json_arg(args.params, "--params")
+    device = configure_runtime(seed=0, deterministic=True, threads=args.threads)
+    from seq2func import interpret
+    from seq2func.models import load_model
+
+    meta = datasets.load_metadata(args.dataset_dir)
+    tasks = list(meta["tasks"])
+    regions = datasets.load_regions(args.dataset_dir, "test")
+    sel = interpret.select_peaks(regions, tasks, int(params.get("peaks_per_task", 500)))
+    with Genome(args.genome) as genome:
+        codes = genome.windows(sel["chrom"].tolist(), sel["start"].to_numpy(),
+                               int(meta["input_length"]))
+    attr = interpret.explain_regions(
+        load_model(args.model), sel, codes, tasks,
+        bpnet_target=params.get("bpnet_target", "counts"),
+        ism_per_task=int(params.get("ism_peaks_per_task", 20)),
+        ism_width=int(params.get("ism_width", 100)))
+    attr.save(args.out)
+    bw = {t: Path(args.bigwig_dir) / f"{t}.bw" for t in tasks}
+    interpret.write_attribution_bigwigs(attr, read_chrom_sizes(args.chrom_sizes), bw)
+    write_provenance(args.out, step="explain", inputs=[args.model, args.genome,
+                     Path(args.dataset_dir) / "dataset.json"], config=params,
+                     device=device.description,
+                     extra={"n_regions": len(sel), "n_ism_regions": int(attr.ism_rows.size),
+                            "bigwigs": [str(v) for v in bw.values()]})
+    log.info("explained %d test peaks (%d with ISM) -> %s", len(sel), attr.ism_rows.size,
+             args.out)
+    return 0
+
+
+def _add_discover_motifs(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "discover-motifs", help="TF-MoDISco motifs from attributions, annotated with JASPAR",
+        description="Run TF-MoDISco (modisco-lite) per task on the gradient x input scores of "
+                    "the task's peaks, annotate each pattern with its most similar database "
+                    "motif, draw logos; patterns are saved for motif-recovery.")
+    p.add_argument("--attributions", required=True, help="attributions.npz of `explain`")
+    p.add_argument("--params", default="{}", help="JSON: the config's interpret section")
+    p.add_argument("--database", required=True,
+                   help="JASPAR-format file, or a pyjaspar release such as JASPAR2024")
+    p.add_argument("--model-name", required=True, help="model name (metric rows)")
+    p.add_argument("--out", required=True, help="motifs.tsv")
+    p.add_argument("--figure", required=True, help="logo figure stem (.pdf/.svg/.png)")
+    p.add_argument("--patterns", required=True, help="output patterns.npz (PPM/CWM per pattern)")
+    p.set_defaults(func=_run_discover_motifs)
+
+
+def _run_discover_motifs(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from seq2func import motif_discovery as md
+    from seq2func.io import write_tsv_atomic
+    from seq2func.plotting import save_figure
+    from seq2func.provenance import write_provenance
+
+    params = _json_arg(args.params, "--params")
+    d = np.load(args.attributions)
+    tasks = [str(t) for t in d["tasks"]]
+    a, b = params.get("modisco_window") or (0, d["one_hot"].shape[1])
+    patterns = []
+    for i, t in enumerate(tasks):
+        rows = np.flatnonzero(d["selected"][:, i])
+        oh = d["one_hot"][rows, a:b]
+        hyp = d["hypothetical"][rows, a:b, :, i]
+        found = md.discover(oh, hyp, t, params.get("modisco", {}),
+                            trim_threshold=float(params.get("trim_threshold", 0.3)))
+        log.info("%s: %d patterns from %d peaks", t, len(found), rows.size)
+        patterns += found
+    database = md.load_database(args.database)
+    table = md.annotate(patterns, database)
+    write_tsv_atomic(args.out, table, float_format="%.4g")
+    write_provenance(args.out, step="discover-motifs", inputs=[args.attributions],
+                     config=params, extra={"database": args.database,
+                                           "n_database_motifs": len(database)})
+    fig = md.plot_logos(patterns, table, tasks, top=int(params.get("logos_per_task", 4)))
+    save_figure(fig, args.figure, inputs=[args.attributions, args.out])
+    md.save_patterns(args.patterns, patterns)
+    return 0
+
+
+def _add_motif_recovery(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "motif-recovery", help="demo: how well discovered patterns recover planted motifs",
+        description="Best similarity of each motif planted by the demo simulator to a pattern "
+                    "discovered for the same cell type (metric motif_recovery).")
+    p.add_argument("--patterns", nargs="+", required=True, help="MODEL=patterns.npz ...")
+    p.add_argument("--simulation", required=True, help="demo truth/simulation.json")
+    p.add_argument("--planted-motifs", required=True, help="JASPAR file of the planted motifs")
+    p.add_argument("--samples", required=True, help="samples table (task -> cell type)")
+    p.add_argument("--out", required=True, help="motif_recovery.tsv")
+    p.set_defaults(func=_run_motif_recovery)
+
+
+def _run_motif_recovery(args: argparse.Namespace) -> int:
+    from seq2func import motif_discovery as md
+    from seq2func.config import load_samples
+    from seq2func.io import write_tsv_atomic
+    from seq2func.metrics import rows_to_frame
+    from seq2func.motifs import read_jaspar
+    from seq2func.provenance import write_provenance
+
+    samples = load_samples(args.samples)
+    cells = dict(zip(samples["sample"], samples["cell_type"], strict=True))
+    planted_db = {m.motif_id: m for m in read_jaspar(args.planted_motifs)}
+    planted = md.planted_motifs(args.simulation)
+    rows = []
+    for item in args.patterns:
+        model, _, path = item.partition("=")
+        patterns = md.load_patterns(path)
+        # every task counts: a task without patterns gets NaN (not recovered)
+        rows += md.recovery_rows(patterns, model, cells, planted, planted_db)
+    write_tsv_atomic(args.out, rows_to_frame(rows), float_format="%.4g")
+    write_provenance(args.out, step="motif-recovery",
+                     inputs=[args.simulation, *[s.partition("=")[2] for s in args.patterns]])
+    return 0
+
+
+def _add_score_variants(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "score-variants", help="predict variant effects (VCF in, annotated VCF + TSV out)",
+        description="Check REF alleles against the genome (mismatches reported, not scored), "
+                    "build reference/alternate windows of SNVs and indels, predict both in "
+                    "batches on both strands, and write per-task scores.")
+    p.add_argument("--vcf", required=True, help="VCF, plain or gzip/bgzip-compressed")
+    p.add_argument("--genome", required=True, help="genome FASTA/2bit")
+    p.add_argument("--model", required=True, help="accessibility model.keras")
+    p.add_argument("--model-name", required=True, help="model name (INFO descriptions)")
+    p.add_argument("--dataset-dir", required=True, help="dataset directory (task names)")
+    p.add_argument("--params", default="{}", help="JSON: the config's variants section")
+    p.add_argument("--expression-model", help="sequence-only expression model.keras")
+    p.add_argument("--genes", help="gene table genes.tsv of the expression stage")
+    p.add_argument("--out-vcf", required=True)
+    p.add_argument("--out-tsv", required=True)
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_run_score_variants)
+
+
+def _run_score_variants(args: argparse.Namespace) -> int:
+    from seq2func import datasets
+    from seq2func.io import write_tsv_atomic
+    from seq2func.provenance import write_provenance
+    from seq2func.train import configure_runtime
+
+    params = _json_arg(args.params, "--params")
+    device = configure_runtime(seed=0, deterministic=True, threads=args.threads)
+    from seq2func import variants as va
+
+    tasks = list(datasets.load_metadata(args.dataset_dir)["tasks"])
+    header, table, desc, strings = va.score_vcf(
+        args.vcf, args.genome, args.model, tasks, model_name=args.model_name,
+        expression_model=args.expression_model, genes_path=args.genes,
+        max_allele_length=int(params.get("max_allele_length", 50)),
+        chunk=int(params.get("chunk", 4096)), batch_size=int(params.get("batch_size", 512)),
+        progress=not args.no_progress)
+    va.write_vcf(args.out_vcf, header, table, desc, f"score-variants model={args.model_name}",
+                 strings)
+    cols = [c for c in table if c not in ("record", "line", "qual", "filter", "info",
+                                          "genome_chrom")]
+    write_tsv_atomic(args.out_tsv, table[cols], float_format="%.6g")
+    inputs = [args.vcf, args.model] + ([args.expression_model] if args.expression_model else [])
+    extra = {"status_counts": {str(k): int(v)
+                               for k, v in table["status"].value_counts().items()}}
+    for out in (args.out_vcf, args.out_tsv):
+        write_provenance(out, step="score-variants", inputs=inputs, config=params,
+                         device=device.description, extra=extra)
+    log.info("scored %s", extra["status_counts"])
+    return 0
+
+
+def _add_variant_metrics(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "variant-metrics", help="auROC of true-effect vs neutral variants (demo truth)",
+        description="Join each model's variants.tsv to the simulator's truth and write "
+                    "auROC/auPRC rows (bootstrap CIs) and a figure.")
+    p.add_argument("--scores", nargs="+", required=True, help="MODEL=variants.tsv ...")
+    p.add_argument("--truth", required=True, help="truth/variants.tsv of the simulator")
+    p.add_argument("--dataset-dir", required=True, help="dataset (tasks, test chromosomes)")
+    p.add_argument("--samples", required=True, help="samples table (task -> cell type)")
+    p.add_argument("--n-boot", type=int, default=1000)
+    p.add_argument("--out", required=True, help="variant_metrics.tsv")
+    p.add_argument("--figure", required=True, help="figure stem (.pdf/.svg/.png)")
+    p.set_defaults(func=_run_variant_metrics)
+
+
+def _run_variant_metrics(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from seq2func import datasets
+    from seq2func import variant_metrics as vm
+    from seq2func.config import load_samples
+    from seq2func.io import write_tsv_atomic
+    from seq2func.metrics import rows_to_frame
+    from seq2func.plotting import save_figure
+    from seq2func.provenance import write_provenance
+
+    meta = datasets.load_metadata(args.dataset_dir)
+    samples = load_samples(args.samples)
+    cells = dict(zip(samples["sample"], samples["cell_type"], strict=True))
+    truth = vm.read_truth(args.truth)
+    rows, joined = [], {}
+    for item in args.scores:
+        model, _, path = item.partition("=")
+        table = pd.read_csv(path, sep="\t", dtype={"chrom": str, "ref": str, "alt": str},
+                            keep_default_na=False, na_values=[""])
+        joined[model] = vm.join_truth(table, truth)
+        rows += vm.variant_rows(model, joined[model], meta["tasks"], cells,
+                                meta["split"]["test"], n_boot=args.n_boot)
+    write_tsv_atomic(args.out, rows_to_frame(rows), float_format="%.4g")
+    inputs = [args.truth] + [s.partition("=")[2] for s in args.scores]
+    write_provenance(args.out, step="variant-metrics", inputs=inputs,
+                     extra={"n_boot": args.n_boot})
+    save_figure(vm.plot_variant_effects(joined), args.figure, inputs=inputs)
+    return 0
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_simulate,
     _add_validate,
@@ -820,6 +1063,11 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_accessibility_tracks,
     _add_evaluate_gates,
     _add_figure,
+    _add_explain,
+    _add_discover_motifs,
+    _add_motif_recovery,
+    _add_score_variants,
+    _add_variant_metrics,
 ]
 
 

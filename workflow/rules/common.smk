@@ -111,4 +111,6 @@ def all_outputs():
     targets += [f"{stem}.{fmt}" for stem in PAPER_FIGURES for fmt in FIGURE_FORMATS]
     if config["evaluate"]["enforce_gates"]:
         targets.append(f"{EVAL_DIR}/gates.passed")
+    # interpretation (interpret.smk) and variant effects (variants.smk)
+    targets += interpret_outputs() + variants_outputs()
     return targets
