@@ -26,6 +26,18 @@ SMALL_SIMULATION = {
     "n_variants": 300,
 }
 
+#: one tiny model of each family and one seed: the DAG of the default run, trained in seconds
+TINY_ACCESSIBILITY = {
+    "seeds": [1],
+    "models": {
+        "basset": {"architecture": "basset", "conv_filters": [16], "conv_kernels": [9],
+                   "pool_sizes": [8], "dense_units": 8},
+        "bpnet": {"architecture": "bpnet", "filters": 8, "n_dilated_layers": 2,
+                  "profile_kernel": 15},
+    },
+    "train": {"max_epochs": 1},
+}
+
 
 @pytest.fixture(scope="session")
 def repo() -> Path:

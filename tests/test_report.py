@@ -12,18 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SMALL_SIMULATION, make_workdir, run_snakemake
+from conftest import SMALL_SIMULATION, TINY_ACCESSIBILITY, make_workdir, run_snakemake
 
-TINY = {
-    "seeds": [1],
-    "models": {
-        "basset": {"architecture": "basset", "conv_filters": [16], "conv_kernels": [9],
-                   "pool_sizes": [8], "dense_units": 8},
-        "bpnet": {"architecture": "bpnet", "filters": 8, "n_dilated_layers": 2,
-                  "profile_kernel": 15},
-    },
-    "train": {"max_epochs": 1},
-}
 EVALUATE = {"bootstrap": 20, "tracks": {"models": ["basset"], "stride": 250}}
 
 pytestmark = pytest.mark.slow
@@ -34,7 +24,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wd = make_workdir(tmp_path_factory.mktemp("eval_wf"),
                       {"simulate": SMALL_SIMULATION,
                        "split": {"valid": ["chr3"], "test": ["chr2"]},
-                       "accessibility": TINY, "evaluate": EVALUATE})
+                       "accessibility": TINY_ACCESSIBILITY, "evaluate": EVALUATE})
     res = run_snakemake(wd, "--cores", "2", timeout=1200)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return wd

@@ -13,23 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SMALL_SIMULATION, make_workdir
+from conftest import REPO, SMALL_SIMULATION, TINY_ACCESSIBILITY, make_workdir
 from slurm_cluster import SlurmCluster, SnakemakeRun
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 GPU_SNAKEFILE = REPO / "tests" / "data" / "slurm" / "Snakefile"
-#: one tiny model of each family, one seed, two epochs: the DAG of the default run, fast
-TINY_ACCESSIBILITY = {
-    "seeds": [1],
-    "models": {
-        "basset": {"architecture": "basset", "conv_filters": [16], "conv_kernels": [9],
-                   "pool_sizes": [8], "dense_units": 8},
-        "bpnet": {"architecture": "bpnet", "filters": 8, "n_dilated_layers": 2,
-                  "profile_kernel": 15},
-    },
-    "train": {"max_epochs": 2},
-}
 
 
 def _job_blocks(text: str) -> list[dict[str, str]]:

@@ -153,12 +153,7 @@ def _run_ingest(args: argparse.Namespace) -> int:
     inputs = list(args.input)
     extra: dict[str, object] = {}
     if args.kind == "expression":
-        quants = {}
-        for item in inputs:
-            sample, sep, path = item.partition("=")
-            if not sep or not sample or not path:
-                raise Seq2FuncError(f"--input {item!r}: expected SAMPLE=PATH")
-            quants[sample] = path
+        quants = _unique_pairs(inputs, "--input", "SAMPLE=PATH")
         table = ingest.build_expression(quants, need(args.gtf, "--gtf"), args.output)
         extra = {"genes": len(table), "samples": list(quants)}
     else:
@@ -204,6 +199,27 @@ def _json_arg(text: str, flag: str) -> dict:
     if not isinstance(value, dict):
         raise Seq2FuncError(f"{flag} must be a JSON object")
     return value
+
+
+def _pairs(items: Sequence[str], flag: str, form: str = "NAME=PATH") -> list[tuple[str, str]]:
+    """Parse ``NAME=VALUE`` arguments, in order; a malformed one is an error naming ``flag``."""
+    out = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise Seq2FuncError(f"{flag} {item!r}: expected {form}")
+        out.append((key, value))
+    return out
+
+
+def _unique_pairs(items: Sequence[str], flag: str, form: str = "NAME=PATH") -> dict[str, str]:
+    """:func:`_pairs` as a mapping; a name given twice is an error."""
+    out: dict[str, str] = {}
+    for key, value in _pairs(items, flag, form):
+        if key in out:
+            raise Seq2FuncError(f"{flag}: {key!r} is given twice ({out[key]}, {value})")
+        out[key] = value
+    return out
 
 
 def _add_inputs_args(p: argparse.ArgumentParser) -> None:
@@ -431,16 +447,6 @@ def _run_predict_accessibility(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- expression
 
 
-def _pairs(items: Sequence[str], flag: str) -> dict[str, str]:
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key or not value:
-            raise Seq2FuncError(f"{flag} {item!r}: expected NAME=PATH")
-        out.setdefault(key, value)
-    return out
-
-
 def _add_expression_prepare(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "expression-prepare", help="gene table, QC and features of the expression models",
@@ -469,7 +475,7 @@ def _run_expression_prepare(args: argparse.Namespace) -> int:
 
     params = _json_arg(args.params, "--params")
     window = ExpressionWindow.from_config(params)
-    bigwigs = _pairs(args.bigwigs, "--bigwigs")
+    bigwigs = _unique_pairs(args.bigwigs, "--bigwigs", "SAMPLE=PATH")
     qc = prepare(args.annotation, args.expression, args.genome, bigwigs,
                  _json_arg(args.split, "--split"), window, args.outdir,
                  samples=params.get("samples") or None, exclude_regex=args.exclude_regex,
@@ -593,10 +599,7 @@ def _run_evaluate_expression(args: argparse.Namespace) -> int:
 
     params = _json_arg(args.params, "--params")
     preds: dict[str, list[str]] = {}
-    for item in args.predictions:
-        variant, sep, path = item.partition("=")
-        if not sep:
-            raise Seq2FuncError(f"--predictions {item!r}: expected VARIANT=PATH")
+    for variant, path in _pairs(args.predictions, "--predictions", "VARIANT=PATH"):
         preds.setdefault(variant, []).append(path)
     stems = {k: v for k, v in (("scatter", args.scatter),
                                ("ablation", args.ablation_figure)) if v}
@@ -933,14 +936,14 @@ def _run_motif_recovery(args: argparse.Namespace) -> int:
     planted_db = {m.motif_id: m for m in read_jaspar(args.planted_motifs)}
     planted = md.planted_motifs(args.simulation)
     rows = []
-    for item in args.patterns:
-        model, _, path = item.partition("=")
+    pattern_files = _unique_pairs(args.patterns, "--patterns", "MODEL=PATH")
+    for model, path in pattern_files.items():
         patterns = md.load_patterns(path)
         # every task counts: a task without patterns gets NaN (not recovered)
         rows += md.recovery_rows(patterns, model, cells, planted, planted_db)
     write_tsv_atomic(args.out, rows_to_frame(rows), float_format="%.4g")
     write_provenance(args.out, step="motif-recovery",
-                     inputs=[args.simulation, *[s.partition("=")[2] for s in args.patterns]])
+                     inputs=[args.simulation, *pattern_files.values()])
     return 0
 
 
@@ -1028,15 +1031,15 @@ def _run_variant_metrics(args: argparse.Namespace) -> int:
     cells = dict(zip(samples["sample"], samples["cell_type"], strict=True))
     truth = vm.read_truth(args.truth)
     rows, joined = [], {}
-    for item in args.scores:
-        model, _, path = item.partition("=")
+    score_files = _unique_pairs(args.scores, "--scores", "MODEL=PATH")
+    for model, path in score_files.items():
         table = pd.read_csv(path, sep="\t", dtype={"chrom": str, "ref": str, "alt": str},
                             keep_default_na=False, na_values=[""])
         joined[model] = vm.join_truth(table, truth)
         rows += vm.variant_rows(model, joined[model], meta["tasks"], cells,
                                 meta["split"]["test"], n_boot=args.n_boot)
     write_tsv_atomic(args.out, rows_to_frame(rows), float_format="%.4g")
-    inputs = [args.truth] + [s.partition("=")[2] for s in args.scores]
+    inputs = [args.truth, *score_files.values()]
     write_provenance(args.out, step="variant-metrics", inputs=inputs,
                      extra={"n_boot": args.n_boot})
     save_figure(vm.plot_variant_effects(joined), args.figure, inputs=inputs)
