@@ -38,6 +38,13 @@ TINY_ACCESSIBILITY = {
     "train": {"max_epochs": 1},
 }
 
+#: the later stages at test size (fewer epochs, peaks and bootstrap replicates)
+FAST_STAGES = {
+    "expression": {"train": {"max_epochs": 3}, "n_bootstrap": 50},
+    "interpret": {"peaks_per_task": 100, "ism_peaks_per_task": 3},
+    "evaluate": {"bootstrap": 50},
+}
+
 
 @pytest.fixture(scope="session")
 def repo() -> Path:

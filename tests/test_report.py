@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from conftest import SMALL_SIMULATION, TINY_ACCESSIBILITY, make_workdir, run_snakemake
 
@@ -34,14 +35,15 @@ def test_metric_table_has_every_model_and_gates_are_evaluated(workdir: Path) -> 
     out = workdir / "results" / "demo" / "evaluation"
     df = pd.read_csv(out / "accessibility_metrics.tsv", sep="\t", keep_default_na=False)
     assert {"basset", "basset/seed1", "bpnet", "kmer_lr", "kmer_ridge", "gc_only",
-            "kmer_shuffled", "bayes_ceiling"} <= set(df["model"])
+            "kmer_shuffled", "bayes_ceiling", "average_profile"} <= set(df["model"])
     assert {"auROC", "auPRC", "log_counts_pearson", "log_counts_spearman",
             "profile_JSD"} <= set(df["metric"])
     assert set(df["chromosome"]) == {"all", "chr2"}
     assert (workdir / "results/demo/evaluation/accessibility_metrics.tsv.provenance.json"
             ).is_file()
     gates = pd.read_csv(out / "gates.tsv", sep="\t")
-    assert len(gates) == 3
+    configured = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    assert list(gates["gate"]) == [g["name"] for g in configured["evaluate"]["gates"]]
     assert set(gates["status"]) <= {"PASS", "FAIL", "NOT RUN"}
     # the ceiling separates labels well on the simulator's own truth
     ceil = df[(df.model == "bayes_ceiling") & (df.metric == "auROC") & (df.task == "all")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SMALL_SIMULATION, TINY_ACCESSIBILITY, make_workdir
+from conftest import FAST_STAGES, REPO, SMALL_SIMULATION, TINY_ACCESSIBILITY, make_workdir
 from slurm_cluster import SlurmCluster, SnakemakeRun
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -57,7 +57,7 @@ def test_demo_workflow_runs_through_slurm(slurm_cluster: SlurmCluster, tmp_path:
     """The default target, on a small genome: every job goes through sbatch with its resources."""
     wd = make_workdir(tmp_path, {"simulate": SMALL_SIMULATION,
                                  "split": {"valid": ["chr3"], "test": ["chr2"]},
-                                 "accessibility": TINY_ACCESSIBILITY})
+                                 "accessibility": TINY_ACCESSIBILITY, **FAST_STAGES})
     run = slurm_cluster.snakemake(wd)
     _assert_ok(run)
 

@@ -36,12 +36,22 @@ def logo_figure(model):
     return f"{FIGURES_DIR}/motif_logos_{model}"
 
 
+def variant_expression_model():
+    """variants.expression_model as a path: `seq_only` names the expression stage's model
+    (its first seed); anything else is a path; null = none."""
+    value = VAR["expression_model"]
+    if value == "seq_only":
+        seed = config["expression"]["seeds"][0]
+        return f"{OUT}/models/expression/seq_only/seed{seed}/model.keras"
+    return value
+
+
 def expression_inputs(wildcards):
     """Expression model and gene table, when variants.expression_model is set."""
     if not VAR["expression_model"]:
         return {}
     return {
-        "expression_model": VAR["expression_model"],
+        "expression_model": variant_expression_model(),
         "genes": VAR["genes"] or f"{OUT}/expression/genes.tsv",
     }
 
