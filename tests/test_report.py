@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import SMALL_SIMULATION, TINY_ACCESSIBILITY, make_workdir, run_snakemake
+from conftest import FAST_STAGES, SMALL_SIMULATION, TINY_ACCESSIBILITY, make_workdir, run_snakemake
 
 EVALUATE = {"bootstrap": 20, "tracks": {"models": ["basset"], "stride": 250}}
 
@@ -25,7 +25,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wd = make_workdir(tmp_path_factory.mktemp("eval_wf"),
                       {"simulate": SMALL_SIMULATION,
                        "split": {"valid": ["chr3"], "test": ["chr2"]},
-                       "accessibility": TINY_ACCESSIBILITY, "evaluate": EVALUATE})
+                       "accessibility": TINY_ACCESSIBILITY, **FAST_STAGES,
+                       "evaluate": EVALUATE})
     res = run_snakemake(wd, "--cores", "2", timeout=1200)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     return wd
