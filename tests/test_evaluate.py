@@ -108,15 +108,10 @@ def test_model_predictions_seed_ensemble_is_the_mean(tmp_path) -> None:
 
 def test_average_peak_profile_is_the_mean_normalised_training_peak_profile(
         tmp_path_factory) -> None:
-    from preprocess_inputs import SMALL_PARAMS, SPLIT, make_study
-    from seq2func.preprocess import PreprocessParams, run_all, samples_from_table
+    from preprocess_inputs import SMALL_PARAMS, build_dataset, make_study
 
     study = make_study(tmp_path_factory.mktemp("avgprof_study"), seed=3)
-    out = tmp_path_factory.mktemp("avgprof_dataset")
-    samples = samples_from_table(study.samples_table, [str(b) for b in study.bigwigs],
-                                 [str(x) for x in study.peaks])
-    run_all(study.genome, samples, PreprocessParams.from_config(SMALL_PARAMS), SPLIT, out,
-            study.blacklist)
+    out = build_dataset(study, tmp_path_factory.mktemp("avgprof_dataset"))
     _, regions, _, _, _, prof = ev.read_split(out, "train", with_profile=True)
     peak = prof[(regions["source"] == "peak").to_numpy()].astype(np.float64)
     want = np.stack([np.mean([p / p.sum() for p in peak[:, :, t] if p.sum() > 0], axis=0)

@@ -13,9 +13,8 @@ import pandas as pd
 import pytest
 
 from conftest import REPO
-from preprocess_inputs import SMALL_PARAMS, SPLIT, make_study
+from preprocess_inputs import SMALL_PARAMS, build_dataset, make_study
 from seq2func.datasets import load_metadata, load_regions
-from seq2func.preprocess import PreprocessParams, run_all, samples_from_table
 
 pytestmark = pytest.mark.slow
 
@@ -31,12 +30,7 @@ SPECS = {
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     study = make_study(tmp_path_factory.mktemp("train_cli_study"), seed=5)
-    out = tmp_path_factory.mktemp("train_cli_dataset")
-    samples = samples_from_table(study.samples_table, [str(b) for b in study.bigwigs],
-                                 [str(x) for x in study.peaks])
-    run_all(study.genome, samples, PreprocessParams.from_config(SMALL_PARAMS), SPLIT, out,
-            study.blacklist)
-    return out
+    return build_dataset(study, tmp_path_factory.mktemp("train_cli_dataset"))
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
