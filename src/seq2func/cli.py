@@ -688,7 +688,8 @@ def _run_accessibility_tracks(args: argparse.Namespace) -> int:
     chroms = datasets.split_chromosomes(meta, args.split)
     files = write_tracks(args.model, args.genome, chroms, meta["tasks"],
                          int(meta["input_length"]), args.outdir, stride=args.stride,
-                         batch_size=args.batch_size, progress=not args.no_progress)
+                         batch_size=args.batch_size, progress=not args.no_progress,
+                         profile_bin=int(meta.get("profile_bin", 1)))
     for f in files:
         write_provenance(f, step="accessibility-tracks", inputs=[args.model, args.genome],
                          device=device.description,

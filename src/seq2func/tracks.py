@@ -8,7 +8,9 @@ from ``input_length/2 - stride/2`` to the last full window:
 * Basset-like models (``labels`` head): the peak probability of each task, one value per
   ``stride`` bp step (bedGraph-style fixed-step entries);
 * BPNet-like models (``profile`` + ``log_counts``): predicted counts per base,
-  ``expm1(log_counts) * profile`` over the central ``stride`` bases of each window.
+  ``expm1(log_counts) * profile`` over the central ``stride`` bases of each window (the profile
+  covers the central ``profile_length`` bases of the input, in bins of ``profile_bin`` whose
+  counts are spread evenly over their bases; ``stride`` must not exceed ``profile_length``).
 
 One bigWig per task: ``<outdir>/<task>.bw``. Entries are written with one vectorised
 ``addEntries`` call per chromosome and task.
@@ -35,9 +37,9 @@ def window_starts(chrom_size: int, input_length: int, stride: int) -> np.ndarray
 
 
 def predict_chromosome(model, codes: np.ndarray, input_length: int, stride: int,  # type: ignore[no-untyped-def]
-                       batch_size: int = 256, progress: bool = False
+                       batch_size: int = 256, progress: bool = False, profile_bin: int = 1
                        ) -> tuple[int, np.ndarray, str]:
-    """Tile one chromosome and predict.
+    """Tile one chromosome and predict (``profile_bin``: bases per profile bin of the model).
 
     Returns
     -------
@@ -66,12 +68,13 @@ def predict_chromosome(model, codes: np.ndarray, input_length: int, stride: int,
             chunks.append(pred["labels"].astype(np.float32))
         elif "profile" in pred and "log_counts" in pred:
             kind = "counts"
-            prof = pred["profile"]  # (n, bins, T) probabilities
-            bins = prof.shape[1]
-            bin_size = input_length // bins if bins else 1
-            # per-base counts of the central stride bases
-            per_base = np.repeat(prof, bin_size, axis=1) / bin_size
-            lo = input_length // 2 - stride // 2
+            prof = pred["profile"]  # (n, bins, T) probabilities over the central profile
+            per_base = np.repeat(prof, profile_bin, axis=1) / profile_bin
+            if stride > per_base.shape[1]:
+                raise ValueError(f"stride {stride} exceeds the profile length "
+                                 f"{per_base.shape[1]}: use a smaller stride")
+            # per-base counts of the central stride bases (profile and input share a centre)
+            lo = per_base.shape[1] // 2 - stride // 2
             centre = per_base[:, lo : lo + stride, :] * np.expm1(pred["log_counts"])[:, None, :]
             chunks.append(centre.reshape(-1, centre.shape[-1]).astype(np.float32))
         else:
@@ -92,6 +95,7 @@ def write_tracks(
     stride: int = 100,
     batch_size: int = 256,
     progress: bool = False,
+    profile_bin: int = 1,
 ) -> list[Path]:
     """Write ``<outdir>/<task>.bw`` with the model's predictions over ``chromosomes``.
 
@@ -123,7 +127,8 @@ def write_tracks(
         for chrom in names:
             codes = genome.codes(chrom)
             first, values, kind = predict_chromosome(model, codes, input_length, stride,
-                                                     batch_size=batch_size, progress=progress)
+                                                     batch_size=batch_size, progress=progress,
+                                                     profile_bin=profile_bin)
             log.info("%s: %d values (%s)", chrom, values.shape[0], kind)
             if values.shape[0] == 0:
                 continue
