@@ -291,8 +291,9 @@ def fit(
             break
         model.optimizer.learning_rate.assign(state.learning_rate)
         t0 = time.time()
+        # (the datasets shuffle themselves, seeded per epoch: Keras's own shuffle is off)
         hist = model.fit(train_data(epoch), validation_data=val_data(), epochs=epoch + 1,
-                         initial_epoch=epoch, verbose=2)
+                         initial_epoch=epoch, verbose=2, shuffle=False)
         seconds = time.time() - t0
         row = {"epoch": epoch + 1, "learning_rate": state.learning_rate,
                **{k: float(v[-1]) for k, v in hist.history.items()},
