@@ -112,3 +112,23 @@ def test_median_jsd_rows() -> None:
     mid = profile_jsd(np.array([[1.0, 0.0]]), np.array([[1.0, 1.0]]))[0]
     assert rows[0].value == pytest.approx(mid)
     assert rows[0].aggregation == "median over regions, per task"
+
+
+def test_roc_and_pr_curves_match_scikit_learn_with_ties() -> None:
+    from sklearn.metrics import precision_recall_curve
+    from sklearn.metrics import roc_curve as sk_roc
+
+    from seq2func.metrics import pr_curve, roc_curve
+
+    rng = np.random.default_rng(2)
+    y = rng.random(300) < 0.3
+    s = np.round(rng.random(300) + y * 0.3, 1)  # many tied scores
+    fpr, tpr = roc_curve(y, s)
+    sk_fpr, sk_tpr, _ = sk_roc(y, s, drop_intermediate=False)
+    np.testing.assert_allclose(fpr, sk_fpr)
+    np.testing.assert_allclose(tpr, sk_tpr)
+    rec, prec = pr_curve(y, s)
+    sk_prec, sk_rec, _ = precision_recall_curve(y, s)
+    # scikit-learn lists thresholds from the lowest; ours from the highest, after (0, P_1)
+    np.testing.assert_allclose(rec[1:], sk_rec[::-1][1:])
+    np.testing.assert_allclose(prec[1:], sk_prec[::-1][1:])

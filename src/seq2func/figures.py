@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seq2func.metrics import pr_curve, roc_curve
 from seq2func.plotting import figure_style, pyplot
 
 #: models drawn in comparisons, in order (others in the table are drawn after them)
@@ -74,29 +75,6 @@ def training_curves(histories: Mapping[str, str | Path]) -> Any:
 
 
 # --------------------------------------------------------------------------- ROC / PR
-
-
-def roc_curve(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """False and true positive rates at every distinct threshold (ties grouped)."""
-    y = np.asarray(y).astype(bool)
-    order = np.argsort(-np.asarray(score, dtype=np.float64), kind="mergesort")
-    s, yy = np.asarray(score)[order], y[order]
-    last = np.r_[np.flatnonzero(np.diff(s)), s.size - 1]
-    tp = np.cumsum(yy)[last]
-    fp = (last + 1) - tp
-    return (np.r_[0.0, fp / max(1, (~y).sum())], np.r_[0.0, tp / max(1, y.sum())])
-
-
-def pr_curve(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Recall and precision at every distinct threshold (step curve of average precision)."""
-    y = np.asarray(y).astype(bool)
-    order = np.argsort(-np.asarray(score, dtype=np.float64), kind="mergesort")
-    s, yy = np.asarray(score)[order], y[order]
-    last = np.r_[np.flatnonzero(np.diff(s)), s.size - 1]
-    tp = np.cumsum(yy)[last]
-    precision = tp / (last + 1)
-    recall = tp / max(1, y.sum())
-    return np.r_[0.0, recall], np.r_[precision[0] if precision.size else 1.0, precision]
 
 
 def roc_pr_curves(scores_path: str | Path) -> Any:

@@ -49,28 +49,53 @@ def auroc(y: np.ndarray, score: np.ndarray) -> float:
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+def threshold_counts(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """True and false positives at every distinct score threshold, highest threshold first.
+
+    Tied scores form one threshold (the count after the whole tied block), as in
+    scikit-learn's curves. Shared by :func:`auprc`, :func:`roc_curve` and :func:`pr_curve`.
+    """
+    y = np.asarray(y).astype(bool).ravel()
+    s = np.asarray(score, dtype=np.float64).ravel()
+    order = np.argsort(-s, kind="mergesort")
+    s_sorted = s[order]
+    # keep the last index of each block of tied scores
+    last = np.r_[np.flatnonzero(np.diff(s_sorted)), s_sorted.size - 1]
+    tp = np.cumsum(y[order])[last]
+    return tp, (last + 1) - tp
+
+
 def auprc(y: np.ndarray, score: np.ndarray) -> float:
     """Area under the precision-recall curve as average precision (step interpolation, as in
     scikit-learn): ``sum_k (R_k - R_{k-1}) P_k`` over distinct score thresholds.
 
     Returns NaN when there is no positive.
     """
-    y = np.asarray(y).astype(bool).ravel()
-    s = np.asarray(score, dtype=np.float64).ravel()
-    n_pos = int(y.sum())
+    n_pos = int(np.asarray(y).astype(bool).sum())
     if n_pos == 0:
         return float("nan")
-    order = np.argsort(-s, kind="mergesort")
-    s_sorted, y_sorted = s[order], y[order]
-    tp = np.cumsum(y_sorted)
-    # keep the last index of each block of tied scores
-    last = np.r_[np.flatnonzero(np.diff(s_sorted)), s_sorted.size - 1]
-    tp = tp[last]
-    fp = (last + 1) - tp
+    tp, fp = threshold_counts(y, score)
     precision = tp / (tp + fp)
     recall = tp / n_pos
     recall_prev = np.r_[0.0, recall[:-1]]
     return float(np.sum((recall - recall_prev) * precision))
+
+
+def roc_curve(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """False and true positive rates at every distinct threshold, from (0, 0)."""
+    pos = int(np.asarray(y).astype(bool).sum())
+    tp, fp = threshold_counts(y, score)
+    neg = np.asarray(y).size - pos
+    return np.r_[0.0, fp / max(1, neg)], np.r_[0.0, tp / max(1, pos)]
+
+
+def pr_curve(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Recall and precision at every distinct threshold (the step curve of :func:`auprc`)."""
+    pos = int(np.asarray(y).astype(bool).sum())
+    tp, fp = threshold_counts(y, score)
+    precision = tp / (tp + fp)
+    recall = tp / max(1, pos)
+    return np.r_[0.0, recall], np.r_[precision[0] if precision.size else 1.0, precision]
 
 
 def pearson(x: np.ndarray, y: np.ndarray) -> float:

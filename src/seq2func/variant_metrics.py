@@ -87,8 +87,7 @@ def variant_rows(model: str, joined: pd.DataFrame, tasks: Sequence[str],
 
 def plot_variant_effects(joined: Mapping[str, pd.DataFrame]) -> Any:
     """ROC curves (overall score) and score distributions, true-effect vs neutral, per model."""
-    from sklearn.metrics import roc_curve
-
+    from seq2func.metrics import roc_curve
     from seq2func.plotting import figure_style, pyplot
 
     plt = pyplot()
@@ -103,7 +102,7 @@ def plot_variant_effects(joined: Mapping[str, pd.DataFrame]) -> Any:
             y = pos.to_numpy()[keep]
             s = df["max_abs_score"].to_numpy()[keep]
             if y.any() and (~y).any():
-                fpr, tpr, _ = roc_curve(y, s)
+                fpr, tpr = roc_curve(y, s)
                 ax.plot(fpr, tpr, label=f"{model} (auROC {auroc(y.astype(float), s):.2f})")
             data += [s[y], s[~y]]
             labels += [f"{model}\ntrue", f"{model}\nneutral"]
