@@ -45,7 +45,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from seq2func import __version__
-from seq2func.errors import Seq2FuncError
+from seq2func.errors import Seq2FuncError, format_message
 from seq2func.io import file_checksum
 
 log = logging.getLogger(__name__)
@@ -77,10 +77,7 @@ class DownloadError(Seq2FuncError):
         self.source = source
         self.problem = problem
         self.fix = fix
-        msg = f"{source}: {problem}"
-        if fix:
-            msg += f"\n  fix: {fix}"
-        super().__init__(msg)
+        super().__init__(format_message(source, problem, fix))
 
 
 class _Transient(Exception):
@@ -304,6 +301,14 @@ def _backoff(settings: DownloadSettings, attempt: int) -> float:
     return base * (0.75 + 0.5 * random.random())
 
 
+def _wait_before_retry(settings: DownloadSettings, attempt: int, url: str,
+                       exc: BaseException) -> None:
+    """Log the failure and sleep the backoff of ``attempt`` before the next try."""
+    wait = _backoff(settings, attempt)
+    log.warning("%s: %s; retry %d/%d in %.1f s", url, exc, attempt, settings.retries, wait)
+    time.sleep(wait)
+
+
 def _transient_types() -> tuple[type[BaseException], ...]:
     import requests
     import urllib3
@@ -351,10 +356,7 @@ def get_json(url: str, settings: DownloadSettings, source: str) -> dict[str, Any
                     source, f"gave up on {url} after {attempt} attempts: {exc}",
                     "check the network (or set download.mirror / download.offline to use "
                     "pre-fetched files)") from exc
-            wait = _backoff(settings, attempt)
-            log.warning("%s: %s; retry %d/%d in %.1f s", url, exc, attempt, settings.retries,
-                        wait)
-            time.sleep(wait)
+            _wait_before_retry(settings, attempt, url, exc)
 
 
 @dataclass
@@ -469,10 +471,7 @@ def http_download(url: str, part: Path, settings: DownloadSettings, source: str,
                     f"{have} bytes are kept in {part} and a rerun resumes from there",
                     "check the network, raise download.retries, or fetch the file elsewhere "
                     "and use download.mirror") from exc
-            wait = _backoff(settings, failures)
-            log.warning("%s: %s; retry %d/%d in %.1f s", url, exc, failures, settings.retries,
-                        wait)
-            time.sleep(wait)
+            _wait_before_retry(settings, failures, url, exc)
 
 
 def _stream(response: Any, part: Path, mode: str, start: int, total: int | None,

@@ -9,6 +9,11 @@ class Seq2FuncError(Exception):
     """Base class of the errors seq2func raises on purpose (the CLI shows no traceback)."""
 
 
+def format_message(where: str, problem: str, fix: str = "") -> str:
+    """``<where>: <problem>`` and, when given, an indented ``fix:`` line (every error's layout)."""
+    return f"{where}: {problem}" + (f"\n  fix: {fix}" if fix else "")
+
+
 class ConfigError(Seq2FuncError):
     """An invalid configuration key or value.
 
@@ -29,10 +34,7 @@ class ConfigError(Seq2FuncError):
         self.key = key
         self.problem = problem
         self.fix = fix
-        msg = f"{self.source}: key '{key}': {problem}"
-        if fix:
-            msg += f"\n  fix: {fix}"
-        super().__init__(msg)
+        super().__init__(format_message(f"{self.source}: key '{key}'", problem, fix))
 
 
 class InputError(Seq2FuncError):
@@ -62,7 +64,4 @@ class InputError(Seq2FuncError):
         self.problem = problem
         self.fix = fix
         where = f"{self.path}, line {line}" if line is not None else self.path
-        msg = f"{where}: {problem}"
-        if fix:
-            msg += f"\n  fix: {fix}"
-        super().__init__(msg)
+        super().__init__(format_message(where, problem, fix))
