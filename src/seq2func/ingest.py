@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from seq2func.errors import InputError
+from seq2func.intervals import data_lines
 from seq2func.io import (
     NARROWPEAK_COLUMNS,
     FastaWriter,
@@ -282,28 +283,16 @@ def ingest_bigwig(src: PathLike, out: PathLike, chrom_sizes: PathLike | Mapping[
 # ----------------------------------------------------------------------------- BED / peaks
 
 
-def _read_table_lines(path: PathLike) -> tuple[list[str], list[int]]:
-    """Data lines of a BED-like file (track/browser/comment lines dropped) and their numbers."""
-    lines, numbers = [], []
-    with open_text(path) as fh:
-        for i, line in enumerate(fh, start=1):
-            if not line.strip() or line.startswith(("#", "track", "browser")):
-                continue
-            lines.append(line)
-            numbers.append(i)
-    return lines, numbers
-
-
 def read_bed_like(path: PathLike) -> tuple[pd.DataFrame, np.ndarray]:
     """Read a BED/narrowPeak file (plain or gzip) as strings + original line numbers."""
     if _magic32(path) == _BIGBED_MAGIC:
         raise InputError(path, "bigBed files are not supported",
                          fix="use the BED (bed.gz / narrowPeak) version of the file; ENCODE "
                              "offers both for every peak set")
-    lines, numbers = _read_table_lines(path)
+    lines, numbers = data_lines(path)
     if not lines:
         return pd.DataFrame(), np.zeros(0, dtype=np.int64)
-    df = pd.read_csv(io.StringIO("".join(lines)), sep="\t", header=None, dtype=str,
+    df = pd.read_csv(io.StringIO("\n".join(lines)), sep="\t", header=None, dtype=str,
                      keep_default_na=False)
     return df, np.asarray(numbers)
 

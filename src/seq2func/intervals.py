@@ -20,8 +20,9 @@ from seq2func.io import open_text
 PEAK_COLUMNS = ["chrom", "start", "end", "summit", "score", "line"]
 
 
-def _data_lines(path: Path) -> tuple[list[str], list[int]]:
-    """Non-empty lines that are not comments, ``track`` or ``browser`` lines (with numbers)."""
+def data_lines(path: str | Path) -> tuple[list[str], list[int]]:
+    """Non-empty lines that are not comments, ``track`` or ``browser`` lines, without line
+    endings, with their 1-based numbers (BED-like files, plain or gzip)."""
     lines, numbers = [], []
     with open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
@@ -96,7 +97,7 @@ def read_peaks(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise InputError(p, "peak file not found", fix="check the path of the peaks")
     parsed = _fast_fields(p)
     if parsed is None:  # irregular file: parse line by line, for precise error messages
-        lines, numbers = _data_lines(p)
+        lines, numbers = data_lines(p)
         if lines:
             first = lines[0].split("\t")
             if len(first) >= 3 and not first[1].strip().lstrip("-").isdigit():
