@@ -32,24 +32,6 @@ sys.path.insert(0, str(ROOT / "src"))
 OUT = ROOT / "bench" / "out" / "count_head"
 
 
-def _test_arrays(dataset: str):  # type: ignore[no-untyped-def]
-    import numpy as np
-
-    from seq2func import datasets
-
-    meta = datasets.load_metadata(dataset)
-    L = int(meta["input_length"])
-    out = {}
-    for split in ("train", "test"):
-        codes, counts = [], []
-        for piece in datasets.iter_numpy(dataset, split, with_profile=False):
-            j = (piece.codes.shape[1] - L) // 2
-            codes.append(piece.codes[:, j:j + L])
-            counts.append(piece.log_counts)
-        out[split] = (np.concatenate(codes), np.concatenate(counts))
-    return meta, out
-
-
 def _pearsons(y, pred, mask):  # type: ignore[no-untyped-def]
     from seq2func.metrics import pearson
 
@@ -61,17 +43,17 @@ def run(dataset: str, variants: list[str], keep: bool) -> list[dict]:
     import numpy as np
     import yaml
 
-    from seq2func import baselines, datasets, models
+    from seq2func import baselines, models
+    from seq2func.evaluate import read_split
     from seq2func.train import TrainSettings, train_accessibility
 
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["accessibility"]
     base = {k: v for k, v in cfg["models"]["bpnet"].items()
             if k not in ("seeds", "counts_loss_weight", "counts_head")}
     settings = TrainSettings.from_config(cfg["train"])
-    meta, arrays = _test_arrays(dataset)
-    regions = datasets.load_regions(dataset, "test")
+    _, _, c_tr, _, y_tr, _ = read_split(dataset, "train")
+    meta, regions, c_te, _, y_te, _ = read_split(dataset, "test")
     peak = (regions["source"] == "peak").to_numpy()
-    (c_tr, y_tr), (c_te, y_te) = arrays["train"], arrays["test"]
     t0 = time.perf_counter()
     ridge = baselines.fit_baseline("kmer", c_tr, None, y_tr)
     base_all, base_peak = _pearsons(y_te, ridge.predict(c_te)["log_counts"], peak)
