@@ -113,3 +113,10 @@ def test_bad_spec_fails_naming_the_key(dataset: Path, tmp_path: Path) -> None:
     assert res.returncode == 2
     assert "accessibility.models.m.filters" in res.stderr
     assert not (tmp_path / "m" / "model.keras").exists()
+
+
+def test_unknown_training_setting_fails_naming_the_key(dataset: Path, tmp_path: Path) -> None:
+    res = _train(dataset, "basset", tmp_path / "m", settings={"max_epoch": 2})
+    assert res.returncode == 2
+    assert "accessibility.train.max_epoch" in res.stderr and "max_epochs" in res.stderr
+    assert not (tmp_path / "m" / "model.keras").exists()

@@ -398,7 +398,8 @@ def _run_train_accessibility(args: argparse.Namespace) -> int:
     from seq2func.train import TrainSettings, train_accessibility
 
     spec = parse_model_config(args.name, _json_arg(args.spec, "--spec"))
-    settings = TrainSettings.from_config(_json_arg(args.settings, "--settings"))
+    settings = TrainSettings.from_config(_json_arg(args.settings, "--settings"),
+                                         "accessibility.train")
     rec = train_accessibility(args.dataset_dir, args.name, spec, settings, args.seed,
                               args.outdir, threads=args.threads)
     log.info("trained %s seed %d on %s: best epoch %d, val loss %.4f", args.name, args.seed,
@@ -563,7 +564,7 @@ def _run_train_expression(args: argparse.Namespace) -> int:
     arrays = load_arrays(args.genes, args.features, args.variant, args.predicted,
                          match=params.get("chromatin", {}).get("match", "auto"))
     spec = ExpressionModelSpec.from_config(params.get("model", {}))
-    settings = TrainSettings.from_config(params.get("train", {}))
+    settings = TrainSettings.from_config(params.get("train", {}), "expression.train")
     inputs = [args.genes, args.features] + ([args.predicted] if args.predicted else [])
     rec = train_expression(arrays, args.variant, spec, settings, args.seed, args.outdir,
                            {"upstream": window.upstream, "downstream": window.downstream},

@@ -64,9 +64,16 @@ class TrainSettings:
     mixed_precision: str = "auto"
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> TrainSettings:
+    def from_config(cls, section: Mapping[str, Any], where: str = "train") -> TrainSettings:
+        """Settings from a config section; an unknown key is a ConfigError naming it."""
+        from seq2func.errors import ConfigError
+
         known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in section.items() if k in known})
+        for key in section:
+            if key not in known:
+                raise ConfigError("config", f"{where}.{key}", "not a training setting",
+                                  f"allowed: {', '.join(sorted(known))}")
+        return cls(**dict(section))
 
 
 @dataclass
