@@ -150,3 +150,50 @@ def test_reverse_complement_onehot() -> None:
     x = one_hot(encode("AACGT"))[None]
     np.testing.assert_array_equal(models.reverse_complement_onehot(x)[0],
                                   one_hot(encode("ACGTT")))
+
+
+def test_ensemble_mean_averages_probabilities_and_keeps_logit_space() -> None:
+    z = np.array([[[-60.0, 0.0, 3.0]], [[40.0, 1.0, -2.0]]], dtype=np.float32)  # 2 members
+    got = np.asarray(models.EnsembleMean("sigmoid")([z[0], z[1]]))
+    p = 0.5 * (1 / (1 + np.exp(-z[0].astype(float))) + 1 / (1 + np.exp(-z[1].astype(float))))
+    assert np.isfinite(got).all()  # saturated members do not overflow
+    np.testing.assert_allclose(1 / (1 + np.exp(-got.astype(float))), p, rtol=1e-6)
+    prof = np.random.default_rng(0).normal(size=(2, 3, 5, 2)).astype(np.float32)
+    got = np.asarray(models.EnsembleMean("softmax")([prof[0], prof[1]]))
+    soft = np.exp(prof) / np.exp(prof).sum(axis=2, keepdims=True)
+    np.testing.assert_allclose(np.exp(got), soft.mean(axis=0), rtol=1e-5)  # log of the mean
+    np.testing.assert_allclose(np.asarray(models.EnsembleMean("mean")([prof[0], prof[1]])),
+                               prof.mean(axis=0), rtol=1e-6)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        models.EnsembleMean("median")
+
+
+@pytest.mark.parametrize("arch", ["basset", "bpnet"])
+def test_load_ensemble_predicts_the_mean_of_its_seeds(tmp_path: Path, arch: str) -> None:
+    paths = []
+    for seed in (1, 2):
+        keras.utils.set_random_seed(seed)
+        m = models.build_accessibility_model(_small(arch), META, mean_log_counts=[5.0] * 3)
+        paths.append(tmp_path / f"seed{seed}.keras")
+        m.save(paths[-1])
+    x = _onehot(6, 120, seed=3)
+    single = [models.predict_both_strands(models.load_model(str(p)), x) for p in paths]
+    ens = models.load_ensemble(paths)
+    assert sorted(ens.output) == sorted(single[0]) and tuple(ens.inputs[0].shape) == (None, 120, 4)
+    got = models.predict_both_strands(ens, x)
+    for k, v in got.items():
+        assert not np.allclose(single[0][k], single[1][k])  # the seeds differ
+        np.testing.assert_allclose(v, 0.5 * (single[0][k] + single[1][k]), rtol=1e-4, atol=1e-6)
+    assert models.load_ensemble(paths[:1]).name == arch  # one path: the model itself
+
+
+def test_load_ensemble_refuses_models_of_different_shapes(tmp_path: Path) -> None:
+    keras.utils.set_random_seed(0)
+    a = models.build_accessibility_model(_small("basset"), META)
+    b = models.build_accessibility_model(_small("basset"), {**META, "input_length": 200})
+    a.save(tmp_path / "a.keras")
+    b.save(tmp_path / "b.keras")
+    with pytest.raises(ValueError, match=r"b\.keras: input shape \(200, 4\)"):
+        models.load_ensemble([tmp_path / "a.keras", tmp_path / "b.keras"])
+    with pytest.raises(ValueError, match="at least one"):
+        models.load_ensemble([])

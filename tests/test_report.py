@@ -55,7 +55,7 @@ def test_metric_table_has_every_model_and_gates_are_evaluated(workdir: Path) -> 
 def test_predicted_tracks_tile_the_test_chromosome(workdir: Path) -> None:
     import pyBigWig
 
-    bw = pyBigWig.open(str(workdir / "results/demo/tracks/accessibility/basset_seed1/"
+    bw = pyBigWig.open(str(workdir / "results/demo/tracks/accessibility/basset/"
                                      "erythroid.bw"))
     try:
         assert bw.chroms() == {"chr2": 400_000}

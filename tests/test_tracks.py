@@ -50,7 +50,7 @@ def test_window_starts_cover_full_windows_only() -> None:
 def test_basset_track_holds_strand_averaged_probabilities(genome, tmp_path: Path) -> None:
     fasta, seqs = genome
     model_path = _model(tmp_path, "basset")
-    out = tracks.write_tracks(model_path, fasta, ["chr2"], META["tasks"], L, tmp_path / "bw",
+    out = tracks.write_tracks([model_path], fasta, ["chr2"], META["tasks"], L, tmp_path / "bw",
                               stride=20)
     assert [p.name for p in out] == ["a.bw", "b.bw"]
     starts = tracks.window_starts(700, L, 20)
@@ -70,7 +70,7 @@ def test_bpnet_track_holds_per_base_predicted_counts(genome, tmp_path: Path) -> 
     fasta, seqs = genome
     model_path = _model(tmp_path, "bpnet")
     stride = 20
-    out = tracks.write_tracks(model_path, fasta, ["chr1"], META["tasks"], L, tmp_path / "bw",
+    out = tracks.write_tracks([model_path], fasta, ["chr1"], META["tasks"], L, tmp_path / "bw",
                               stride=stride, profile_bin=BIN)
     starts = tracks.window_starts(1000, L, stride)
     windows = np.stack([encode(seqs["chr1"][s:s + L]) for s in starts])
@@ -85,5 +85,5 @@ def test_bpnet_track_holds_per_base_predicted_counts(genome, tmp_path: Path) -> 
         np.testing.assert_allclose(got, want[:, :, t].ravel(), rtol=1e-4)
         bw.close()
     with pytest.raises(ValueError, match="exceeds the profile length"):
-        tracks.write_tracks(model_path, fasta, ["chr1"], META["tasks"], L, tmp_path / "bad",
+        tracks.write_tracks([model_path], fasta, ["chr1"], META["tasks"], L, tmp_path / "bad",
                             stride=L, profile_bin=BIN)

@@ -193,8 +193,8 @@ def test_score_vcf_end_to_end_writes_declared_info_fields(tmp_path: Path, genome
     GENES.to_csv(tmp_path / "genes.tsv", sep="\t", index=False)
     vcf = _vcf(tmp_path, genome, compress=True)
     header, table, desc, strings = va.score_vcf(
-        vcf, genome.path, tmp_path / "acc.keras", ["a", "b"], model_name="tiny",
-        expression_model=tmp_path / "expr" / "model.keras", genes_path=tmp_path / "genes.tsv")
+        vcf, genome.path, [tmp_path / "acc.keras"], ["a", "b"], model_name="tiny",
+        expression_models=[tmp_path / "expr" / "model.keras"], genes_path=tmp_path / "genes.tsv")
     out = tmp_path / "out.vcf"
     va.write_vcf(out, header, table, desc, "test", strings)
     lines = out.read_text().splitlines()
@@ -213,6 +213,26 @@ def test_score_vcf_end_to_end_writes_declared_info_fields(tmp_path: Path, genome
     kept = next(r for r in records if r[2] == ".")
     assert kept[7].startswith("DP=3;S2F_STATUS=")
     assert "expression_gene" in table and table["delta_log1p_tpm_a"].isna().all()  # none on chr2
+
+
+@pytest.mark.parametrize("head", ["labels", "log_counts"])
+def test_seed_ensemble_scores_are_the_mean_of_its_members(tmp_path: Path, genome: Genome,
+                                                        head: str) -> None:
+    """Ensemble = mean of probabilities (labels) or of log counts: both scores are linear in
+    them, so the ensemble's score is the mean of the members' scores."""
+    paths = []
+    for seed in (0, 1):
+        paths.append(tmp_path / f"seed{seed}.keras")
+        _tiny_model(24, 2, head, seed=seed).save(paths[-1])
+    vcf = _vcf(tmp_path, genome)
+    scored = [va.score_vcf(vcf, genome.path, p, ["a", "b"])[1] for p in ([paths[0]], [paths[1]],
+                                                                          paths)]
+    cols = [c for c in scored[2] if c.startswith(("delta_p_", "log2fc_"))]
+    assert len(cols) == 2
+    ok = scored[2]["status"] == "ok"
+    members = 0.5 * (scored[0].loc[ok, cols].to_numpy() + scored[1].loc[ok, cols].to_numpy())
+    assert not np.allclose(scored[0].loc[ok, cols], scored[1].loc[ok, cols])  # seeds differ
+    np.testing.assert_allclose(scored[2].loc[ok, cols].to_numpy(), members, rtol=1e-4, atol=1e-6)
 
 
 def test_variant_metrics_on_known_scores() -> None:

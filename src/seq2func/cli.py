@@ -664,7 +664,8 @@ def _add_accessibility_tracks(sub: argparse._SubParsersAction) -> None:
         description="Tile chromosomes with model input windows every STRIDE bp, predict on both "
                     "strands and write one bigWig per task (peak probability, or predicted "
                     "counts per base for profile models).")
-    p.add_argument("--model", required=True, help="model.keras")
+    p.add_argument("--model", required=True, nargs="+",
+                   help="model.keras (several: their seed ensemble, mean of the probabilities)")
     p.add_argument("--dataset-dir", required=True, help="dataset (tasks, input length, split)")
     p.add_argument("--genome", required=True, help="genome FASTA / 2bit")
     p.add_argument("--split", default="test", choices=["valid", "test", "all"],
@@ -692,7 +693,7 @@ def _run_accessibility_tracks(args: argparse.Namespace) -> int:
                          batch_size=args.batch_size, progress=not args.no_progress,
                          profile_bin=int(meta.get("profile_bin", 1)))
     for f in files:
-        write_provenance(f, step="accessibility-tracks", inputs=[args.model, args.genome],
+        write_provenance(f, step="accessibility-tracks", inputs=[*args.model, args.genome],
                          device=device.description,
                          extra={"chromosomes": chroms, "stride": args.stride})
     log.info("wrote %d tracks over %s", len(files), ",".join(chroms))
@@ -814,7 +815,8 @@ def _add_explain(sub: argparse._SubParsersAction) -> None:
         description="Explain an accessibility model on the strongest test-set peaks of each "
                     "task: strand-averaged gradient x input for all of them, vectorised ISM "
                     "for the strongest few. Writes an .npz and one bigWig per task.")
-    p.add_argument("--model", required=True, help="model.keras")
+    p.add_argument("--model", required=True, nargs="+",
+                   help="model.keras (several: their seed ensemble, mean of the probabilities)")
     p.add_argument("--dataset-dir", required=True, help="preprocessed dataset directory")
     p.add_argument("--genome", required=True, help="genome FASTA/2bit")
     p.add_argument("--chrom-sizes", required=True, help="chrom.sizes (bigWig header)")
@@ -835,7 +837,7 @@ def _run_explain(args: argparse.Namespace) -> int:
     params = _json_arg(args.params, "--params")
     device = configure_runtime(seed=0, deterministic=True, threads=args.threads)
     from seq2func import interpret
-    from seq2func.models import load_model
+    from seq2func.models import load_ensemble
 
     meta = datasets.load_metadata(args.dataset_dir)
     tasks = list(meta["tasks"])
@@ -845,14 +847,14 @@ def _run_explain(args: argparse.Namespace) -> int:
         codes = genome.windows(sel["chrom"].tolist(), sel["start"].to_numpy(),
                                int(meta["input_length"]))
     attr = interpret.explain_regions(
-        load_model(args.model), sel, codes, tasks,
+        load_ensemble(args.model), sel, codes, tasks,
         bpnet_target=params.get("bpnet_target", "counts"),
         ism_per_task=int(params.get("ism_peaks_per_task", 20)),
         ism_width=int(params.get("ism_width", 100)))
     attr.save(args.out)
     bw = {t: Path(args.bigwig_dir) / f"{t}.bw" for t in tasks}
     interpret.write_attribution_bigwigs(attr, read_chrom_sizes(args.chrom_sizes), bw)
-    write_provenance(args.out, step="explain", inputs=[args.model, args.genome,
+    write_provenance(args.out, step="explain", inputs=[*args.model, args.genome,
                      Path(args.dataset_dir) / "dataset.json"], config=params,
                      device=device.description,
                      extra={"n_regions": len(sel), "n_ism_regions": int(attr.ism_rows.size),
@@ -957,11 +959,13 @@ def _add_score_variants(sub: argparse._SubParsersAction) -> None:
                     "batches on both strands, and write per-task scores.")
     p.add_argument("--vcf", required=True, help="VCF, plain or gzip/bgzip-compressed")
     p.add_argument("--genome", required=True, help="genome FASTA/2bit")
-    p.add_argument("--model", required=True, help="accessibility model.keras")
+    p.add_argument("--model", required=True, nargs="+",
+                   help="accessibility model.keras (several: their seed ensemble)")
     p.add_argument("--model-name", required=True, help="model name (INFO descriptions)")
     p.add_argument("--dataset-dir", required=True, help="dataset directory (task names)")
     p.add_argument("--params", default="{}", help="JSON: the config's variants section")
-    p.add_argument("--expression-model", help="sequence-only expression model.keras")
+    p.add_argument("--expression-model", nargs="+",
+                   help="sequence-only expression model.keras (several: their seed ensemble)")
     p.add_argument("--genes", help="gene table genes.tsv of the expression stage")
     p.add_argument("--out-vcf", required=True)
     p.add_argument("--out-tsv", required=True)
@@ -983,7 +987,7 @@ def _run_score_variants(args: argparse.Namespace) -> int:
     tasks = list(datasets.load_metadata(args.dataset_dir)["tasks"])
     header, table, desc, strings = va.score_vcf(
         args.vcf, args.genome, args.model, tasks, model_name=args.model_name,
-        expression_model=args.expression_model, genes_path=args.genes,
+        expression_models=args.expression_model, genes_path=args.genes,
         max_allele_length=int(params.get("max_allele_length", 50)),
         chunk=int(params.get("chunk", 4096)), batch_size=int(params.get("batch_size", 512)),
         progress=not args.no_progress)
@@ -992,7 +996,7 @@ def _run_score_variants(args: argparse.Namespace) -> int:
     cols = [c for c in table if c not in ("record", "line", "qual", "filter", "info",
                                           "genome_chrom")]
     write_tsv_atomic(args.out_tsv, table[cols], float_format="%.6g")
-    inputs = [args.vcf, args.model] + ([args.expression_model] if args.expression_model else [])
+    inputs = [args.vcf, *args.model, *(args.expression_model or [])]
     extra = {"status_counts": {str(k): int(v)
                                for k, v in table["status"].value_counts().items()}}
     for out in (args.out_vcf, args.out_tsv):

@@ -253,28 +253,20 @@ def predict_chromatin(model_paths: Sequence[str | Path], genome: Any, genes: Any
         output used (``labels`` or ``log_counts``).
     """
     from seq2func.expression_data import chromatin_tiles
-    from seq2func.models import load_model, predict_both_strands
+    from seq2func.models import load_ensemble, predict_both_strands
     from seq2func.sequence import one_hot
 
-    total: np.ndarray | None = None
-    used = []
-    for path in model_paths:
-        model = load_model(str(path))
-        length = int(model.inputs[0].shape[1])
-        starts, chroms = chromatin_tiles(genes, window, length)
-        n, n_bins = starts.shape
-        codes = genome.windows(np.repeat(chroms, n_bins), starts.ravel(), length)
-        key = None
-        parts = []
-        for a in range(0, codes.shape[0], 8192):
-            pred = predict_both_strands(model, one_hot(codes[a : a + 8192]), batch_size)
-            key = "labels" if "labels" in pred else "log_counts"
-            parts.append(np.asarray(pred[key], dtype=np.float32))
-        values = np.concatenate(parts).reshape(n, n_bins, -1)
-        total = values if total is None else total + values
-        used.append(str(key))
-    assert total is not None
-    out = total / len(model_paths)
+    model = load_ensemble(model_paths)
+    key = "labels" if "labels" in model.output else "log_counts"
+    length = int(model.inputs[0].shape[1])
+    starts, chroms = chromatin_tiles(genes, window, length)
+    n, n_bins = starts.shape
+    codes = genome.windows(np.repeat(chroms, n_bins), starts.ravel(), length)
+    parts = []
+    for a in range(0, codes.shape[0], 8192):
+        pred = predict_both_strands(model, one_hot(codes[a : a + 8192]), batch_size)
+        parts.append(np.asarray(pred[key], dtype=np.float32))
+    out = np.concatenate(parts).reshape(n, n_bins, -1)
     minus = genes["strand"].to_numpy() == "-"
     out[minus] = out[minus, ::-1, :]
-    return out.astype(np.float32), sorted(set(used))
+    return out.astype(np.float32), [key]

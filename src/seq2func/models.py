@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -84,6 +85,51 @@ class LogSumExpPool(layers.Layer):
 
     def compute_output_shape(self, input_shape):  # type: ignore[no-untyped-def]
         return (input_shape[0], input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class EnsembleMean(layers.Layer):
+    """Mean of several models' outputs, taken where the evaluation takes it.
+
+    ``kind`` says what the members' output is: ``sigmoid`` (logits, e.g. ``labels``: the mean
+    is of the sigmoid probabilities), ``softmax`` (logits over axis 1, e.g. ``profile``: the mean
+    is of the softmax distributions) or ``mean`` (values, e.g. ``log_counts``: their mean). The
+    result is returned in the members' own space (logit of the mean probability; log of the
+    mean distribution), so code written for one model reads an ensemble unchanged and the
+    ensemble agrees with the seed ensemble of :mod:`seq2func.evaluate` (mean of the members'
+    probabilities).
+    """
+
+    KINDS = ("sigmoid", "softmax", "mean")
+
+    def __init__(self, kind: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if kind not in self.KINDS:
+            raise ValueError(f"EnsembleMean kind must be one of {self.KINDS}, not {kind!r}")
+        self.kind = kind
+
+    def call(self, members):  # type: ignore[no-untyped-def]
+        stacked = ops.stack([ops.cast(m, "float32") for m in members], axis=0)
+        if self.kind == "mean":
+            return ops.mean(stacked, axis=0)
+        if self.kind == "sigmoid":
+            # logit(mean p) = logsumexp(log p) - logsumexp(log(1 - p)), with
+            # log p = -softplus(-z) and log(1 - p) = -softplus(z): stable for any z
+            log_p = ops.logsumexp(-ops.softplus(-stacked), axis=0)
+            log_q = ops.logsumexp(-ops.softplus(stacked), axis=0)
+            return log_p - log_q
+        n = float(len(members))
+        return ops.logsumexp(ops.log_softmax(stacked, axis=2), axis=0) - np.log(n)
+
+    def compute_output_shape(self, input_shape):  # type: ignore[no-untyped-def]
+        return tuple(input_shape[0])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "kind": self.kind}
+
+
+#: how :func:`load_ensemble` averages each named output (others: ``mean``)
+ENSEMBLE_KINDS = {"labels": "sigmoid", "profile": "softmax"}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -320,6 +366,55 @@ def predict_both_strands(model: keras.Model, x: np.ndarray, batch_size: int = 25
 def load_model(path: str, compile: bool = False) -> keras.Model:
     """Load a seq2func model with Keras safe mode (custom objects are the registered ones)."""
     return keras.models.load_model(path, safe_mode=True, compile=compile)
+
+
+def load_ensemble(paths: Sequence[str | Path], name: str | None = None) -> keras.Model:
+    """One model averaging the outputs of the models at ``paths`` (e.g. the seeds of a model).
+
+    A single path gives that model itself. Several give a functional model with the members'
+    input and outputs, each output the :class:`EnsembleMean` of the members' (probabilities for
+    ``labels`` and ``profile``, values for any other output such as ``log_counts`` or an
+    expression model's single output), so predictions, gradients and variant scores of the
+    ensemble are those of the seed ensemble the evaluation reports.
+
+    Raises
+    ------
+    ValueError
+        If there is no path, a member has several inputs, or the members' input shapes or
+        output names differ.
+    """
+    if not paths:
+        raise ValueError("load_ensemble needs at least one model path")
+    members = [load_model(str(p)) for p in paths]
+    if len(members) == 1:
+        return members[0]
+
+    def signature(model: keras.Model) -> tuple[Any, ...]:
+        out = sorted(model.output) if isinstance(model.output, dict) else None
+        return len(model.inputs), tuple(model.inputs[0].shape[1:]), out
+
+    first = signature(members[0])
+    for path, member in zip(paths, members, strict=True):
+        sig = signature(member)
+        if sig[0] != 1:
+            raise ValueError(f"{path}: an ensemble needs single-input models, this one has "
+                             f"{sig[0]} inputs")
+        if sig != first:
+            raise ValueError(
+                f"{path}: input shape {sig[1]} and outputs {sig[2]} differ from {paths[0]} "
+                f"({first[1]}, {first[2]}); an ensemble needs models of one architecture and "
+                "dataset"
+            )
+    for i, member in enumerate(members):
+        member.name = f"member{i}"
+    x = keras.Input(shape=first[1], name="sequence")
+    results = [member(x) for member in members]
+    if first[2] is None:
+        averaged: Any = EnsembleMean("mean", name="ensemble_mean")(results)
+    else:
+        averaged = {k: EnsembleMean(ENSEMBLE_KINDS.get(k, "mean"), name=k)([r[k] for r in results])
+                    for k in first[2]}
+    return keras.Model(x, averaged, name=name or f"ensemble_of_{len(members)}")
 
 
 def predict_split(model_path: str, dataset_dir: str, split: str, batch_size: int = 256

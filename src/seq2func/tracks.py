@@ -85,7 +85,7 @@ def predict_chromosome(model, codes: np.ndarray, input_length: int, stride: int,
 
 
 def write_tracks(
-    model_path: str | Path,
+    model_paths: Sequence[str | Path],
     genome_path: str | Path,
     chromosomes: Sequence[str],
     tasks: Sequence[str],
@@ -99,17 +99,20 @@ def write_tracks(
 ) -> list[Path]:
     """Write ``<outdir>/<task>.bw`` with the model's predictions over ``chromosomes``.
 
+    The models at ``model_paths`` (one, or e.g. the seeds of a model) predict as their seed
+    ensemble (:func:`seq2func.models.load_ensemble`).
+
     The bigWig header lists only ``chromosomes`` (with their genome sizes), so the file opens
     in genome browsers on the same assembly.
     """
     import pyBigWig
 
-    from seq2func.models import load_model
+    from seq2func.models import load_ensemble
     from seq2func.sequence import Genome
 
     if stride <= 0 or stride > input_length:
         raise ValueError(f"stride must be in 1..input_length ({input_length}), not {stride}")
-    model = load_model(str(model_path))
+    model = load_ensemble(model_paths)
     genome = Genome(genome_path)
     names = [genome.resolve(c) for c in chromosomes]
     header = [(c, int(genome.sizes[c])) for c in names]

@@ -464,21 +464,26 @@ def score_descriptions(columns: Sequence[str], model: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- driver
 
 
-def score_vcf(vcf: str | Path, genome_path: str | Path, model_path: str | Path,
+def score_vcf(vcf: str | Path, genome_path: str | Path, model_paths: Sequence[str | Path],
               tasks: Sequence[str], *, model_name: str = "model",
-              expression_model: str | Path | None = None, genes_path: str | Path | None = None,
+              expression_models: Sequence[str | Path] | None = None,
+              genes_path: str | Path | None = None,
               max_allele_length: int = 50, chunk: int = 4096, batch_size: int = 512,
               progress: bool = False) -> tuple[list[str], pd.DataFrame, dict[str, str],
                                                 dict[str, str]]:
-    """Check and score every variant of a VCF with one accessibility model (and optionally
+    """Check and score every variant of a VCF with an accessibility model (and optionally
     a sequence-only expression model for promoter variants).
+
+    Several ``model_paths`` (or ``expression_models``), e.g. the seeds of a model, score as
+    their seed ensemble (:func:`seq2func.models.load_ensemble`): the mean of their predicted
+    probabilities and log counts.
 
     Returns the VCF header lines, the table (input columns, ``status``, scores,
     ``max_abs_score``, and with an expression model ``expression_gene`` plus
     ``delta_log1p_tpm_<sample>`` of the gene with the largest absolute change), and the
     descriptions of float and string INFO fields for :func:`write_vcf`.
     """
-    from seq2func.models import load_model
+    from seq2func.models import load_ensemble
 
     header, table = read_vcf(vcf)
     with Genome(genome_path) as genome:
@@ -491,7 +496,7 @@ def score_vcf(vcf: str | Path, genome_path: str | Path, model_path: str | Path,
                         "scored (first: %s)", counts["ref_mismatch"],
                         ", ".join(f"line {r.line} {r.chrom}:{r.pos} {r.ref}"
                                   for r in bad.itertuples()))
-        model = load_model(str(model_path))
+        model = load_ensemble(model_paths)
         scores = score_accessibility(model, genome, table, tasks, chunk=chunk,
                                      batch_size=batch_size, progress=progress)
         table = pd.concat([table, scores], axis=1)
@@ -499,15 +504,15 @@ def score_vcf(vcf: str | Path, genome_path: str | Path, model_path: str | Path,
         table["max_abs_score"] = (table[main].abs().max(axis=1, skipna=False) if main
                                   else np.nan)
         strings: dict[str, str] = {}
-        if expression_model is not None:
+        if expression_models:
             if genes_path is None:
                 raise ValueError("an expression model needs the gene table (genes_path)")
-            win = expression_window(Path(expression_model).parent / "run.json")
+            win = expression_window(Path(expression_models[0]).parent / "run.json")
             genes = pd.read_csv(genes_path, sep="\t", dtype={"chrom": str})
             genes = genes.assign(chrom=[genome.resolve(c) if c in genome.sizes
                                         or _resolvable(genome, c) else c
                                         for c in genes["chrom"]])
-            expr = score_expression(load_model(str(expression_model)), genome, table, genes, win)
+            expr = score_expression(load_ensemble(expression_models), genome, table, genes, win)
             ecols = [c for c in expr if c.startswith("delta_log1p_tpm_")]
             if len(expr):
                 expr = expr.assign(_m=expr[ecols].abs().max(axis=1)).sort_values(

@@ -48,33 +48,33 @@ rule evaluate_accessibility:
 
 rule accessibility_tracks:
     input:
-        model=f"{MODELS_DIR}/{{model}}/seed{{seed}}/model.keras",
+        models=seed_models,
         dataset=f"{DATASET}/dataset.json",
         genome=GENOME_FASTA,
         fai=GENOME_FAI,
     output:
-        [f"{TRACKS_DIR}/{{model}}_seed{{seed}}/{t}.bw" for t in SAMPLES],
+        [f"{TRACKS_DIR}/{{model}}/{t}.bw" for t in SAMPLES],
     log:
-        f"{LOGS}/evaluate/tracks_{{model}}_seed{{seed}}.log",
+        f"{LOGS}/evaluate/tracks_{{model}}.log",
     benchmark:
-        f"{BENCH}/evaluate/tracks_{{model}}_seed{{seed}}.tsv"
+        f"{BENCH}/evaluate/tracks_{{model}}.tsv"
     wildcard_constraints:
         model="|".join(ACC["models"]),
-        seed=r"\d+",
     conda:
         "../../envs/evaluate.yaml"
     threads: 2
     resources:
-        # one chromosome of codes + TensorFlow; predictions are streamed per chunk
+        # one chromosome of codes + TensorFlow (+ each seed's weights); predictions are
+        # streamed per chunk; time grows with the seeds of the ensemble
         mem_mb=lambda wc, attempt: 3000 * attempt,
-        runtime=lambda wc, attempt: 30 * attempt,
+        runtime=lambda wc, attempt: 30 * attempt * len(model_seeds(wc.model)),
     params:
         dataset_dir=lambda wildcards, input: Path(input.dataset).parent,
         outdir=lambda wildcards, output: Path(output[0]).parent,
         stride=EVAL["tracks"]["stride"],
         batch_size=EVAL["tracks"]["batch_size"],
     shell:
-        "seq2func accessibility-tracks --model {input.model} --dataset-dir {params.dataset_dir}"
+        "seq2func accessibility-tracks --model {input.models} --dataset-dir {params.dataset_dir}"
         " --genome {input.genome} --split test --stride {params.stride}"
         " --batch-size {params.batch_size} --threads {threads} --outdir {params.outdir}"
         " --no-progress > {log} 2>&1"

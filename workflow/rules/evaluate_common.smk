@@ -8,16 +8,12 @@ TRUTH_DIR = f"{RES}/truth" if config["source"] == "simulate" else None
 
 
 def track_models():
-    """(model, seed) of the predicted-accessibility tracks: each listed model's first seed."""
-    return [
-        (m, model_seeds(m)[0]) for m in EVAL["tracks"]["models"] if m in ACC["models"]
-    ]
+    """Models whose seed ensembles tile the test chromosomes as predicted-accessibility tracks."""
+    return [m for m in EVAL["tracks"]["models"] if m in ACC["models"]]
 
 
 def accessibility_tracks():
-    return [
-        f"{TRACKS_DIR}/{m}_seed{s}/{t}.bw" for m, s in track_models() for t in SAMPLES
-    ]
+    return [f"{TRACKS_DIR}/{m}/{t}.bw" for m in track_models() for t in SAMPLES]
 
 
 def gate_tables():
@@ -33,5 +29,4 @@ def figure_outputs(stem, caption):
 
 
 def locus_track_dir():
-    m, s = track_models()[0]
-    return f"{TRACKS_DIR}/{m}_seed{s}"
+    return f"{TRACKS_DIR}/{track_models()[0]}"

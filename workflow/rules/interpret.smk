@@ -1,5 +1,5 @@
-# Interpretation of the accessibility models: attributions of the strongest test-set peaks
-# (strand-averaged gradient x input; vectorised ISM on a few), TF-MoDISco motifs annotated with
+# Interpretation of the accessibility models (seed ensembles): attributions of the strongest
+# test-set peaks (strand-averaged gradient x input; vectorised ISM on a few), TF-MoDISco motifs annotated with
 # JASPAR, logos; on the demo, recovery of the planted motifs (metric table "motifs").
 
 
@@ -8,7 +8,7 @@ include: "interpret_common.smk"
 
 rule explain_accessibility:
     input:
-        model=first_seed_model,
+        models=seed_models,
         dataset=f"{DATASET}/dataset.json",
         regions=f"{DATASET}/regions.tsv.gz",
         genome=GENOME_FASTA,
@@ -31,14 +31,14 @@ rule explain_accessibility:
     resources:
         # TensorFlow + model ~1.5 GB; gradients of peaks_per_task x tasks windows in batches
         mem_mb=lambda wc, attempt: 4000 * attempt,
-        runtime=lambda wc, attempt: 60 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt * len(model_seeds(wc.model)),
         gpu=ACC["gpus_per_job"],
     params:
         interpret=as_json(INTERP),
         dataset_dir=lambda wildcards, input: Path(input.dataset).parent,
         bigwig_dir=lambda wildcards, output: Path(output.bigwigs[0]).parent,
     shell:
-        "seq2func explain --model {input.model} --dataset-dir {params.dataset_dir}"
+        "seq2func explain --model {input.models} --dataset-dir {params.dataset_dir}"
         " --genome {input.genome} --chrom-sizes {input.chrom_sizes}"
         " --params {params.interpret:q} --threads {threads} --out {output.attributions}"
         " --bigwig-dir {params.bigwig_dir} > {log} 2>&1"

@@ -27,23 +27,20 @@ def variant_models():
     return VAR["models"] or list(ACC["models"])
 
 
-def first_seed_model(wildcards):
-    """model.keras of the first seed of a model (the one explained and used for variants)."""
-    return f"{MODELS_DIR}/{wildcards.model}/seed{model_seeds(wildcards.model)[0]}/model.keras"
-
-
 def logo_figure(model):
     return f"{FIGURES_DIR}/motif_logos_{model}"
 
 
 def variant_expression_model():
-    """variants.expression_model as a path: `seq_only` names the expression stage's model
-    (its first seed); anything else is a path; null = none."""
+    """variants.expression_model as paths: `seq_only` names the expression stage's model
+    (every seed: their ensemble scores); anything else is a path; null = none."""
     value = VAR["expression_model"]
     if value == "seq_only":
-        seed = config["expression"]["seeds"][0]
-        return f"{OUT}/models/expression/seq_only/seed{seed}/model.keras"
-    return value
+        return [
+            f"{OUT}/models/expression/seq_only/seed{s}/model.keras"
+            for s in config["expression"]["seeds"]
+        ]
+    return [value]
 
 
 def expression_inputs(wildcards):

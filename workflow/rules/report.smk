@@ -183,7 +183,7 @@ rule figure_locus:
         chromosomes=config["split"]["test"],
         locus=EVAL["locus"],
         width=EVAL["locus_width"],
-        label=lambda wc: "{} seed{}".format(*track_models()[0]),
+        label=lambda wc: ensemble_label(track_models()[0]),
     shell:
         "seq2func figure locus --tasks {params.tasks} --observed {input.observed}"
         " --predicted {input.predicted} --peaks {input.peaks} --gtf {input.gtf}"

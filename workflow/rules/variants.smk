@@ -1,6 +1,6 @@
-# Variant effects: every variant of the study's VCF scored by each accessibility model (first
-# seed; both strands averaged), optionally by the sequence-only expression model for variants
-# in promoter windows (variants.expression_model); annotated VCF + TSV. On the demo, auROC of
+# Variant effects: every variant of the study's VCF scored by each accessibility model (seed
+# ensemble; both strands averaged), optionally by the sequence-only expression model for
+# variants in promoter windows (variants.expression_model); annotated VCF + TSV. On the demo, auROC of
 # true-effect vs neutral variants against the simulator's truth (metric table "variants").
 
 
@@ -11,7 +11,7 @@ rule score_variants:
     input:
         unpack(expression_inputs),
         vcf=VARIANTS_VCF,
-        model=first_seed_model,
+        models=seed_models,
         dataset=f"{DATASET}/dataset.json",
         genome=GENOME_FASTA,
         fai=GENOME_FAI,
@@ -30,7 +30,7 @@ rule score_variants:
     resources:
         # TensorFlow + model ~1.5 GB; one chunk of windows (chunk x input_length x 64 bytes)
         mem_mb=lambda wc, attempt: 4000 * attempt,
-        runtime=lambda wc, attempt: 60 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt * len(model_seeds(wc.model)),
         gpu=ACC["gpus_per_job"],
     params:
         variants=as_json(VAR),
@@ -38,7 +38,7 @@ rule score_variants:
         expression=expression_args,
     shell:
         "seq2func score-variants --vcf {input.vcf} --genome {input.genome}"
-        " --model {input.model} --model-name {wildcards.model}"
+        " --model {input.models} --model-name {wildcards.model}"
         " --dataset-dir {params.dataset_dir} --params {params.variants:q} {params.expression}"
         " --threads {threads} --no-progress --out-vcf {output.vcf} --out-tsv {output.tsv}"
         " > {log} 2>&1"
