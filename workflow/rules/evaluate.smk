@@ -65,9 +65,11 @@ rule accessibility_tracks:
     threads: 2
     resources:
         # one chromosome of codes + TensorFlow (+ each seed's weights); predictions are
-        # streamed per chunk; time grows with the seeds of the ensemble
+        # streamed per chunk; time grows with the seeds of the ensemble. Whole test
+        # chromosomes of a real genome are millions of windows per seed: a GPU job.
         mem_mb=lambda wc, attempt: 3000 * attempt,
         runtime=lambda wc, attempt: 30 * attempt * len(model_seeds(wc.model)),
+        gpu=ACC["gpus_per_job"],
     params:
         dataset_dir=lambda wildcards, input: Path(input.dataset).parent,
         outdir=lambda wildcards, output: Path(output[0]).parent,
