@@ -37,6 +37,9 @@ TEST_OVERRIDES = (
     "--slurm-no-account",
     # check job states at once instead of waiting 40 s after each submission
     "--slurm-init-seconds-before-status-checks", "1",
+    # ... and every 2 s after that (default 10 s): most demo jobs take seconds, and each one's
+    # end is otherwise noticed up to 10 s late along the whole chain of dependent jobs
+    "--seconds-between-status-checks", "2",
     # keep every job's SLURM log: tests read what each job ran
     "--slurm-keep-successful-logs",
     # the node has few CPUs: cap each job's CPUs (threads, width of group jobs) at the node size
