@@ -7,14 +7,18 @@ import pytest
 
 from seq2func.metrics import (
     MACRO,
+    METRICS,
     PER_TASK,
     POOLED,
     auprc,
     auroc,
     bootstrap_ci,
     evaluate_tasks,
+    kernel_for,
+    macro,
     median_jsd_rows,
     pearson,
+    pooled,
     profile_jsd,
     rows_to_frame,
     spearman,
@@ -132,3 +136,52 @@ def test_roc_and_pr_curves_match_scikit_learn_with_ties() -> None:
     # scikit-learn lists thresholds from the lowest; ours from the highest, after (0, P_1)
     np.testing.assert_allclose(rec[1:], sk_rec[::-1][1:])
     np.testing.assert_allclose(prec[1:], sk_prec[::-1][1:])
+
+
+def _replicates(n: int, n_rep: int, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, n, size=n) for _ in range(n_rep)]
+
+
+@pytest.mark.parametrize("name", sorted(METRICS))
+def test_weighted_kernels_equal_the_metric_on_the_drawn_replicate(name: str) -> None:
+    """A replicate's rows drawn with replacement = the original rows weighted by their draw
+    counts: each kernel gives the metric of the replicate itself, ties included."""
+    rng = np.random.default_rng(7)
+    n = 60
+    if name in ("auROC", "auPRC"):
+        a = (rng.random(n) < 0.3).astype(int)
+        b = np.round(rng.normal(size=n) + a, 1)  # many tied scores
+    else:
+        a = np.round(rng.normal(size=n), 1)
+        b = np.round(a + rng.normal(size=n), 1)
+    fn = METRICS[name]
+    kernel = kernel_for(fn, a, b)
+    assert kernel is not None
+    for idx in _replicates(n, 40, seed=1):
+        w = np.bincount(idx, minlength=n).astype(float)
+        assert kernel(w) == pytest.approx(fn(a[idx], b[idx]), rel=1e-10, abs=1e-12)
+    # a degenerate replicate, one row drawn n times: one class only (ROC/PR: NaN), constant
+    # inputs (correlations: NaN); the MSE is that row's squared error
+    idx = np.full(n, 4)
+    want, got = fn(a[idx], b[idx]), kernel(np.bincount(idx, minlength=n).astype(float))
+    assert (np.isnan(got) and np.isnan(want)) if name != "mse" else got == pytest.approx(want)
+
+
+@pytest.mark.parametrize("name", ["auROC", "auPRC", "spearman"])
+def test_weighted_bootstrap_gives_the_same_interval_as_resampling(name: str) -> None:
+    rng = np.random.default_rng(3)
+    y = (rng.random((300, 3)) < 0.4).astype(int) if name != "spearman" else rng.normal(
+        size=(300, 3))
+    s = np.round(y + rng.normal(size=(300, 3)), 2)
+    fn = METRICS[name]
+    for metric, arrays in ((fn, (y[:, 0], s[:, 0])), (macro(fn), (y, s)), (pooled(fn), (y, s))):
+        fast = bootstrap_ci(metric, *arrays, n_boot=200, seed=5)
+        slow = bootstrap_ci(metric, *arrays, n_boot=200, seed=5, weighted=False)
+        assert fast == pytest.approx(slow, rel=1e-10)
+    assert macro(fn)(y, s) == pytest.approx(np.mean([fn(y[:, t], s[:, t]) for t in range(3)]))
+    assert pooled(fn)(y, s) == pytest.approx(fn(y.ravel(), s.ravel()))
+    # a metric without a kernel is resampled: the same result with or without `weighted`
+    med = bootstrap_ci(lambda v: float(np.median(v)), s[:, 0], n_boot=50, seed=2)
+    assert med == bootstrap_ci(lambda v: float(np.median(v)), s[:, 0], n_boot=50, seed=2,
+                               weighted=False)

@@ -182,13 +182,6 @@ def _r2(a: np.ndarray, b: np.ndarray) -> float:
     return r * r if np.isfinite(r) else float("nan")
 
 
-def _macro(fn: Any) -> Any:
-    def wrapped(y: np.ndarray, s: np.ndarray) -> float:
-        v = [fn(y[:, j], s[:, j]) for j in range(y.shape[1])]
-        return float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
-    return wrapped
-
-
 def score_models(genes: pd.DataFrame, predictions: Mapping[str, np.ndarray], split: str = "test",
                  n_boot: int = 1000, seed: int = 0) -> list[metrics.MetricRow]:
     """Pearson and Spearman of log1p(TPM) per sample across the split's genes (and their macro
@@ -204,7 +197,7 @@ def score_models(genes: pd.DataFrame, predictions: Mapping[str, np.ndarray], spl
                 out.append(metrics.metric_row(name, split, metric, s, metrics.PER_SAMPLE_GENES,
                                               fn, y[:, j], p[:, j], n_boot=n_boot, seed=seed))
             out.append(metrics.metric_row(name, split, metric, "all", metrics.MACRO,
-                                          _macro(fn), y, p, n_boot=n_boot, seed=seed))
+                                          metrics.macro(fn), y, p, n_boot=n_boot, seed=seed))
     return out
 
 
@@ -284,7 +277,7 @@ def explainable_variance(genes: pd.DataFrame, predictions: Mapping[str, np.ndarr
                                          obs.ci_low / c if c else np.nan,
                                          obs.ci_high / c if c else np.nan, obs.n))
         out.append(metrics.metric_row(name, split, "r2_vs_truth", "all", metrics.MACRO,
-                                      _macro(_r2), p, t, n_boot=n_boot, seed=seed))
+                                      metrics.macro(_r2), p, t, n_boot=n_boot, seed=seed))
     return out
 
 
