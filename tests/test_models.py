@@ -193,7 +193,9 @@ def test_load_ensemble_refuses_models_of_different_shapes(tmp_path: Path) -> Non
     b = models.build_accessibility_model(_small("basset"), {**META, "input_length": 200})
     a.save(tmp_path / "a.keras")
     b.save(tmp_path / "b.keras")
-    with pytest.raises(ValueError, match=r"b\.keras: input shape \(200, 4\)"):
+    from seq2func.errors import InputError
+
+    with pytest.raises(InputError, match=r"(?s)b\.keras: input shape \(200, 4\).*fix: ensemble"):
         models.load_ensemble([tmp_path / "a.keras", tmp_path / "b.keras"])
     with pytest.raises(ValueError, match="at least one"):
         models.load_ensemble([])

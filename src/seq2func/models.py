@@ -380,9 +380,13 @@ def load_ensemble(paths: Sequence[str | Path], name: str | None = None) -> keras
     Raises
     ------
     ValueError
-        If there is no path, a member has several inputs, or the members' input shapes or
-        output names differ.
+        If there is no path.
+    seq2func.errors.InputError
+        If a member has several inputs, or the members' input shapes or output names differ
+        (the message names the file).
     """
+    from seq2func.errors import InputError
+
     if not paths:
         raise ValueError("load_ensemble needs at least one model path")
     members = [load_model(str(p)) for p in paths]
@@ -397,14 +401,13 @@ def load_ensemble(paths: Sequence[str | Path], name: str | None = None) -> keras
     for path, member in zip(paths, members, strict=True):
         sig = signature(member)
         if sig[0] != 1:
-            raise ValueError(f"{path}: an ensemble needs single-input models, this one has "
-                             f"{sig[0]} inputs")
+            raise InputError(path, f"an ensemble needs single-input models, this one has "
+                             f"{sig[0]} inputs", fix="pass one such model (no ensemble)")
         if sig != first:
-            raise ValueError(
-                f"{path}: input shape {sig[1]} and outputs {sig[2]} differ from {paths[0]} "
-                f"({first[1]}, {first[2]}); an ensemble needs models of one architecture and "
-                "dataset"
-            )
+            raise InputError(
+                path, f"input shape {sig[1]} and outputs {sig[2]} differ from {paths[0]} "
+                f"({first[1]}, {first[2]})",
+                fix="ensemble only seeds of one model trained on one dataset")
     for i, member in enumerate(members):
         member.name = f"member{i}"
     x = keras.Input(shape=first[1], name="sequence")
