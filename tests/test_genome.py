@@ -117,6 +117,24 @@ def test_name_harmonisation() -> None:
     assert resolve_names(["5"], ["chr5", "chr6"], "config", "split.test") == ["chr5"]
 
 
+def test_name_matching_uses_the_ingestion_key() -> None:
+    """One rule for preprocessing and ingestion (naming.chrom_key): accessions, scaffolds,
+    Roman-numeral yeast chromosomes and Mito spellings map too; ambiguous keys do not."""
+    from seq2func.chroms import AS_IS, RENAMED
+
+    m = match_names(["NC_000001.11", "chrUn_KI270302v1", "chrMT"], ["1", "KI270302.1", "MT"])
+    assert m.mapping == {"NC_000001.11": "1", "chrUn_KI270302v1": "KI270302.1", "chrMT": "MT"}
+    assert m.transform == RENAMED
+    m = match_names(["chrI", "chrXVI", "chrmt"], ["I", "XVI", "Mito"])
+    assert m.mapping == {"chrI": "I", "chrXVI": "XVI", "chrmt": "Mito"}
+    assert match_names(["chr1", "chr2"], ["chr1", "chr2", "chr3"]).transform == AS_IS
+    # a genome spelling one chromosome twice: the key is ambiguous, only exact names map
+    m = match_names(["1", "chrM"], ["chr1", "chrM", "MT"])
+    assert m.mapping == {"1": "chr1", "chrM": "chrM"} and m.unmatched == []
+    m = match_names(["M"], ["chrM", "MT"])
+    assert m.mapping == {} and m.unmatched == ["M"]
+
+
 def test_no_common_names_lists_both_sets() -> None:
     m = match_names(["scaffold_1", "scaffold_2"], ["chr1", "chr2"])
     with pytest.raises(InputError) as exc:

@@ -1,47 +1,29 @@
 """Chromosome names: harmonise UCSC (``chr1``, ``chrM``) and Ensembl/NCBI (``1``, ``MT``) styles.
 
 Genome, bigWig, peak and blacklist files often disagree on the ``chr`` prefix. The genome's names
-are the reference: every other file's names are mapped onto them with :func:`match_names`, which
-tries the names as they are, with ``chr`` added and with ``chr`` removed (``chrM`` <-> ``MT``), and
-keeps whichever maps most names. When nothing maps, :func:`require_overlap` raises an
+are the reference: every other file's names are mapped onto them with :func:`match_names`. A name
+present in the genome as it is maps to itself; any other maps to the genome name that spells the
+same sequence, judged by :func:`seq2func.naming.chrom_key` (the one key of every spelling of a
+chromosome: ``chr`` prefix or not, ``chrM``/``MT``, NCBI accessions, UCSC scaffold names) - the
+same rule ingestion renames by. When nothing maps, :func:`require_overlap` raises an
 :class:`~seq2func.errors.InputError` that lists both name sets, so the user sees the mismatch.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 
 from seq2func.errors import InputError
+from seq2func.naming import chrom_key, format_names
 
 #: file-name-safe chromosome names (shards are named after chromosomes)
 SAFE_CHROM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
-
-def _identity(name: str) -> str:
-    return name
-
-
-def _add_chr(name: str) -> str:
-    if name.startswith("chr"):
-        return name
-    return "chrM" if name in ("MT", "M") else "chr" + name
-
-
-def _strip_chr(name: str) -> str:
-    if not name.startswith("chr"):
-        return name
-    rest = name[3:]
-    return "MT" if rest == "M" else rest
-
-
-TRANSFORMS: dict[str, Callable[[str], str]] = {
-    "as is": _identity,
-    "add 'chr'": _add_chr,
-    "remove 'chr'": _strip_chr,
-}
+AS_IS = "as is"
+RENAMED = "renamed (chr prefix, chrM/MT, accessions: naming.chrom_key)"
 
 
 @dataclass
@@ -55,12 +37,13 @@ class NameMatch:
     unmatched
         Source names with no reference counterpart (in source order).
     transform
-        The rule that was applied (``"as is"``, ``"add 'chr'"`` or ``"remove 'chr'"``).
+        :data:`AS_IS` when every mapped name is spelled as in the reference, else
+        :data:`RENAMED`.
     """
 
     mapping: dict[str, str]
     unmatched: list[str] = field(default_factory=list)
-    transform: str = "as is"
+    transform: str = AS_IS
 
     def reverse(self) -> dict[str, str]:
         """Reference name -> source name."""
@@ -70,33 +53,27 @@ class NameMatch:
 def match_names(source: Iterable[str], reference: Iterable[str]) -> NameMatch:
     """Map ``source`` chromosome names onto ``reference`` names (see module docstring).
 
-    Names that exist in ``reference`` as they are always map to themselves; the chosen transform
-    is applied to the others. Ties between transforms prefer leaving names as they are.
+    Names that exist in ``reference`` as they are always map to themselves and win over another
+    spelling of the same chromosome (``chr1`` and ``1`` against a genome with ``chr1``: ``1``
+    stays unmatched). A key shared by two reference names maps to neither.
     """
     src = list(dict.fromkeys(source))
-    ref = set(reference)
-    best_name, best_map = "as is", {}
-    for tname, fn in TRANSFORMS.items():
-        # names present as they are win; a transformed name may not take a name already taken
-        mapping = {name: name for name in src if name in ref}
-        taken = set(mapping.values())
-        for name in src:
-            if name not in mapping and fn(name) in ref and fn(name) not in taken:
-                mapping[name] = fn(name)
-                taken.add(fn(name))
-        if len(mapping) > len(best_map):
-            best_name, best_map = tname, mapping
-    unmatched = [n for n in src if n not in best_map]
-    return NameMatch(best_map, unmatched, best_name)
-
-
-def format_names(names: Iterable[str], limit: int = 8) -> str:
-    """``a, b, c, ... (N names)`` for error messages."""
-    names = list(names)
-    shown = ", ".join(names[:limit])
-    if len(names) > limit:
-        shown += f", ... ({len(names)} names)"
-    return shown or "(none)"
+    ref = list(dict.fromkeys(reference))
+    by_key: dict[str, str | None] = {}
+    for name in ref:
+        key = chrom_key(name)
+        by_key[key] = None if key in by_key else name
+    present = set(ref)
+    mapping = {name: name for name in src if name in present}
+    taken = set(mapping.values())
+    for name in src:
+        target = by_key.get(chrom_key(name)) if name not in mapping else None
+        if target is not None and target not in taken:
+            mapping[name] = target
+            taken.add(target)
+    unmatched = [n for n in src if n not in mapping]
+    renamed = any(s != r for s, r in mapping.items())
+    return NameMatch(mapping, unmatched, RENAMED if renamed else AS_IS)
 
 
 def require_overlap(match: NameMatch, reference: Sequence[str], path: str | PathLike[str],
@@ -107,7 +84,8 @@ def require_overlap(match: NameMatch, reference: Sequence[str], path: str | Path
     raise InputError(
         path,
         f"none of the chromosome names of this {what} is in the genome, even after adding or "
-        f"removing the 'chr' prefix.\n  {what} names: {format_names(match.unmatched)}\n"
+        f"removing the 'chr' prefix (and chrM/MT, accession and scaffold spellings).\n"
+        f"  {what} names: {format_names(match.unmatched)}\n"
         f"  genome names: {format_names(reference)}",
         fix="use files of the same assembly and naming (UCSC 'chr1' or Ensembl '1'); rename with "
             "e.g. `sed 's/^/chr/'` for BED files or bigWigToBedGraph/bedGraphToBigWig for bigWigs",

@@ -114,9 +114,13 @@ def naming_style(names: Iterable[str]) -> str:
     return "other"
 
 
-def _preview(names: Sequence[str], n: int = 8) -> str:
-    head = ", ".join(names[:n])
-    return head + (f", ... ({len(names)} in all)" if len(names) > n else "")
+def format_names(names: Iterable[str], limit: int = 8) -> str:
+    """``a, b, c, ... (N names)`` for error messages."""
+    names = list(names)
+    shown = ", ".join(names[:limit])
+    if len(names) > limit:
+        shown += f", ... ({len(names)} names)"
+    return shown or "(none)"
 
 
 class ChromRenamer:
@@ -184,8 +188,8 @@ class ChromRenamer:
             out[n] = target
         if names and not out:
             raise InputError(
-                path, f"none of the configured chromosomes ({_preview(self.keep)}) is in this "
-                f"file; it names: {_preview(names)}",
+                path, f"none of the configured chromosomes ({format_names(self.keep)}) is in "
+                f"this file; it names: {format_names(names)}",
                 fix="check that the file belongs to the same genome assembly and species as the "
                     "configured genome, or fix download.chromosomes")
         return out
