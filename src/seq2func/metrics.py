@@ -49,6 +49,18 @@ def auroc(y: np.ndarray, score: np.ndarray) -> float:
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+def _tie_groups(values: np.ndarray, descending: bool = False) -> tuple[np.ndarray, int]:
+    """Group index of each value in sorted order (tied values share a group), and the number
+    of groups."""
+    v = -values if descending else values
+    order = np.argsort(v, kind="mergesort")
+    sv = v[order]
+    g_sorted = np.r_[0, np.cumsum(sv[1:] != sv[:-1])] if sv.size else np.zeros(0, np.int64)
+    groups = np.empty(values.size, dtype=np.int64)
+    groups[order] = g_sorted
+    return groups, int(g_sorted[-1]) + 1 if sv.size else 0
+
+
 def threshold_counts(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """True and false positives at every distinct score threshold, highest threshold first.
 
@@ -56,13 +68,10 @@ def threshold_counts(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.n
     scikit-learn's curves. Shared by :func:`auprc`, :func:`roc_curve` and :func:`pr_curve`.
     """
     y = np.asarray(y).astype(bool).ravel()
-    s = np.asarray(score, dtype=np.float64).ravel()
-    order = np.argsort(-s, kind="mergesort")
-    s_sorted = s[order]
-    # keep the last index of each block of tied scores
-    last = np.r_[np.flatnonzero(np.diff(s_sorted)), s_sorted.size - 1]
-    tp = np.cumsum(y[order])[last]
-    return tp, (last + 1) - tp
+    groups, n_groups = _tie_groups(np.asarray(score, dtype=np.float64).ravel(), descending=True)
+    tp = np.cumsum(np.bincount(groups, weights=y, minlength=n_groups)).astype(np.int64)
+    seen = np.cumsum(np.bincount(groups, minlength=n_groups))
+    return tp, seen - tp
 
 
 def auprc(y: np.ndarray, score: np.ndarray) -> float:
@@ -177,18 +186,6 @@ METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
 
 #: ``w -> metric value`` for bootstrap weights ``w`` (how often each row was drawn)
 Kernel = Callable[[np.ndarray], float]
-
-
-def _tie_groups(values: np.ndarray, descending: bool = False) -> tuple[np.ndarray, int]:
-    """Group index of each value in sorted order (tied values share a group), and the number
-    of groups."""
-    v = -values if descending else values
-    order = np.argsort(v, kind="mergesort")
-    sv = v[order]
-    g_sorted = np.r_[0, np.cumsum(sv[1:] != sv[:-1])] if sv.size else np.zeros(0, np.int64)
-    groups = np.empty(values.size, dtype=np.int64)
-    groups[order] = g_sorted
-    return groups, int(g_sorted[-1]) + 1 if sv.size else 0
 
 
 def _auroc_kernel(y: np.ndarray, score: np.ndarray) -> Kernel:
