@@ -16,6 +16,7 @@ from seq2func.metrics import (
     evaluate_tasks,
     kernel_for,
     macro,
+    median,
     median_jsd_rows,
     pearson,
     pooled,
@@ -185,3 +186,18 @@ def test_weighted_bootstrap_gives_the_same_interval_as_resampling(name: str) -> 
     med = bootstrap_ci(lambda v: float(np.median(v)), s[:, 0], n_boot=50, seed=2)
     assert med == bootstrap_ci(lambda v: float(np.median(v)), s[:, 0], n_boot=50, seed=2,
                                weighted=False)
+
+
+def test_weighted_median_equals_the_median_of_the_replicate() -> None:
+    rng = np.random.default_rng(4)
+    for n in (1, 2, 7, 50):  # odd and even replicate sizes, ties
+        v = np.round(rng.normal(size=n), 1)
+        kernel = kernel_for(median, v)
+        assert kernel is not None
+        for idx in _replicates(n, 30, seed=n):
+            w = np.bincount(idx, minlength=n).astype(float)
+            assert kernel(w) == pytest.approx(float(np.median(v[idx])), abs=1e-12)
+    assert np.isnan(median(np.array([])))
+    v = rng.random(101)
+    assert bootstrap_ci(median, v, n_boot=100, seed=1) == pytest.approx(
+        bootstrap_ci(median, v, n_boot=100, seed=1, weighted=False), rel=1e-12)

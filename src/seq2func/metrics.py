@@ -131,6 +131,12 @@ def mse(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(d * d))
 
 
+def median(values: np.ndarray) -> float:
+    """Median of ``values`` (NaN when empty), e.g. of per-region profile JSDs."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    return float(np.median(v)) if v.size else float("nan")
+
+
 def profile_jsd(observed: np.ndarray, predicted: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     """Jensen-Shannon distance (base 2, in [0, 1]) between observed and predicted profiles.
 
@@ -263,6 +269,22 @@ def _mse_kernel(x: np.ndarray, y: np.ndarray) -> Kernel:
     return lambda w: float(np.dot(w, d2) / w.sum())
 
 
+def _median_kernel(values: np.ndarray) -> Kernel:
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    order = np.argsort(flat, kind="mergesort")
+    v = flat[order]
+
+    def k(w: np.ndarray) -> float:
+        total = int(w.sum())
+        if total == 0:
+            return float("nan")
+        ends = np.cumsum(w[order])  # the replicate sorted: v[j] fills positions < ends[j]
+        lo, hi = np.searchsorted(ends, [(total - 1) // 2, total // 2], side="right")
+        return float(0.5 * (v[lo] + v[hi]))
+
+    return k
+
+
 #: weighted kernel of each point metric (metrics without one resample rows the slow way)
 KERNELS: dict[Callable[..., float], Callable[..., Kernel]] = {
     auroc: _auroc_kernel,
@@ -270,6 +292,7 @@ KERNELS: dict[Callable[..., float], Callable[..., Kernel]] = {
     pearson: _pearson_kernel,
     spearman: _spearman_kernel,
     mse: _mse_kernel,
+    median: _median_kernel,
 }
 
 
@@ -452,7 +475,7 @@ def median_jsd_rows(model: str, split: str, observed: np.ndarray, predicted: np.
         jsd = profile_jsd(observed[:, :, i], predicted[:, :, i])
         jsd = jsd[np.isfinite(jsd)]
         rows.append(metric_row(model, split, "profile_JSD", t, MEDIAN_REGIONS,
-                               lambda v: float(np.median(v)) if v.size else float("nan"), jsd,
+                               median, jsd,
                                n_boot=n_boot, seed=seed))
     return rows
 
