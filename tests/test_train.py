@@ -103,3 +103,22 @@ def test_mirrored_strategy_trains_and_resumes(tmp_path: Path) -> None:
     assert rec["device"] == "2 logical CPUs (MirroredStrategy)"
     hist = pd.read_csv(tmp_path / "m" / "history.tsv", sep="\t")
     assert list(hist["epoch"]) == [1, 2] and np.isfinite(hist["val_loss"]).all()
+
+
+def test_a_checkpoint_removes_every_older_one_a_kill_left_behind(tmp_path: Path) -> None:
+    """A kill between pointing state.json at epoch 2 and deleting epoch 1 (or in the middle of
+    writing epoch 3) leaves directories behind; the next checkpoint removes them all."""
+    keras = pytest.importorskip("keras")
+    from seq2func import train
+
+    inp = keras.Input((8,))
+    model = keras.Model(inp, keras.layers.Dense(1)(keras.layers.Dropout(0.5)(inp)))
+    root = tmp_path / "checkpoints"
+    for stale in ("epoch_0001", "epoch_0002", ".epoch_0003.partial"):
+        (root / stale).mkdir(parents=True)
+    state = train.LoopState(config_hash="h", epochs_done=3, checkpoint="epoch_0002")
+    train._save_checkpoint(model, state, root)
+    assert sorted(p.name for p in root.iterdir()) == ["epoch_0003", "state.json"]
+    loaded = train._load_checkpoint(root, "h")
+    assert loaded is not None and loaded[0].checkpoint == "epoch_0003"
+    assert (loaded[1] / "model.keras").exists()

@@ -198,11 +198,13 @@ def _save_checkpoint(model: Any, state: LoopState, ckpt_root: Path) -> None:
     final = ckpt_root / name
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp_dir, final)
-    previous = state.checkpoint
     state.checkpoint = name
     write_text_atomic(ckpt_root / "state.json", json.dumps(asdict(state), indent=1) + "\n")
-    if previous and previous != name:
-        shutil.rmtree(ckpt_root / previous, ignore_errors=True)
+    # only now is the new checkpoint the one to resume from: remove every other one, including
+    # any a kill left behind (between this write and the removal, or in a partial write)
+    for old in [*ckpt_root.glob("epoch_*"), *ckpt_root.glob(".epoch_*.partial")]:
+        if old.name != name:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _load_checkpoint(ckpt_root: Path, want_hash: str) -> tuple[LoopState, Path] | None:
