@@ -324,8 +324,8 @@ class AcrossTasks:
         if make is None:
             return None
         if self.how == "pooled":
-            pooled, n_cols = make(y.ravel(), s.ravel()), y.shape[1]
-            return lambda w: pooled(np.repeat(w, n_cols))  # row-major: a row's columns together
+            flat, n_cols = make(y.ravel(), s.ravel()), y.shape[1]
+            return lambda w: flat(np.repeat(w, n_cols))  # row-major: a row's columns together
         columns = [make(y[:, t], s[:, t]) for t in range(y.shape[1])]
         return lambda w: _nanmean([k(w) for k in columns])
 
