@@ -1,4 +1,4 @@
-"""Throughput of ingestion (seq2func.ingest) on synthetic files of realistic structure.
+"""Throughput of ingestion (seq2func.download.ingest) on synthetic files of realistic structure.
 
 Each step is timed next to a baseline measured in the same run on the same file:
 
@@ -30,8 +30,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from seq2func.ingest import ingest_bigwig, ingest_fasta, ingest_gtf
-from seq2func.io import open_text
+from seq2func.core.io import open_text
+from seq2func.download.ingest import ingest_bigwig, ingest_fasta, ingest_gtf
 
 
 def _child(queue, fn, args) -> None:  # type: ignore[no-untyped-def]

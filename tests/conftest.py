@@ -53,7 +53,7 @@ def repo() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_samples() -> pd.DataFrame:
-    from seq2func.config import load_samples
+    from seq2func.core.config import load_samples
 
     return load_samples(REPO / "config" / "samples.tsv",
                         REPO / "workflow" / "schemas" / "samples.schema.yaml")

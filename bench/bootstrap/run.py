@@ -6,7 +6,7 @@ auPRC (per task, macro mean, pooled) for every model and of Pearson/Spearman of 
 
 * resampling (the baseline): draw row indices with replacement, gather the replicate arrays,
   recompute the metric (a sort per replicate for ROC/PR and Spearman);
-* weighted (``seq2func.metrics`` default): the same draws turned into per-row counts
+* weighted (``seq2func.core.metrics`` default): the same draws turned into per-row counts
   (``bincount``) and fed to the metric's kernel, which sorted the rows once.
 
 Both use the same random draws, so they give the same intervals; the script checks that and
@@ -51,8 +51,7 @@ def synthetic_split(n: int, n_tasks: int, seed: int) -> dict[str, np.ndarray]:
 def time_metric(metric: str, y: np.ndarray, s: np.ndarray, n_boot: int, weighted: bool,
                 repeats: int) -> tuple[float, list[tuple[float, float, float]]]:
     """Best-of-``repeats`` seconds of ``evaluate_tasks`` and its (value, low, high) rows."""
-    from seq2func import metrics
-
+    from seq2func.core import metrics
     original = metrics.bootstrap_ci
     tasks = [f"t{i}" for i in range(y.shape[1])]
 

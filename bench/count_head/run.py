@@ -2,9 +2,9 @@
 
 For each variant (count-loss weight x count head), trains the demo's BPNet (config/config.yaml
 sizes and train settings, seed 1) on a preprocessed dataset with
-:func:`seq2func.train.train_accessibility`, predicts the test chromosomes on both strands and
+:func:`seq2func.train.loop.train_accessibility`, predicts the test chromosomes on both strands and
 reports the Pearson correlation of predicted and observed log counts per task, over all test
-regions and over peak regions. The k-mer ridge baseline (:mod:`seq2func.baselines`) is fitted on
+regions and over peak regions. The k-mer ridge baseline (:mod:`seq2func.evaluate.baselines`) is fitted on
 the same training regions in the same run; ``ratio`` columns are model / baseline.
 
 Results are appended as JSON lines to ``bench/out/count_head/results.jsonl``; ``--report``
@@ -33,7 +33,7 @@ OUT = ROOT / "bench" / "out" / "count_head"
 
 
 def _pearsons(y, pred, mask):  # type: ignore[no-untyped-def]
-    from seq2func.metrics import pearson
+    from seq2func.core.metrics import pearson
 
     return ([round(pearson(y[:, t], pred[:, t]), 3) for t in range(y.shape[1])],
             [round(pearson(y[mask, t], pred[mask, t]), 3) for t in range(y.shape[1])])
@@ -43,9 +43,10 @@ def run(dataset: str, variants: list[str], keep: bool) -> list[dict]:
     import numpy as np
     import yaml
 
-    from seq2func import baselines, models
-    from seq2func.evaluate import read_split
-    from seq2func.train import TrainSettings, train_accessibility
+    from seq2func.evaluate import baselines
+    from seq2func.evaluate.accessibility import read_split
+    from seq2func.models import accessibility as models
+    from seq2func.train.loop import TrainSettings, train_accessibility
 
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["accessibility"]
     base = {k: v for k, v in cfg["models"]["bpnet"].items()

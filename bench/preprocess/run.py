@@ -37,15 +37,15 @@ import pyfaidx
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "src"))
 
-from seq2func.config import load_samples  # noqa: E402
-from seq2func.preprocess import (  # noqa: E402
+from seq2func.core.config import load_samples  # noqa: E402
+from seq2func.core.sequence import encode  # noqa: E402
+from seq2func.preprocess.pipeline import (  # noqa: E402
     PreprocessParams,
     SampleInput,
     gather,
     make_plan,
     process_chromosome,
 )
-from seq2func.sequence import encode  # noqa: E402
 
 SPLIT = {"valid": ["chr2"], "test": ["chr1"]}
 

@@ -2,7 +2,7 @@
 
 Trains the same model for the same number of steps twice in one process:
 
-* ``pipeline`` - batches from :func:`seq2func.datasets.make_tf_dataset` exactly as training uses
+* ``pipeline`` - batches from :func:`seq2func.dataset.format.make_tf_dataset` exactly as training uses
   them: HDF5 shards streamed, two-level shuffle, jitter, reverse complement, one-hot on the fly,
   prefetch;
 * ``in_memory`` - the same number of examples, already one-hot encoded, cropped and held as
@@ -67,8 +67,9 @@ def _time_fit(model, ds, steps: int, batch_size: int, warmup: int) -> tuple[floa
 
 def run(dataset: str, model_name: str, steps: int, warmup: int, threads: int,
         rounds: int) -> dict:
-    from seq2func import datasets, models
-    from seq2func.train import TrainSettings, configure_runtime
+    from seq2func.dataset import format as datasets
+    from seq2func.models import accessibility as models
+    from seq2func.train.loop import TrainSettings, configure_runtime
 
     spec, train_cfg = _spec(model_name)
     settings = TrainSettings.from_config(train_cfg)

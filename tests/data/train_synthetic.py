@@ -1,4 +1,4 @@
-"""Train a tiny Basset-style model on synthetic data with seq2func.train.fit (used by tests).
+"""Train a tiny Basset-style model on synthetic data with seq2func.train.loop.fit (used by tests).
 
 Usage: python train_synthetic.py OUTDIR [MAX_EPOCHS] [mirrored]
 Positives carry a planted GATA-like word; the data pipeline is seeded per epoch. With
@@ -20,7 +20,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     out = Path(sys.argv[1])
     max_epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 6
-    from seq2func.train import TrainSettings, configure_runtime, fit
+    from seq2func.train.loop import TrainSettings, configure_runtime, fit
 
     settings = TrainSettings(batch_size=32, max_epochs=max_epochs, learning_rate=1e-2,
                              patience=10, lr_patience=2)
@@ -41,7 +41,7 @@ def main() -> None:
         device = replace(device, strategy=tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]),
                          description="2 logical CPUs (MirroredStrategy)")
 
-    from seq2func.models import BassetSpec, build_basset
+    from seq2func.models.accessibility import BassetSpec, build_basset
 
     rng = np.random.default_rng(0)
     n, length = 2000, 100

@@ -11,8 +11,8 @@ from snakemake.settings.types import DeploymentMethod
 SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 
-from seq2func.config import load_samples, validate_config  # noqa: E402
-from seq2func.errors import Seq2FuncError  # noqa: E402
+from seq2func.core.config import load_samples, validate_config  # noqa: E402
+from seq2func.core.errors import Seq2FuncError  # noqa: E402
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 
@@ -74,7 +74,7 @@ VARIANTS_VCF = f"{RES}/variants/variants.vcf"
 # Registries filled by the stage files included after this one:
 # - PAPER_FIGURES: stems (paths without extension) of the paper figures; rule `figures`
 #   (report.smk) builds each as PDF + SVG + PNG;
-# - METRIC_TABLES: name -> path of a metric table in the seq2func.metrics.MetricRow format
+# - METRIC_TABLES: name -> path of a metric table in the seq2func.core.metrics.MetricRow format
 #   (model, split, metric, task, aggregation, value, ci_low, ci_high, n, chromosome); quality
 #   gates (evaluate.smk) refer to these names.
 PAPER_FIGURES = []

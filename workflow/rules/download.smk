@@ -4,8 +4,8 @@
 import os
 import re
 
-from seq2func.download import SETTINGS_ENV, DownloadSettings
-from seq2func.download_plan import DownloadPlan
+from seq2func.download.fetch import SETTINGS_ENV, DownloadSettings
+from seq2func.download.plan import DownloadPlan
 
 DOWNLOAD = config["download"]
 try:

@@ -20,7 +20,7 @@ import pandas as pd
 import pyBigWig
 from tqdm import tqdm
 
-from seq2func.io import (
+from seq2func.core.io import (
     FastaWriter,
     atomic_output,
     write_bed,
@@ -29,8 +29,8 @@ from seq2func.io import (
     write_text_atomic,
     write_tsv_atomic,
 )
-from seq2func.motifs import read_jaspar
-from seq2func.sequence import ASCII_TO_CODE, cpg_observed_expected, gc_fraction
+from seq2func.core.motifs import read_jaspar
+from seq2func.core.sequence import ASCII_TO_CODE, cpg_observed_expected, gc_fraction
 from seq2func.simulate import genes as genes_mod
 from seq2func.simulate.genome import (
     RepeatLibrary,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seq2func.sequence import CODE_TO_ASCII
+from seq2func.core.sequence import CODE_TO_ASCII
 from seq2func.simulate.markov import adjust_transitions, sample_markov
 
 LOWER = np.frombuffer(b"acgtn", dtype=np.uint8)

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import maximum_filter1d
 
-from seq2func.motifs import Motif, scan, score_pvalue_threshold
+from seq2func.core.motifs import Motif, scan, score_pvalue_threshold
 
 #: Width of the core sequence scanned for each CRE (bp).
 CORE_WIDTH = 300

@@ -1,7 +1,7 @@
 """Higher-order Markov models of genomic background sequence.
 
 The demo genome's background is drawn from an order-k Markov chain whose transition counts were
-fitted to real human sequence (see :func:`fit_markov` and ``seq2func/data/README.md``). Sampling is
+fitted to real human sequence (see :func:`fit_markov` and ``seq2func/simulate/data/README.md``). Sampling is
 vectorised over many independent chains, so hundreds of megabases take seconds, not hours.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seq2func.sequence import N_CODE
+from seq2func.core.sequence import N_CODE
 
 DEFAULT_MODEL = "markov_hg38_order5.tsv"
 
@@ -51,7 +51,7 @@ def save_markov(path: str | Path, counts: np.ndarray) -> None:
 def load_markov(path: str | Path | None = None) -> np.ndarray:
     """Load transition counts (default: the human order-5 model shipped with the package)."""
     if path is None:
-        text = files("seq2func.data").joinpath(DEFAULT_MODEL).read_text(encoding="utf-8")
+        text = files("seq2func.simulate.data").joinpath(DEFAULT_MODEL).read_text(encoding="utf-8")
     else:
         text = Path(path).read_text(encoding="utf-8")
     rows = [line.split("\t") for line in text.strip().splitlines()[1:]]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seq2func.motifs import Motif, sample_instance, weaken_instance
+from seq2func.core.motifs import Motif, sample_instance, weaken_instance
 from seq2func.simulate.genome import to_ascii
 from seq2func.simulate.grammar import CORE_WIDTH, GRAMMARS, hit_threshold
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import pdtrc
 
-from seq2func.sequence import ASCII_TO_CODE
+from seq2func.core.sequence import ASCII_TO_CODE
 
 PROFILE_HALF_WIDTH = 400
 

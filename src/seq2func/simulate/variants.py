@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from seq2func.motifs import Motif
-from seq2func.sequence import ASCII_TO_CODE
+from seq2func.core.motifs import Motif
+from seq2func.core.sequence import ASCII_TO_CODE
 from seq2func.simulate.genes import promoter_terms
 from seq2func.simulate.grammar import CORE_WIDTH, accessibility_terms, motif_features
 

@@ -1,0 +1,183 @@
+"""Load and validate the workflow configuration and the samples table.
+
+The JSON schemas live in ``workflow/schemas/``; the Snakefile calls :func:`validate_config` at
+start-up so that a wrong type, an unknown key or a bad samples table fails at once, with a message
+that names the file and key, instead of deep inside a job.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pandas as pd
+import yaml
+
+from seq2func.core.errors import ConfigError, InputError
+
+SAMPLE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping, with a clear error for syntax problems."""
+    p = Path(path)
+    try:
+        with open(p, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        line = None
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            line = mark.line + 1
+        raise InputError(p, f"not valid YAML: {exc}", line) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(p, "the top level must be a mapping of keys to values")
+    return data
+
+
+def _extend_with_default(validator_class: type) -> type:
+    """Return a validator class that also fills in ``default`` values of the schema."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):  # type: ignore[no-untyped-def]
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if isinstance(sub, dict) and "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_DefaultingValidator = _extend_with_default(jsonschema.Draft202012Validator)
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    return ".".join(parts) if parts else "<top level>"
+
+
+def _explain(error: jsonschema.ValidationError, source: str) -> ConfigError:
+    key = _key_path(error)
+    if error.validator == "additionalProperties":
+        allowed = sorted((error.schema.get("properties") or {}).keys())
+        extra = sorted(set(error.instance) - set(allowed))
+        bad = extra[0] if extra else "?"
+        full = f"{key}.{bad}" if key != "<top level>" else bad
+        close = difflib.get_close_matches(bad, allowed, n=1)
+        fix = f"did you mean '{close[0]}'? " if close else ""
+        fix += f"allowed keys here: {', '.join(allowed)}"
+        return ConfigError(source, full, "unknown key", fix)
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        full = f"{key}.{missing}" if key != "<top level>" else missing
+        return ConfigError(source, full, "required key is missing", "add it (see config/README.md)")
+    if error.validator == "type":
+        want = error.validator_value
+        return ConfigError(source, key, f"{error.instance!r} is not of type {want}",
+                           f"give a value of type {want} (see config/README.md)")
+    if error.validator == "enum":
+        return ConfigError(source, key, f"{error.instance!r} is not one of {error.validator_value}",
+                           "choose one of the allowed values")
+    desc = error.schema.get("description", "") if isinstance(error.schema, dict) else ""
+    return ConfigError(source, key, error.message, desc)
+
+
+def validate_config(config: dict[str, Any], schema_path: str | Path,
+                    source: str | Path = "config") -> dict[str, Any]:
+    """Validate ``config`` in place against a JSON schema (YAML), filling in defaults.
+
+    Parameters
+    ----------
+    config
+        The configuration mapping (modified in place: defaults are inserted).
+    schema_path
+        Path to the schema (``workflow/schemas/config.schema.yaml``).
+    source
+        Name of the configuration file, used in error messages.
+
+    Returns
+    -------
+    dict
+        The same mapping, with defaults.
+
+    Raises
+    ------
+    ConfigError
+        For the first (most specific) violation, naming the dotted key and how to fix it.
+    """
+    schema = load_yaml(schema_path)
+    validator = _DefaultingValidator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (-len(e.absolute_path), e.path))
+    if errors:
+        raise _explain(errors[0], str(source))
+    return config
+
+
+def load_config(path: str | Path, schema_path: str | Path) -> dict[str, Any]:
+    """Read a YAML configuration file and validate it (see :func:`validate_config`)."""
+    return validate_config(load_yaml(path), schema_path, source=path)
+
+
+def load_samples(path: str | Path, schema_path: str | Path | None = None) -> pd.DataFrame:
+    """Read and check the samples table (TSV, one row per sample).
+
+    Required columns: ``sample``, ``cell_type``, ``assay``. Sample names must be unique and
+    file-name safe. When ``schema_path`` is given, every row is also validated against it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by sample name, in file order.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(p, "samples table not found",
+                         fix="set 'samples' in the config to a TSV file")
+    df = pd.read_csv(p, sep="\t", dtype=str, comment="#", keep_default_na=False)
+    df.columns = [c.strip() for c in df.columns]
+    for col in ("sample", "cell_type", "assay"):
+        if col not in df.columns:
+            raise InputError(p, f"missing column '{col}' (columns: {', '.join(df.columns)})",
+                             1, "the header must name at least: sample, cell_type, assay")
+    if df.empty:
+        raise InputError(p, "no samples listed", fix="add one row per sample")
+    for i, name in enumerate(df["sample"], start=2):
+        if not SAMPLE_NAME_RE.match(name):
+            raise InputError(p, f"sample name {name!r} is not file-name safe", i,
+                             "use letters, digits, '_', '-' or '.', starting with a letter/digit")
+    dup = df["sample"][df["sample"].duplicated()].tolist()
+    if dup:
+        line = int(df.index[df["sample"].duplicated()][0]) + 2
+        raise InputError(p, f"duplicate sample name(s): {', '.join(sorted(set(dup)))}", line,
+                         "give every row a unique 'sample'")
+    if schema_path is not None:
+        schema = load_yaml(schema_path)
+        validator = _DefaultingValidator(schema)
+        for i, row in enumerate(df.to_dict(orient="records"), start=2):
+            row = {k: v for k, v in row.items() if v != ""}
+            errs = sorted(validator.iter_errors(row), key=lambda e: e.path)
+            if errs:
+                e = errs[0]
+                col = _key_path(e)
+                raise InputError(p, f"column '{col}': {e.message}", i,
+                                 "see workflow/schemas/samples.schema.yaml for allowed values")
+    return df.set_index("sample", drop=False)
+
+
+def get(config: Mapping[str, Any], dotted: str) -> Any:
+    """Return ``config['a']['b']`` for ``dotted='a.b'`` (KeyError names the full path)."""
+    cur: Any = config
+    for part in dotted.split("."):
+        try:
+            cur = cur[part]
+        except (KeyError, TypeError) as exc:
+            raise KeyError(f"config key '{dotted}' not found (at '{part}')") from exc
+    return cur

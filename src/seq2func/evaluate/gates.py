@@ -1,0 +1,145 @@
+"""Quality gates: "is the model good enough?" checks over any registered metric table.
+
+A gate (one entry of ``evaluate.gates`` in the config) selects one row of a metric table (the
+:class:`seq2func.core.metrics.MetricRow` format) and compares its value with a threshold or with the
+same row of another model plus a margin::
+
+    - name: basset_beats_kmer
+      table: accessibility          # a name in the workflow's METRIC_TABLES registry
+      metric: auROC
+      model: basset
+      task: all                     # default "all"
+      aggregation: macro mean over tasks   # default: any (must then match one row)
+      op: ">="                      # >=, >, <=, <
+      compare_to: kmer_lr           # or: threshold: 0.85
+      margin: 0.03                  # reference = value(compare_to) + margin
+
+Optional selectors ``split`` and ``chromosome`` (default ``all``) narrow the row further.
+
+Status of each gate: ``PASS``; ``FAIL``; ``NOT RUN`` when its table is not registered in this
+run (e.g. a stage that is switched off), a selected row is missing or its value is NaN. A gate
+selecting several rows is a configuration error (it names the selectors to add).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from seq2func.core.errors import ConfigError
+
+OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+PASS, FAIL, NOT_RUN = "PASS", "FAIL", "NOT RUN"
+COLUMNS = ["gate", "status", "table", "metric", "task", "aggregation", "model", "value", "op",
+           "reference", "reference_value", "detail"]
+_SELECTORS = ("metric", "task", "aggregation", "split", "chromosome")
+
+
+def _select(table: pd.DataFrame, gate: Mapping[str, Any], model: str, source: str
+            ) -> pd.DataFrame:
+    sel = table["model"].astype(str) == model
+    for key in _SELECTORS:
+        want = gate.get(key, {"task": "all", "chromosome": "all"}.get(key))
+        if want is None:
+            continue
+        sel &= table[key].astype(str) == str(want)
+    rows = table[sel]
+    if len(rows) > 1:
+        free = [k for k in _SELECTORS if gate.get(k) is None and rows[k].nunique() > 1]
+        raise ConfigError(source, f"evaluate.gates[{gate['name']}]",
+                          f"selects {len(rows)} rows of table {gate['table']!r} for model "
+                          f"{model!r}",
+                          fix=f"add selectors {free or list(_SELECTORS)} to the gate")
+    return rows
+
+
+def _describe_reference(gate: Mapping[str, Any]) -> str:
+    if gate.get("compare_to") is not None:
+        margin = float(gate.get("margin", 0.0))
+        return f"{gate['compare_to']} {'+' if margin >= 0 else '-'} {abs(margin):g}"
+    return f"{float(gate['threshold']):g}"
+
+
+def evaluate_gates(gates: Sequence[Mapping[str, Any]], tables: Mapping[str, str | Path],
+                   source: str = "config") -> pd.DataFrame:
+    """Evaluate every gate against the registered metric tables.
+
+    Parameters
+    ----------
+    gates
+        Gate definitions (see module docstring).
+    tables
+        Registered metric tables: name -> path (the workflow's ``METRIC_TABLES``).
+    source
+        Where the gates come from (for error messages).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per gate with :data:`COLUMNS`.
+    """
+    from seq2func.evaluate.accessibility import read_metric_table
+
+    cache: dict[str, pd.DataFrame] = {}
+    out = []
+    for gate in gates:
+        name = gate["name"]
+        op = gate.get("op", ">=")
+        if op not in OPS:
+            raise ConfigError(source, f"evaluate.gates[{name}].op", f"unknown operator {op!r}",
+                              fix=f"use one of {list(OPS)}")
+        if (gate.get("threshold") is None) == (gate.get("compare_to") is None):
+            raise ConfigError(source, f"evaluate.gates[{name}]",
+                              "needs exactly one of threshold and compare_to")
+        row = {"gate": name, "table": gate["table"], "metric": gate["metric"],
+               "task": gate.get("task", "all"), "aggregation": gate.get("aggregation") or "",
+               "model": gate["model"], "op": op, "reference": _describe_reference(gate),
+               "value": math.nan, "reference_value": math.nan}
+        if gate["table"] not in tables:
+            out.append({**row, "status": NOT_RUN,
+                        "detail": f"table {gate['table']!r} is not produced by this run"})
+            continue
+        if gate["table"] not in cache:
+            cache[gate["table"]] = read_metric_table(tables[gate["table"]])
+        table = cache[gate["table"]]
+        mine = _select(table, gate, gate["model"], source)
+        if gate.get("compare_to") is not None:
+            ref = _select(table, gate, gate["compare_to"], source)
+            ref_value = float(ref["value"].iloc[0]) + float(gate.get("margin", 0.0)) \
+                if len(ref) else math.nan
+            ref_missing = ref.empty
+        else:
+            ref_value, ref_missing = float(gate["threshold"]), False
+        if mine.empty or ref_missing:
+            who = gate["model"] if mine.empty else gate["compare_to"]
+            out.append({**row, "status": NOT_RUN,
+                        "detail": f"no row for model {who!r} in table {gate['table']!r}"})
+            continue
+        value = float(mine["value"].iloc[0])
+        row.update(value=value, reference_value=ref_value)
+        if not (math.isfinite(value) and math.isfinite(ref_value)):
+            out.append({**row, "status": NOT_RUN, "detail": "metric is undefined (NaN)"})
+            continue
+        ok = OPS[op](value, ref_value)
+        out.append({**row, "status": PASS if ok else FAIL,
+                    "detail": f"{value:.4g} {op} {ref_value:.4g}" + ("" if ok else " is false")})
+    return pd.DataFrame(out, columns=COLUMNS)
+
+
+def failed_message(gates_table: pd.DataFrame) -> str:
+    """A message listing the failed gates (empty if none failed)."""
+    failed = gates_table[gates_table["status"] == FAIL]
+    if failed.empty:
+        return ""
+    lines = [f"{len(failed)} quality gate(s) failed:"]
+    for _, r in failed.iterrows():
+        lines.append(f"  - {r['gate']}: {r['model']} {r['metric']} ({r['task']}, "
+                     f"{r['aggregation'] or 'any aggregation'}) = {r['value']:.4g}, required "
+                     f"{r['op']} {r['reference']} = {r['reference_value']:.4g}")
+    lines.append("  (set evaluate.enforce_gates: false to report gates without failing)")
+    return "\n".join(lines)
