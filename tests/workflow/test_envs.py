@@ -353,7 +353,7 @@ def test_each_rule_environment_has_what_its_subcommand_imports() -> None:
 
 def test_import_analysis_sees_lazy_imports() -> None:
     """The analysis above finds imports inside functions of the modules a handler imports."""
-    from seq2func.cli import _run_simulate
+    from seq2func.cli.simulate import _run_simulate
 
     needed = _third_party_imports(_run_simulate)
     assert {"numpy", "pandas", "scipy", "pyBigWig"} <= needed, needed

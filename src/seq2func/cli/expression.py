@@ -1,0 +1,185 @@
+"""Subcommands of the expression stage: expression models (``expression-prepare``,
+``expression-predicted-chromatin``, ``train-expression``, ``evaluate-expression``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from seq2func.cli.args import json_arg, pairs, unique_pairs
+from seq2func.core.errors import Seq2FuncError
+
+log = logging.getLogger("seq2func")
+
+
+def _add_expression_prepare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "expression-prepare", help="gene table, QC and features of the expression models",
+        description="One TSS per gene, log1p(TPM) targets matched by version-free gene ID, "
+                    "the split of each gene, oriented promoter sequences and binned observed "
+                    "chromatin around each TSS. Writes OUTDIR/genes.tsv, genes_qc.json and "
+                    "features.npz.")
+    p.add_argument("--annotation", required=True, help="GTF or GFF3")
+    p.add_argument("--expression", required=True,
+                   help="expression table (gene_id, gene_name, one TPM column per sample)")
+    p.add_argument("--genome", required=True, help="genome FASTA")
+    p.add_argument("--bigwigs", nargs="+", required=True,
+                   help="SAMPLE=PATH accessibility bigWigs (the chromatin tracks)")
+    p.add_argument("--split", required=True, help="JSON: the config's split section")
+    p.add_argument("--params", default="{}", help="JSON: the config's expression section")
+    p.add_argument("--exclude-regex", default=None,
+                   help="skip chromosomes matching this regex (preprocess.exclude_chromosomes)")
+    p.add_argument("--outdir", required=True, help="output directory")
+    p.set_defaults(func=_run_expression_prepare)
+
+
+def _run_expression_prepare(args: argparse.Namespace) -> int:
+    from seq2func.core.provenance import write_provenance
+    from seq2func.expression.data import ExpressionWindow
+    from seq2func.expression.stage import prepare
+
+    params = json_arg(args.params, "--params")
+    window = ExpressionWindow.from_config(params)
+    bigwigs = unique_pairs(args.bigwigs, "--bigwigs", "SAMPLE=PATH")
+    qc = prepare(args.annotation, args.expression, args.genome, bigwigs,
+                 json_arg(args.split, "--split"), window, args.outdir,
+                 samples=params.get("samples") or None, exclude_regex=args.exclude_regex,
+                 biotypes=params.get("biotypes") or None)
+    out = Path(args.outdir) / "genes.tsv"
+    write_provenance(out, step="expression-prepare",
+                     inputs=[args.annotation, args.expression, args.genome, *bigwigs.values()],
+                     config=params, extra={"qc": qc})
+    return 0
+
+
+def _add_expression_predicted_chromatin(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "expression-predicted-chromatin",
+        help="accessibility predicted by trained models around each TSS",
+        description="Tile each gene's chromatin window with accessibility-model inputs centred "
+                    "on its bins, predict on both strands and average (over strands and the "
+                    "models given). Writes a .npz with 'predicted' (genes, bins, tasks).")
+    p.add_argument("--genes", required=True, help="genes.tsv of expression-prepare")
+    p.add_argument("--genome", required=True, help="genome FASTA")
+    p.add_argument("--models", nargs="+", required=True, help="accessibility model.keras files")
+    p.add_argument("--tasks", nargs="+", required=True,
+                   help="the accessibility models' task (sample) names, in output order")
+    p.add_argument("--params", default="{}", help="JSON: the config's expression section")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow")
+    p.add_argument("--out", required=True, help="output .npz")
+    p.set_defaults(func=_run_expression_predicted_chromatin)
+
+
+def _run_expression_predicted_chromatin(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from seq2func.core.io import atomic_output
+    from seq2func.core.provenance import write_provenance
+    from seq2func.core.sequence import Genome
+    from seq2func.expression.data import ExpressionWindow, read_gene_table
+    from seq2func.train.loop import configure_runtime
+
+    window = ExpressionWindow.from_config(json_arg(args.params, "--params"))
+    device = configure_runtime(seed=0, deterministic=True, threads=args.threads)
+    from seq2func.expression.models import predict_chromatin
+
+    genes = read_gene_table(args.genes)
+    with Genome(args.genome) as genome:
+        pred, outputs = predict_chromatin(args.models, genome, genes, window)
+    if pred.shape[2] != len(args.tasks):
+        raise Seq2FuncError(f"the models predict {pred.shape[2]} tasks but --tasks names "
+                            f"{len(args.tasks)}")
+    with atomic_output(args.out) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, predicted=pred, tracks=np.asarray(args.tasks),
+                            gene_id=genes["gene_id"].to_numpy().astype(str))
+    write_provenance(args.out, step="expression-predicted-chromatin",
+                     inputs=[args.genes, *args.models], device=device.description,
+                     extra={"outputs": outputs, "shape": list(pred.shape)})
+    return 0
+
+
+def _add_train_expression(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train-expression", help="train one expression model variant (one seed)",
+        description="Train seq_only, seq_observed or seq_predicted on the genes of the training "
+                    "chromosomes (early stopping on the validation chromosomes), with "
+                    "checkpoints and resume; writes model.keras, history.tsv, run.json and "
+                    "predictions.npz (every gene).")
+    p.add_argument("--genes", required=True, help="genes.tsv of expression-prepare")
+    p.add_argument("--features", required=True, help="features.npz of expression-prepare")
+    p.add_argument("--predicted", default=None, help="predicted chromatin (.npz; seq_predicted)")
+    p.add_argument("--variant", required=True, choices=["seq_only", "seq_observed",
+                                                        "seq_predicted"])
+    p.add_argument("--params", default="{}", help="JSON: the config's expression section")
+    p.add_argument("--seed", type=int, required=True, help="replicate seed")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow")
+    p.add_argument("--outdir", required=True, help="output directory")
+    p.set_defaults(func=_run_train_expression)
+
+
+def _run_train_expression(args: argparse.Namespace) -> int:
+    from seq2func.expression.data import ExpressionWindow
+    from seq2func.expression.models import ExpressionModelSpec, train_expression
+    from seq2func.expression.stage import load_arrays
+    from seq2func.train.loop import TrainSettings
+
+    params = json_arg(args.params, "--params")
+    window = ExpressionWindow.from_config(params)
+    arrays = load_arrays(args.genes, args.features, args.variant, args.predicted,
+                         match=params.get("chromatin", {}).get("match", "auto"))
+    spec = ExpressionModelSpec.from_config(params.get("model", {}))
+    settings = TrainSettings.from_config(params.get("train", {}), "expression.train")
+    inputs = [args.genes, args.features] + ([args.predicted] if args.predicted else [])
+    rec = train_expression(arrays, args.variant, spec, settings, args.seed, args.outdir,
+                           {"upstream": window.upstream, "downstream": window.downstream},
+                           threads=args.threads, inputs=inputs)
+    log.info("trained %s seed %d: best epoch %d, val loss %.4f", args.variant, args.seed,
+             rec["best_epoch"], rec["best_val_loss"])
+    return 0
+
+
+def _add_evaluate_expression(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate-expression", help="baselines, metrics, ablation and figures of expression",
+        description="Fit the k-mer ridge and chromatin-only ridge baselines on training genes; "
+                    "score all models (Pearson/Spearman per sample across test genes, bootstrap "
+                    "intervals); write the metric table (MetricRow format), the ablation table, "
+                    "figures and, with --truth, the explainable variance captured (demo).")
+    p.add_argument("--genes", required=True)
+    p.add_argument("--features", required=True)
+    p.add_argument("--predictions", nargs="*", default=[],
+                   help="VARIANT=predictions.npz (repeat a variant for its seeds)")
+    p.add_argument("--params", default="{}", help="JSON: the config's expression section")
+    p.add_argument("--metrics", required=True, help="output metric table (TSV)")
+    p.add_argument("--ablation", required=True, help="output ablation table (TSV)")
+    p.add_argument("--scatter", default=None, help="figure stem: observed vs predicted")
+    p.add_argument("--ablation-figure", default=None, help="figure stem: ablation bars")
+    p.add_argument("--truth", default=None, help="simulator truth expression_terms.tsv")
+    p.add_argument("--truth-out", default=None, help="output explainable-variance table")
+    p.set_defaults(func=_run_evaluate_expression)
+
+
+def _run_evaluate_expression(args: argparse.Namespace) -> int:
+    from seq2func.expression.stage import evaluate
+
+    params = json_arg(args.params, "--params")
+    preds: dict[str, list[str]] = {}
+    for variant, path in pairs(args.predictions, "--predictions", "VARIANT=PATH"):
+        preds.setdefault(variant, []).append(path)
+    stems = {k: v for k, v in (("scatter", args.scatter),
+                               ("ablation", args.ablation_figure)) if v}
+    base = params.get("baselines", {})
+    evaluate(args.genes, args.features, preds, args.metrics, args.ablation, stems,
+             k=int(base.get("k", 5)), match=params.get("chromatin", {}).get("match", "auto"),
+             truth=args.truth, truth_out=args.truth_out,
+             n_boot=int(params.get("n_bootstrap", 1000)), config=params)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this stage's subcommands to the top-level parser."""
+    _add_expression_prepare(sub)
+    _add_expression_predicted_chromatin(sub)
+    _add_train_expression(sub)
+    _add_evaluate_expression(sub)

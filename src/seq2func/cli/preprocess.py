@@ -1,0 +1,175 @@
+"""Subcommands of the preprocess stage: training sets (``preprocess``, ``preprocess-plan``,
+``-chrom``, ``-gather``, ``-qc``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from seq2func.cli.args import json_arg
+
+log = logging.getLogger("seq2func")
+
+
+def _add_inputs_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--genome", required=True,
+                   help="genome FASTA (plain or bgzip) or 2bit; chromosome names are the "
+                        "reference the other files are harmonised to")
+    p.add_argument("--samples", required=True,
+                   help="samples table (TSV): task order, assay, cell type")
+    p.add_argument("--bigwigs", nargs="+", default=None,
+                   help="bigWigs in samples-table order (default: the table's 'signal' column)")
+    p.add_argument("--peaks", nargs="+", default=None,
+                   help="narrowPeak/BED files in table order (default: the 'peaks' column)")
+    p.add_argument("--blacklist", default=None, help="BED of regions to avoid (optional)")
+    p.add_argument("--params", default="{}",
+                   help="JSON object: the config's 'preprocess' section (defaults filled in)")
+    p.add_argument("--split", required=True,
+                   help='JSON object: the config\'s \'split\' section, e.g. '
+                        '\'{"valid": ["chr5"], "test": ["chr2"]}\'')
+    p.add_argument("--study", default="study", help="study name recorded in the metadata")
+
+
+def _inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from seq2func.preprocess.pipeline import PreprocessParams, samples_from_table
+
+    params = PreprocessParams.from_config(json_arg(args.params, "--params"), source="--params")
+    samples = samples_from_table(args.samples, args.bigwigs, args.peaks)
+    return params, samples, json_arg(args.split, "--split")
+
+
+def _add_preprocess(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("preprocess", help="build a training set in one process (plan, every "
+                                          "chromosome, gather, QC)",
+                       description="Build a training set from a genome, bigWigs and peaks in "
+                                   "one process. The workflow runs the same steps as separate "
+                                   "jobs (preprocess-plan, -chrom, -gather, -qc).")
+    _add_inputs_args(p)
+    p.add_argument("--outdir", required=True, help="dataset directory")
+    p.add_argument("--qc-dir", default=None, help="where to write the QC table and figure")
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads compressing shard chunks while reading goes on")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.set_defaults(func=_run_preprocess)
+
+
+def _run_preprocess(args: argparse.Namespace) -> int:
+    from seq2func.preprocess.pipeline import run_all
+
+    params, samples, split = _inputs(args)
+    qc_dir = Path(args.qc_dir) if args.qc_dir else None
+    meta = run_all(args.genome, samples, params, split, args.outdir, args.blacklist,
+                   qc_dir / "preprocess_qc.tsv" if qc_dir else None, study=args.study,
+                   progress=not args.no_progress, threads=args.threads)
+    if qc_dir:
+        _qc(Path(args.outdir) / "plan", Path(args.outdir), qc_dir / "preprocess_qc.tsv",
+            qc_dir / "preprocess_qc.svg")
+    log.info("dataset with %d regions in %s", meta["n_regions"]["total"], args.outdir)
+    return 0
+
+
+def _add_preprocess_plan(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("preprocess-plan", help="check preprocessing inputs, plan the "
+                                               "per-chromosome jobs",
+                       description="Check genome, bigWigs, peaks, blacklist and split; write "
+                                   "plan.json and summits.npz into OUTDIR.")
+    _add_inputs_args(p)
+    p.add_argument("--outdir", required=True, help="plan directory (dataset/plan)")
+    p.set_defaults(func=_run_preprocess_plan)
+
+
+def _run_preprocess_plan(args: argparse.Namespace) -> int:
+    from seq2func.preprocess.pipeline import make_plan
+
+    params, samples, split = _inputs(args)
+    make_plan(args.genome, samples, params, split, args.outdir, args.blacklist, args.study)
+    return 0
+
+
+def _add_preprocess_chrom(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("preprocess-chrom", help="build the shard of one chromosome",
+                       description="Select regions of one chromosome and write its HDF5 shard "
+                                   "and statistics.")
+    p.add_argument("--plan-dir", required=True, help="directory of plan.json and summits.npz")
+    p.add_argument("--chrom", required=True, help="chromosome (genome name)")
+    p.add_argument("--shard", required=True, help="output HDF5 shard")
+    p.add_argument("--stats", required=True, help="output statistics (.json)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads compressing shard chunks while reading goes on")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_run_preprocess_chrom)
+
+
+def _run_preprocess_chrom(args: argparse.Namespace) -> int:
+    from seq2func.preprocess.pipeline import process_chromosome
+
+    process_chromosome(args.plan_dir, args.chrom, args.shard, args.stats,
+                       progress=not args.no_progress, threads=args.threads)
+    return 0
+
+
+def _add_preprocess_gather(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("preprocess-gather", help="gather per-chromosome shards into a dataset",
+                       description="Write regions.tsv.gz, dataset.json and the QC table.")
+    p.add_argument("--plan-dir", required=True, help="directory of plan.json and summits.npz")
+    p.add_argument("--dataset-dir", required=True, help="dataset directory")
+    p.add_argument("--qc-table", required=True, help="output per-sample QC table (TSV)")
+    p.set_defaults(func=_run_preprocess_gather)
+
+
+def _run_preprocess_gather(args: argparse.Namespace) -> int:
+    from seq2func.core.provenance import write_provenance
+    from seq2func.preprocess.pipeline import gather, load_plan
+
+    meta = gather(args.plan_dir, args.dataset_dir, args.qc_table)
+    plan, _ = load_plan(args.plan_dir)
+    inputs = [plan["genome"]["path"]] + [s["bigwig"] for s in plan["samples"]]
+    inputs += [s["peaks"] for s in plan["samples"]] + ([plan["blacklist"]]
+                                                       if plan["blacklist"] else [])
+    for out in (Path(args.dataset_dir) / "dataset.json", Path(args.qc_table)):
+        write_provenance(out, step="preprocess", inputs=inputs, config=plan["params"],
+                         extra={"n_regions": meta["n_regions"]})
+    return 0
+
+
+def _qc(plan_dir: Path, dataset_dir: Path, table: Path, figure: Path) -> None:
+    import pandas as pd
+
+    from seq2func.core.provenance import write_provenance
+    from seq2func.dataset.format import load_regions
+    from seq2func.preprocess.pipeline import load_plan
+    from seq2func.preprocess.qc import qc_figure
+
+    plan, _ = load_plan(plan_dir)
+    qc = pd.read_csv(table, sep="\t")
+    qc_figure(qc, load_regions(dataset_dir), plan, figure)
+    write_provenance(figure, step="preprocess-qc", inputs=[table, dataset_dir / "regions.tsv.gz"],
+                     config=plan["params"])
+
+
+def _add_preprocess_qc(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("preprocess-qc", help="draw the preprocessing QC figure",
+                       description="Draw the per-sample QC figure (vector format from the "
+                                   "suffix: .svg or .pdf).")
+    p.add_argument("--plan-dir", required=True, help="directory of plan.json")
+    p.add_argument("--dataset-dir", required=True, help="dataset directory")
+    p.add_argument("--qc-table", required=True, help="QC table written by preprocess-gather")
+    p.add_argument("--figure", required=True, help="output figure (.svg or .pdf)")
+    p.set_defaults(func=_run_preprocess_qc)
+
+
+def _run_preprocess_qc(args: argparse.Namespace) -> int:
+    _qc(Path(args.plan_dir), Path(args.dataset_dir), Path(args.qc_table), Path(args.figure))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this stage's subcommands to the top-level parser."""
+
+    _add_preprocess(sub)
+    _add_preprocess_plan(sub)
+    _add_preprocess_chrom(sub)
+    _add_preprocess_gather(sub)
+    _add_preprocess_qc(sub)

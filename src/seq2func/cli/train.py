@@ -1,0 +1,87 @@
+"""Subcommands of the train stage: accessibility models (``train-accessibility``,
+``predict-accessibility``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from seq2func.cli.args import json_arg
+
+log = logging.getLogger("seq2func")
+
+
+def _add_train_accessibility(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train-accessibility", help="train one accessibility model (one seed) on a dataset",
+        description="Train a Basset- or BPNet-style model on a preprocessed dataset with "
+                    "checkpoints every epoch; a rerun after interruption resumes from the last "
+                    "checkpoint. Writes OUTDIR/model.keras, history.tsv and run.json.")
+    p.add_argument("--dataset-dir", required=True, help="preprocessed dataset directory")
+    p.add_argument("--name", required=True, help="model name (config key)")
+    p.add_argument("--spec", required=True, help="JSON: the model's config (architecture, sizes)")
+    p.add_argument("--settings", default="{}", help="JSON: the config's accessibility.train")
+    p.add_argument("--seed", type=int, required=True, help="replicate seed")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow")
+    p.add_argument("--outdir", required=True, help="output directory")
+    p.set_defaults(func=_run_train_accessibility)
+
+
+def _run_train_accessibility(args: argparse.Namespace) -> int:
+    from seq2func.models.accessibility import parse_model_config
+    from seq2func.train.loop import TrainSettings, train_accessibility
+
+    spec = parse_model_config(args.name, json_arg(args.spec, "--spec"))
+    settings = TrainSettings.from_config(json_arg(args.settings, "--settings"),
+                                         "accessibility.train")
+    rec = train_accessibility(args.dataset_dir, args.name, spec, settings, args.seed,
+                              args.outdir, threads=args.threads)
+    log.info("trained %s seed %d on %s: best epoch %d, val loss %.4f", args.name, args.seed,
+             rec["device"], rec["best_epoch"], rec["best_val_loss"])
+    return 0
+
+
+def _add_predict_accessibility(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "predict-accessibility", help="strand-averaged predictions for a dataset split",
+        description="Predict every region of a dataset split on both strands and average: "
+                    "peak probabilities (labels), log counts and profile probabilities, "
+                    "whichever the model has. Writes a compressed .npz with region_id.")
+    p.add_argument("--model", required=True, help="model.keras")
+    p.add_argument("--dataset-dir", required=True, help="preprocessed dataset directory")
+    p.add_argument("--split", required=True, choices=["train", "valid", "test"])
+    p.add_argument("--out", required=True, help="output .npz")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.set_defaults(func=_run_predict_accessibility)
+
+
+def _run_predict_accessibility(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from seq2func.core.io import atomic_output
+    from seq2func.core.provenance import write_provenance
+    from seq2func.train.loop import configure_runtime
+
+    device = configure_runtime(seed=0, deterministic=True, threads=args.threads)
+    from seq2func.models.accessibility import predict_split
+
+    pred = predict_split(args.model, args.dataset_dir, args.split, batch_size=args.batch_size)
+    with atomic_output(args.out) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **pred)
+    write_provenance(args.out, step="predict-accessibility",
+                     inputs=[args.model, Path(args.dataset_dir) / "dataset.json"],
+                     device=device.description,
+                     extra={"split": args.split, "n_regions": int(pred["region_id"].size),
+                            "outputs": sorted(k for k in pred if k != "region_id")})
+    log.info("predicted %d %s regions -> %s", pred["region_id"].size, args.split, args.out)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this stage's subcommands to the top-level parser."""
+    _add_train_accessibility(sub)
+    _add_predict_accessibility(sub)
