@@ -46,12 +46,13 @@ def run(dataset: str, variants: list[str], keep: bool) -> list[dict]:
     from seq2func.evaluate import baselines
     from seq2func.evaluate.accessibility import read_split
     from seq2func.models import accessibility as models
-    from seq2func.train.loop import TrainSettings, train_accessibility
+    from seq2func.train.loop import train_accessibility
+    from seq2func.train.settings import AccessibilityTrainSettings
 
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["accessibility"]
     base = {k: v for k, v in cfg["models"]["bpnet"].items()
             if k not in ("seeds", "counts_loss_weight", "counts_head")}
-    settings = TrainSettings.from_config(cfg["train"])
+    settings = AccessibilityTrainSettings.from_config(cfg["train"])
     _, _, c_tr, _, y_tr, _ = read_split(dataset, "train")
     meta, regions, c_te, _, y_te, _ = read_split(dataset, "test")
     peak = (regions["source"] == "peak").to_numpy()

@@ -69,10 +69,11 @@ def run(dataset: str, model_name: str, steps: int, warmup: int, threads: int,
         rounds: int) -> dict:
     from seq2func.dataset import format as datasets
     from seq2func.models import accessibility as models
-    from seq2func.train.loop import TrainSettings, configure_runtime
+    from seq2func.train.loop import configure_runtime
+    from seq2func.train.settings import AccessibilityTrainSettings
 
     spec, train_cfg = _spec(model_name)
-    settings = TrainSettings.from_config(train_cfg)
+    settings = AccessibilityTrainSettings.from_config(train_cfg)
     device = configure_runtime(1, deterministic=False, threads=threads,
                                mixed_precision=settings.mixed_precision)
     import keras

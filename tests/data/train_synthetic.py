@@ -20,10 +20,12 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     out = Path(sys.argv[1])
     max_epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 6
-    from seq2func.train.loop import TrainSettings, configure_runtime, fit
+    from seq2func.train.loop import configure_runtime, fit
+    from seq2func.train.settings import TrainSettings
 
-    settings = TrainSettings(batch_size=32, max_epochs=max_epochs, learning_rate=1e-2,
-                             patience=10, lr_patience=2)
+    settings = TrainSettings.from_config({"batch_size": 32, "max_epochs": max_epochs,
+                                          "learning_rate": 1e-2, "patience": 10,
+                                          "lr_patience": 2})
     mirrored = len(sys.argv) > 3 and sys.argv[3] == "mirrored"
     if mirrored:
         import tensorflow as tf

@@ -71,7 +71,7 @@ def test_train_predict_and_evaluate(prepared: Path, small_demo, tmp_path: Path) 
     )
     from seq2func.expression.stage import evaluate, load_arrays
     from seq2func.models.accessibility import BassetSpec, build_basset, load_model
-    from seq2func.train.loop import TrainSettings
+    from seq2func.train.settings import TrainSettings
 
     paths, _ = small_demo
     root = Path(paths.outdir)
@@ -99,7 +99,7 @@ def test_train_predict_and_evaluate(prepared: Path, small_demo, tmp_path: Path) 
 
     spec = ExpressionModelSpec(conv_filters=(8,), conv_kernels=(8,), pool_sizes=(8,),
                                seq_head="global_max", dense_units=8)
-    settings = TrainSettings(batch_size=32, max_epochs=2)
+    settings = TrainSettings.from_config({"batch_size": 32, "max_epochs": 2})
     window = {"upstream": WINDOW.upstream, "downstream": WINDOW.downstream}
     preds = {}
     for variant in ("seq_only", "seq_predicted"):

@@ -59,13 +59,13 @@ def test_yeast_chromatin_and_sequence_predict_expression(yeast: Path, tmp_path: 
     pytest.importorskip("tensorflow")
     from seq2func.expression.models import ExpressionModelSpec, train_expression
     from seq2func.expression.stage import load_arrays
-    from seq2func.train.loop import TrainSettings
+    from seq2func.train.settings import TrainSettings
 
     arrays = load_arrays(yeast / "genes.tsv", yeast / "features.npz", "seq_observed")
     assert arrays.extra["match"] == "all" and arrays.extra["tracks"] == ["atac"]
     spec = ExpressionModelSpec(conv_filters=(16,), conv_kernels=(8,), pool_sizes=(8,),
                                seq_head="global_max", dense_units=16)
-    train_expression(arrays, "seq_observed", spec, TrainSettings(batch_size=64, max_epochs=2),
+    train_expression(arrays, "seq_observed", spec, TrainSettings.from_config({"batch_size": 64, "max_epochs": 2}),
                      1, tmp_path / "m", {"upstream": 600, "downstream": 200}, threads=2)
     ablation = evaluate(yeast / "genes.tsv", yeast / "features.npz",
                         {"seq_observed": [tmp_path / "m" / "predictions.npz"]},

@@ -123,14 +123,14 @@ def _run_train_expression(args: argparse.Namespace) -> int:
     from seq2func.expression.data import ExpressionWindow
     from seq2func.expression.models import ExpressionModelSpec, train_expression
     from seq2func.expression.stage import load_arrays
-    from seq2func.train.loop import TrainSettings
+    from seq2func.train.settings import TrainSettings
 
     params = json_arg(args.params, "--params")
     window = ExpressionWindow.from_config(params)
     arrays = load_arrays(args.genes, args.features, args.variant, args.predicted,
                          match=params.get("chromatin", {}).get("match", "auto"))
     spec = ExpressionModelSpec.from_config(params.get("model", {}))
-    settings = TrainSettings.from_config(params.get("train", {}), "expression.train")
+    settings = TrainSettings.from_config(params.get("train"))
     inputs = [args.genes, args.features] + ([args.predicted] if args.predicted else [])
     rec = train_expression(arrays, args.variant, spec, settings, args.seed, args.outdir,
                            {"upstream": window.upstream, "downstream": window.downstream},

@@ -31,11 +31,11 @@ def _add_train_accessibility(sub: argparse._SubParsersAction) -> None:
 
 def _run_train_accessibility(args: argparse.Namespace) -> int:
     from seq2func.models.accessibility import parse_model_config
-    from seq2func.train.loop import TrainSettings, train_accessibility
+    from seq2func.train.loop import train_accessibility
+    from seq2func.train.settings import AccessibilityTrainSettings
 
     spec = parse_model_config(args.name, json_arg(args.spec, "--spec"))
-    settings = TrainSettings.from_config(json_arg(args.settings, "--settings"),
-                                         "accessibility.train")
+    settings = AccessibilityTrainSettings.from_config(json_arg(args.settings, "--settings"))
     rec = train_accessibility(args.dataset_dir, args.name, spec, settings, args.seed,
                               args.outdir, threads=args.threads)
     log.info("trained %s seed %d on %s: best epoch %d, val loss %.4f", args.name, args.seed,

@@ -56,16 +56,23 @@ def _extend_with_default(validator_class: type) -> type:
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
-_DefaultingValidator = _extend_with_default(jsonschema.Draft202012Validator)
+#: a Draft 2020-12 validator that also fills in the schema's ``default`` values
+DefaultingValidator = _extend_with_default(jsonschema.Draft202012Validator)
 
 
-def _key_path(error: jsonschema.ValidationError) -> str:
-    parts = [str(p) for p in error.absolute_path]
+def _key_path(error: jsonschema.ValidationError, prefix: str | None = None) -> str:
+    parts = ([prefix] if prefix else []) + [str(p) for p in error.absolute_path]
     return ".".join(parts) if parts else "<top level>"
 
 
-def _explain(error: jsonschema.ValidationError, source: str) -> ConfigError:
-    key = _key_path(error)
+def explain_error(error: jsonschema.ValidationError, source: str,
+                  prefix: str | None = None) -> ConfigError:
+    """A :class:`ConfigError` for a schema violation, naming the dotted key and a fix.
+
+    ``prefix`` is the dotted key of the section that was validated (``None``: the whole
+    config).
+    """
+    key = _key_path(error, prefix)
     if error.validator == "additionalProperties":
         allowed = sorted((error.schema.get("properties") or {}).keys())
         extra = sorted(set(error.instance) - set(allowed))
@@ -114,10 +121,10 @@ def validate_config(config: dict[str, Any], schema_path: str | Path,
         For the first (most specific) violation, naming the dotted key and how to fix it.
     """
     schema = load_yaml(schema_path)
-    validator = _DefaultingValidator(schema)
+    validator = DefaultingValidator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (-len(e.absolute_path), e.path))
     if errors:
-        raise _explain(errors[0], str(source))
+        raise explain_error(errors[0], str(source))
     return config
 
 
@@ -160,7 +167,7 @@ def load_samples(path: str | Path, schema_path: str | Path | None = None) -> pd.
                          "give every row a unique 'sample'")
     if schema_path is not None:
         schema = load_yaml(schema_path)
-        validator = _DefaultingValidator(schema)
+        validator = DefaultingValidator(schema)
         for i, row in enumerate(df.to_dict(orient="records"), start=2):
             row = {k: v for k, v in row.items() if v != ""}
             errs = sorted(validator.iter_errors(row), key=lambda e: e.path)

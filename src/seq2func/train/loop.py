@@ -33,6 +33,7 @@ import pandas as pd
 
 from seq2func.core.io import atomic_output, write_text_atomic, write_tsv_atomic
 from seq2func.core.provenance import config_hash, make_record
+from seq2func.train.settings import AccessibilityTrainSettings, TrainSettings
 
 log = logging.getLogger(__name__)
 
@@ -44,36 +45,6 @@ CPU_WARNING = (
     "(pip install 'tensorflow[and-cuda]' or the train conda env, envs/train.yaml).\n"
     + "=" * 78
 )
-
-
-@dataclass
-class TrainSettings:
-    """Optimisation settings (the config's ``train`` section)."""
-
-    batch_size: int = 64
-    max_epochs: int = 20
-    learning_rate: float = 1e-3
-    patience: int = 4
-    lr_patience: int = 2
-    lr_factor: float = 0.5
-    min_lr: float = 1e-5
-    min_delta: float = 1e-4
-    jitter: bool = True
-    reverse_complement: bool = True
-    deterministic: bool = True
-    mixed_precision: str = "auto"
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any], where: str = "train") -> TrainSettings:
-        """Settings from a config section; an unknown key is a ConfigError naming it."""
-        from seq2func.core.errors import ConfigError
-
-        known = set(cls.__dataclass_fields__)
-        for key in section:
-            if key not in known:
-                raise ConfigError("config", f"{where}.{key}", "not a training setting",
-                                  f"allowed: {', '.join(sorted(known))}")
-        return cls(**dict(section))
 
 
 @dataclass
@@ -360,7 +331,7 @@ def train_accessibility(
     dataset_dir: str | Path,
     name: str,
     spec: Mapping[str, Any],
-    settings: TrainSettings,
+    settings: AccessibilityTrainSettings,
     seed: int,
     outdir: str | Path,
     threads: int = 0,
