@@ -100,3 +100,18 @@ def run_snakemake(workdir: Path, *args: str, timeout: int = 1800
         snakemake_cmd("-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile",
                       str(workdir / "config" / "config.yaml"), *args),
         capture_output=True, text=True, timeout=timeout, env=env, cwd=workdir)
+
+
+def dataset_json(dataset_dir: str | Path) -> dict:
+    """The raw ``dataset.json`` mapping (the on-disk contract the tests check)."""
+    import json
+
+    return json.loads((Path(dataset_dir) / "dataset.json").read_text())
+
+
+def dataset_regions(dataset_dir: str | Path, split: str | None = None,
+                    fold: str | None = None) -> pd.DataFrame:
+    """``regions.tsv.gz`` of a dataset, optionally one split, as the package reads it."""
+    from seq2func.dataset import Dataset
+
+    return Dataset(dataset_dir).regions(split, fold)

@@ -75,7 +75,7 @@ def run(dataset: str, variants: list[str], keep: bool) -> list[dict]:
         r_all, r_peak = _pearsons(y_te, pred["log_counts"], peak)
         rows.append({
             "variant": variant, "counts_loss_weight": weight, "counts_head": head,
-            "tasks": meta["tasks"], "epochs": rec["epochs_run"], "best_epoch": rec["best_epoch"],
+            "tasks": list(meta.tasks), "epochs": rec["epochs_run"], "best_epoch": rec["best_epoch"],
             "train_seconds": round(seconds, 1),
             "pearson_all": r_all, "pearson_peaks": r_peak,
             "kmer_ridge_pearson_all": base_all, "kmer_ridge_pearson_peaks": base_peak,

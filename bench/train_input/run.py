@@ -2,7 +2,7 @@
 
 Trains the same model for the same number of steps twice in one process:
 
-* ``pipeline`` - batches from :func:`seq2func.dataset.format.make_tf_dataset` exactly as training uses
+* ``pipeline`` - batches from :func:`seq2func.dataset.make_tf_dataset` exactly as training uses
   them: HDF5 shards streamed, two-level shuffle, jitter, reverse complement, one-hot on the fly,
   prefetch;
 * ``in_memory`` - the same number of examples, already one-hot encoded, cropped and held as
@@ -67,7 +67,7 @@ def _time_fit(model, ds, steps: int, batch_size: int, warmup: int) -> tuple[floa
 
 def run(dataset: str, model_name: str, steps: int, warmup: int, threads: int,
         rounds: int) -> dict:
-    from seq2func.dataset import format as datasets
+    from seq2func.dataset import Dataset, make_tf_dataset
     from seq2func.models import accessibility as models
     from seq2func.train.loop import configure_runtime
     from seq2func.train.settings import AccessibilityTrainSettings
@@ -80,7 +80,7 @@ def run(dataset: str, model_name: str, steps: int, warmup: int, threads: int,
     import numpy as np
     import tensorflow as tf
 
-    meta = datasets.load_metadata(dataset)
+    meta = Dataset(dataset).meta
     params = {k: v for k, v in spec.items() if k != "architecture"}
     mspec = models.ModelSpec(model_name, spec["architecture"], params)
     targets = mspec.outputs()
@@ -89,12 +89,12 @@ def run(dataset: str, model_name: str, steps: int, warmup: int, threads: int,
 
     def fresh_model():
         keras.utils.set_random_seed(1)
-        m = models.build_accessibility_model(mspec, meta)
+        m = models.build_accessibility_model(mspec, meta.geometry, meta.n_tasks)
         m.compile(optimizer=keras.optimizers.Adam(1e-3), loss=losses, loss_weights=weights)
         return m
 
     def pipeline():
-        return datasets.make_tf_dataset(dataset, "train", bs, shuffle=True,
+        return make_tf_dataset(dataset, "train", bs, shuffle=True,
                                         jitter=settings.jitter,
                                         reverse_complement=settings.reverse_complement,
                                         seed=7, targets=targets, repeat=True,

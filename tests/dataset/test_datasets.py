@@ -9,17 +9,12 @@ import h5py
 import numpy as np
 import pytest
 
+from conftest import dataset_json as load_metadata
+from conftest import dataset_regions as load_regions
 from preprocess_inputs import SMALL_PARAMS, SPLIT, Study, make_study
 from seq2func.core.sequence import encode, reverse_complement
-from seq2func.dataset.format import (
-    _assemble,
-    _Geometry,
-    iter_batches,
-    iter_numpy,
-    load_metadata,
-    load_regions,
-    steps_per_epoch,
-)
+from seq2func.dataset import Dataset, iter_batches, iter_numpy, steps_per_epoch
+from seq2func.dataset.readers import Targets, assemble
 from seq2func.preprocess.pipeline import PreprocessParams, run_all, samples_from_table
 
 
@@ -47,7 +42,7 @@ def test_jitter_and_reverse_complement_are_exact(study: Study, tmp_path: Path,
     d = _build(study, tmp_path, profile_bin=profile_bin, max_jitter=10,
                counts_clip_quantile=None, profile_clip_quantile=None)
     meta = load_metadata(d)
-    geo = _Geometry.from_meta(meta)
+    spec = Targets.of(Dataset(d).meta)
     r = load_regions(d, "train")
     rows = r.iloc[[0, 5, 17, 40]]
     with h5py.File(d / rows.iloc[0]["shard"]) as f:
@@ -55,8 +50,8 @@ def test_jitter_and_reverse_complement_are_exact(study: Study, tmp_path: Path,
         seq, sig, lab = f["sequence"][idx], f["signal"][idx], f["labels"][idx]
     shifts = np.array([-10, 0, 5, 10])
     rc = np.array([False, True, True, False])
-    x, t = _assemble(geo, seq, sig, lab, shifts, rc, ("labels", "log_counts", "profile"),
-                     one_hot=False)
+    x, t = assemble(spec, seq, sig, lab, shifts, rc, ("labels", "log_counts", "profile"),
+                    one_hot_encode=False)
     for k, (_, row) in enumerate(rows.iterrows()):
         c = int(row["centre"]) + int(shifts[k])
         want = encode(study.sequences[row["chrom"]][c - 100 : c + 100])
@@ -125,7 +120,7 @@ def test_targets_and_drop_remainder(dataset: Path) -> None:
 
 def test_make_tf_dataset(dataset: Path) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from seq2func.dataset.format import make_tf_dataset
+    from seq2func.dataset import make_tf_dataset
 
     ds = make_tf_dataset(dataset, "train", 16, shuffle=True, jitter=True,
                          reverse_complement=True, seed=9)

@@ -11,12 +11,14 @@ keras = pytest.importorskip("keras")
 pyBigWig = pytest.importorskip("pyBigWig")
 
 from preprocess_inputs import write_fasta  # noqa: E402
+from seq2func.core.sequence import encode, one_hot  # noqa: E402
+from seq2func.dataset import Geometry  # noqa: E402
 from seq2func.evaluate import tracks  # noqa: E402
 from seq2func.models import accessibility as models  # noqa: E402
-from seq2func.core.sequence import encode, one_hot  # noqa: E402
 
 L, P, BIN = 120, 100, 4
-META = {"input_length": L, "tasks": ["a", "b"], "profile_length": P, "profile_bin": BIN}
+GEO = Geometry(input_length=L, max_jitter=0, profile_length=P, count_window=P, profile_bin=BIN,
+               label_window=P)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,7 @@ def _model(tmp: Path, arch: str) -> Path:
     else:
         spec = models.ModelSpec("m", "bpnet", {"filters": 4, "conv1_kernel": 5,
                                                "n_dilated_layers": 2, "profile_kernel": 7})
-    m = models.build_accessibility_model(spec, META, mean_log_counts=[2.0, 3.0])
+    m = models.build_accessibility_model(spec, GEO, 2, mean_log_counts=[2.0, 3.0])
     path = tmp / f"{arch}.keras"
     m.save(path)
     return path
@@ -51,7 +53,7 @@ def test_window_starts_cover_full_windows_only() -> None:
 def test_basset_track_holds_strand_averaged_probabilities(genome, tmp_path: Path) -> None:
     fasta, seqs = genome
     model_path = _model(tmp_path, "basset")
-    out = tracks.write_tracks([model_path], fasta, ["chr2"], META["tasks"], L, tmp_path / "bw",
+    out = tracks.write_tracks([model_path], fasta, ["chr2"], ["a", "b"], L, tmp_path / "bw",
                               stride=20)
     assert [p.name for p in out] == ["a.bw", "b.bw"]
     starts = tracks.window_starts(700, L, 20)
@@ -71,7 +73,7 @@ def test_bpnet_track_holds_per_base_predicted_counts(genome, tmp_path: Path) -> 
     fasta, seqs = genome
     model_path = _model(tmp_path, "bpnet")
     stride = 20
-    out = tracks.write_tracks([model_path], fasta, ["chr1"], META["tasks"], L, tmp_path / "bw",
+    out = tracks.write_tracks([model_path], fasta, ["chr1"], ["a", "b"], L, tmp_path / "bw",
                               stride=stride, profile_bin=BIN)
     starts = tracks.window_starts(1000, L, stride)
     windows = np.stack([encode(seqs["chr1"][s:s + L]) for s in starts])
@@ -86,5 +88,5 @@ def test_bpnet_track_holds_per_base_predicted_counts(genome, tmp_path: Path) -> 
         np.testing.assert_allclose(got, want[:, :, t].ravel(), rtol=1e-4)
         bw.close()
     with pytest.raises(ValueError, match="exceeds the profile length"):
-        tracks.write_tracks([model_path], fasta, ["chr1"], META["tasks"], L, tmp_path / "bad",
+        tracks.write_tracks([model_path], fasta, ["chr1"], ["a", "b"], L, tmp_path / "bad",
                             stride=L, profile_bin=BIN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -9,10 +10,13 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from seq2func.models import accessibility as models  # noqa: E402
 from seq2func.core.errors import ConfigError  # noqa: E402
+from seq2func.dataset import Geometry  # noqa: E402
+from seq2func.models import accessibility as models  # noqa: E402
 
-META = {"input_length": 120, "tasks": ["a", "b", "c"], "profile_length": 100, "profile_bin": 4}
+GEO = Geometry(input_length=120, max_jitter=0, profile_length=100, count_window=100,
+               profile_bin=4, label_window=50)
+T = 3
 
 
 def _onehot(n: int, length: int, seed: int = 0) -> np.ndarray:
@@ -33,11 +37,11 @@ def _small(arch: str, **extra: object) -> models.ModelSpec:
 def test_output_shapes_match_dataset_targets() -> None:
     keras.utils.set_random_seed(0)
     x = _onehot(5, 120)
-    basset = models.build_accessibility_model(_small("basset"), META)
+    basset = models.build_accessibility_model(_small("basset"), GEO, T)
     out = basset.predict(x, verbose=0)
     assert set(out) == {"labels"} and out["labels"].shape == (5, 3)
     for head in ("gap", "logsumexp"):
-        bpnet = models.build_accessibility_model(_small("bpnet", counts_head=head), META,
+        bpnet = models.build_accessibility_model(_small("bpnet", counts_head=head), GEO, T,
                                                  mean_log_counts=[5.0, 6.0, 7.0])
         out = bpnet.predict(x, verbose=0)
         assert out["profile"].shape == (5, 100 // 4, 3)
@@ -51,8 +55,8 @@ def test_count_head_starts_at_the_training_mean() -> None:
     keras.utils.set_random_seed(0)
     x = _onehot(16, 120)
     mean = [5.0, 6.0, 7.0]
-    gap = models.build_accessibility_model(_small("bpnet"), META, mean_log_counts=mean)
-    lse = models.build_accessibility_model(_small("bpnet", counts_head="logsumexp"), META,
+    gap = models.build_accessibility_model(_small("bpnet"), GEO, T, mean_log_counts=mean)
+    lse = models.build_accessibility_model(_small("bpnet", counts_head="logsumexp"), GEO, T,
                                            mean_log_counts=mean)
     for m in (gap, lse):
         pred = m.predict(x, verbose=0)["log_counts"].mean(axis=0)
@@ -105,7 +109,7 @@ def test_saved_models_load_in_safe_mode_with_identical_outputs(tmp_path: Path) -
     keras.utils.set_random_seed(0)
     x = _onehot(4, 120)
     for spec in (_small("basset"), _small("bpnet", counts_head="logsumexp")):
-        m = models.build_accessibility_model(spec, META, mean_log_counts=[1.0, 2.0, 3.0])
+        m = models.build_accessibility_model(spec, GEO, T, mean_log_counts=[1.0, 2.0, 3.0])
         path = tmp_path / f"{spec.name}.keras"
         m.save(path)
         loaded = models.load_model(str(path))
@@ -131,7 +135,7 @@ def test_strand_average_is_reverse_complement_invariant() -> None:
     x = _onehot(6, 120, seed=3)
     rc = models.reverse_complement_onehot(x)
     for spec in (_small("basset"), _small("bpnet")):
-        m = models.build_accessibility_model(spec, META, mean_log_counts=[1.0, 2.0, 3.0])
+        m = models.build_accessibility_model(spec, GEO, T, mean_log_counts=[1.0, 2.0, 3.0])
         fwd = models.predict_both_strands(m, x)
         rev = models.predict_both_strands(m, rc)
         if "labels" in fwd:
@@ -173,7 +177,7 @@ def test_load_ensemble_predicts_the_mean_of_its_seeds(tmp_path: Path, arch: str)
     paths = []
     for seed in (1, 2):
         keras.utils.set_random_seed(seed)
-        m = models.build_accessibility_model(_small(arch), META, mean_log_counts=[5.0] * 3)
+        m = models.build_accessibility_model(_small(arch), GEO, T, mean_log_counts=[5.0] * 3)
         paths.append(tmp_path / f"seed{seed}.keras")
         m.save(paths[-1])
     x = _onehot(6, 120, seed=3)
@@ -189,8 +193,8 @@ def test_load_ensemble_predicts_the_mean_of_its_seeds(tmp_path: Path, arch: str)
 
 def test_load_ensemble_refuses_models_of_different_shapes(tmp_path: Path) -> None:
     keras.utils.set_random_seed(0)
-    a = models.build_accessibility_model(_small("basset"), META)
-    b = models.build_accessibility_model(_small("basset"), {**META, "input_length": 200})
+    a = models.build_accessibility_model(_small("basset"), GEO, T)
+    b = models.build_accessibility_model(_small("basset"), replace(GEO, input_length=200), T)
     a.save(tmp_path / "a.keras")
     b.save(tmp_path / "b.keras")
     from seq2func.core.errors import InputError

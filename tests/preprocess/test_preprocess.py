@@ -15,10 +15,11 @@ import pytest
 import yaml
 
 from conftest import REPO
+from conftest import dataset_json as load_metadata
+from conftest import dataset_regions as load_regions
 from preprocess_inputs import SAMPLES, SMALL_PARAMS, SPLIT, Study, make_study
 from seq2func.core.io import file_checksum
 from seq2func.core.sequence import decode
-from seq2func.dataset.format import load_metadata, load_regions
 from seq2func.preprocess.pipeline import (
     PreprocessParams,
     hist_quantile,
@@ -34,8 +35,9 @@ def build(study: Study, out: Path, params: dict | None = None, split: dict | Non
     p = PreprocessParams.from_config({**SMALL_PARAMS, **(params or {})})
     samples = samples_from_table(study.samples_table, [str(b) for b in study.bigwigs],
                                  [str(x) for x in study.peaks])
-    return run_all(study.genome, samples, p, split or SPLIT, out, study.blacklist,
-                   qc_table=out / "qc.tsv", study="synthetic", **kw)
+    run_all(study.genome, samples, p, split or SPLIT, out, study.blacklist,
+            qc_table=out / "qc.tsv", study="synthetic", **kw)
+    return load_metadata(out)  # the dataset.json that was written
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +243,7 @@ def test_preprocessing_never_imports_tensorflow(study: Study, tmp_path: Path) ->
         f" '--peaks', *{[str(p) for p in study.peaks]!r}, '--split', {json.dumps(SPLIT)!r},"
         f" '--params', {json.dumps(SMALL_PARAMS)!r}, '--outdir', {str(tmp_path / 'd')!r},"
         f" '--qc-dir', {str(tmp_path / 'qc')!r}, '--no-progress'])\n"
-        "from seq2func.dataset.format import iter_numpy\n"
+        "from seq2func.dataset import iter_numpy\n"
         f"n = sum(len(p.codes) for p in iter_numpy({str(tmp_path / 'd')!r}, 'train'))\n"
         "print(rc, n > 0, 'tensorflow' in sys.modules)\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

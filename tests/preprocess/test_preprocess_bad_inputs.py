@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import dataset_regions as load_regions
 from preprocess_inputs import SAMPLES, SMALL_PARAMS, SPLIT, Study, make_study, write_bigwig
 from seq2func.cli import main
 from seq2func.core.config import load_samples
 from seq2func.core.errors import ConfigError, InputError
 from seq2func.core.sequence import encode
-from seq2func.dataset.format import load_regions
+from seq2func.dataset import DatasetMeta
 from seq2func.preprocess.pipeline import PreprocessParams, SampleInput, make_plan, run_all
 
 
@@ -31,7 +32,7 @@ def samples(study: Study, bigwigs: list[Path] | None = None,
 
 
 def build(study: Study, out: Path, params: dict | None = None, split: dict | None = None,
-          **files) -> dict:
+          **files) -> DatasetMeta:
     p = PreprocessParams.from_config({**SMALL_PARAMS, **(params or {})})
     return run_all(study.genome, samples(study, **files), p, split or SPLIT, out,
                    study.blacklist, qc_table=out / "qc.tsv")
@@ -149,7 +150,7 @@ def test_lowercase_and_n_rich_sequence(study: Study, tmp_path: Path) -> None:
     assert 11_000 in set(r.loc[r["chrom"] == "chr1", "centre"])
     assert 30_500 not in set(r.loc[r["chrom"] == "chr1", "centre"])
     assert qc_row(out, "alpha")["too_many_n"] >= 1
-    from seq2func.dataset.format import iter_numpy
+    from seq2func.dataset import iter_numpy
 
     for piece in iter_numpy(out, "train"):
         hit = piece.regions.index[piece.regions["centre"] == 11_000]
@@ -228,15 +229,15 @@ def test_tiny_contigs_give_empty_shards(tmp_path: Path) -> None:
     sizes = {"chr1": 60_000, "chr2": 40_000, "chr3": 40_000, "chrS": 150}
     tiny = make_study(tmp_path / "in", sizes=sizes)
     meta = build(tiny, tmp_path / "out")
-    shard = next(s for s in meta["shards"] if s["chrom"] == "chrS")
-    assert shard["n_regions"] == 0
+    shard = next(s for s in meta.shards if s.chrom == "chrS")
+    assert shard.n_regions == 0
     r = load_regions(tmp_path / "out")
     assert "chrS" not in set(r["chrom"]) and len(r) > 100
-    from seq2func.dataset.format import iter_batches
+    from seq2func.dataset import iter_batches
 
     n = sum(len(x) for x, _ in iter_batches(tmp_path / "out", "train", 32, shuffle=True,
                                             jitter=True, reverse_complement=True, seed=0))
-    assert n == meta["n_regions"]["train"]
+    assert n == meta.n_regions["train"]
 
 
 def test_missing_inputs_name_the_file(study: Study, tmp_path: Path) -> None:

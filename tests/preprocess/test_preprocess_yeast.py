@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from conftest import SHARED_DATA
-from seq2func.dataset.format import iter_numpy, load_metadata, load_regions
+from conftest import dataset_json as load_metadata
+from conftest import dataset_regions as load_regions
+from seq2func.dataset import iter_numpy
 from seq2func.preprocess.pipeline import PreprocessParams, SampleInput, run_all
 
 YEAST = SHARED_DATA / "yeast_sacCer3_atac_rnaseq"

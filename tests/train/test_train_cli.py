@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from conftest import REPO
+from conftest import dataset_json as load_metadata
+from conftest import dataset_regions as load_regions
 from preprocess_inputs import SMALL_PARAMS, build_dataset, make_study
-from seq2func.dataset.format import load_metadata, load_regions
 
 pytestmark = pytest.mark.slow
 

@@ -263,7 +263,7 @@ def _module_tree(path: Path) -> ast.Module:
 #: imports of every seq2func module a subcommand can reach must be in the rule's environment
 LAZY_IMPORTS_NOT_NEEDED = {
     ("seq2func.core.motifs", "pyjaspar"): "only to rebuild the motif set from the JASPAR database",
-    ("seq2func.dataset.format", "tensorflow"): "tf.data pipeline, used by training (train env)",
+    ("seq2func.dataset.tf", "tensorflow"): "tf.data pipeline, used by training (train env)",
 }
 
 

@@ -87,18 +87,18 @@ def _add_accessibility_tracks(sub: argparse._SubParsersAction) -> None:
 
 def _run_accessibility_tracks(args: argparse.Namespace) -> int:
     from seq2func.core.provenance import write_provenance
-    from seq2func.dataset import format as datasets
+    from seq2func.dataset import Dataset
     from seq2func.train.loop import configure_runtime
 
     device = configure_runtime(seed=0, deterministic=True, threads=args.threads)
     from seq2func.evaluate.tracks import write_tracks
 
-    meta = datasets.load_metadata(args.dataset_dir)
-    chroms = datasets.split_chromosomes(meta, args.split)
-    files = write_tracks(args.model, args.genome, chroms, meta["tasks"],
-                         int(meta["input_length"]), args.outdir, stride=args.stride,
+    meta = Dataset(args.dataset_dir).meta
+    chroms = meta.split_chromosomes(args.split)
+    files = write_tracks(args.model, args.genome, chroms, list(meta.tasks),
+                         meta.geometry.input_length, args.outdir, stride=args.stride,
                          batch_size=args.batch_size, progress=not args.no_progress,
-                         profile_bin=int(meta.get("profile_bin", 1)))
+                         profile_bin=meta.geometry.profile_bin)
     for f in files:
         write_provenance(f, step="accessibility-tracks", inputs=[*args.model, args.genome],
                          device=device.description,

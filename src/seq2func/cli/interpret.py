@@ -35,7 +35,7 @@ def _run_explain(args: argparse.Namespace) -> int:
     from seq2func.core.io import read_chrom_sizes
     from seq2func.core.provenance import write_provenance
     from seq2func.core.sequence import Genome
-    from seq2func.dataset import format as datasets
+    from seq2func.dataset import Dataset
     from seq2func.train.loop import configure_runtime
 
     params = json_arg(args.params, "--params")
@@ -43,13 +43,13 @@ def _run_explain(args: argparse.Namespace) -> int:
     from seq2func.interpret import attributions as interpret
     from seq2func.models.accessibility import load_ensemble
 
-    meta = datasets.load_metadata(args.dataset_dir)
-    tasks = list(meta["tasks"])
-    regions = datasets.load_regions(args.dataset_dir, "test")
+    ds = Dataset(args.dataset_dir)
+    tasks = list(ds.tasks)
+    regions = ds.regions("test")
     sel = interpret.select_peaks(regions, tasks, int(params.get("peaks_per_task", 500)))
     with Genome(args.genome) as genome:
         codes = genome.windows(sel["chrom"].tolist(), sel["start"].to_numpy(),
-                               int(meta["input_length"]))
+                               ds.geometry.input_length)
     attr = interpret.explain_regions(
         load_ensemble(args.model), sel, codes, tasks,
         bpnet_target=params.get("bpnet_target", "counts"),

@@ -66,7 +66,7 @@ def _run_preprocess(args: argparse.Namespace) -> int:
     if qc_dir:
         _qc(Path(args.outdir) / "plan", Path(args.outdir), qc_dir / "preprocess_qc.tsv",
             qc_dir / "preprocess_qc.svg")
-    log.info("dataset with %d regions in %s", meta["n_regions"]["total"], args.outdir)
+    log.info("dataset with %d regions in %s", meta.n_regions["total"], args.outdir)
     return 0
 
 
@@ -130,7 +130,7 @@ def _run_preprocess_gather(args: argparse.Namespace) -> int:
                                                        if plan["blacklist"] else [])
     for out in (Path(args.dataset_dir) / "dataset.json", Path(args.qc_table)):
         write_provenance(out, step="preprocess", inputs=inputs, config=plan["params"],
-                         extra={"n_regions": meta["n_regions"]})
+                         extra={"n_regions": meta.n_regions})
     return 0
 
 
@@ -138,13 +138,13 @@ def _qc(plan_dir: Path, dataset_dir: Path, table: Path, figure: Path) -> None:
     import pandas as pd
 
     from seq2func.core.provenance import write_provenance
-    from seq2func.dataset.format import load_regions
+    from seq2func.dataset import Dataset
     from seq2func.preprocess.pipeline import load_plan
     from seq2func.preprocess.qc import qc_figure
 
     plan, _ = load_plan(plan_dir)
     qc = pd.read_csv(table, sep="\t")
-    qc_figure(qc, load_regions(dataset_dir), plan, figure)
+    qc_figure(qc, Dataset(dataset_dir).regions(), plan, figure)
     write_provenance(figure, step="preprocess-qc", inputs=[table, dataset_dir / "regions.tsv.gz"],
                      config=plan["params"])
 

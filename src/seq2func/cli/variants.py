@@ -36,13 +36,13 @@ def _add_score_variants(sub: argparse._SubParsersAction) -> None:
 def _run_score_variants(args: argparse.Namespace) -> int:
     from seq2func.core.io import write_tsv_atomic
     from seq2func.core.provenance import write_provenance
-    from seq2func.dataset import format as datasets
+    from seq2func.dataset import Dataset
     from seq2func.train.loop import configure_runtime
 
     params = json_arg(args.params, "--params")
     device = configure_runtime(seed=0, deterministic=True, threads=args.threads)
     from seq2func.variants import score as va
-    tasks = list(datasets.load_metadata(args.dataset_dir)["tasks"])
+    tasks = list(Dataset(args.dataset_dir).tasks)
     header, table, desc, strings = va.score_vcf(
         args.vcf, args.genome, args.model, tasks, model_name=args.model_name,
         expression_models=args.expression_model, genes_path=args.genes,
@@ -87,10 +87,10 @@ def _run_variant_metrics(args: argparse.Namespace) -> int:
     from seq2func.core.metrics import rows_to_frame
     from seq2func.core.plotting import save_figure
     from seq2func.core.provenance import write_provenance
-    from seq2func.dataset import format as datasets
+    from seq2func.dataset import Dataset
     from seq2func.variants import truth as vm
 
-    meta = datasets.load_metadata(args.dataset_dir)
+    meta = Dataset(args.dataset_dir).meta
     samples = load_samples(args.samples)
     cells = dict(zip(samples["sample"], samples["cell_type"], strict=True))
     truth = vm.read_truth(args.truth)
@@ -100,8 +100,8 @@ def _run_variant_metrics(args: argparse.Namespace) -> int:
         table = pd.read_csv(path, sep="\t", dtype={"chrom": str, "ref": str, "alt": str},
                             keep_default_na=False, na_values=[""])
         joined[model] = vm.join_truth(table, truth)
-        rows += vm.variant_rows(model, joined[model], meta["tasks"], cells,
-                                meta["split"]["test"], n_boot=args.n_boot)
+        rows += vm.variant_rows(model, joined[model], list(meta.tasks), cells,
+                                meta.split["test"], n_boot=args.n_boot)
     write_tsv_atomic(args.out, rows_to_frame(rows), float_format="%.4g")
     inputs = [args.truth, *score_files.values()]
     write_provenance(args.out, step="variant-metrics", inputs=inputs,

@@ -53,7 +53,7 @@ import pandas as pd
 
 from seq2func.core.errors import InputError
 from seq2func.core.metrics import MetricRow, evaluate_tasks, median_jsd_rows, rows_to_frame
-from seq2func.dataset import format as datasets
+from seq2func.dataset import Dataset, DatasetMeta, iter_numpy
 
 log = logging.getLogger(__name__)
 
@@ -126,16 +126,16 @@ def load_scores(path: str | Path) -> SplitScores:
 
 
 def read_split(dataset_dir: str | Path, split: str, with_profile: bool = False
-               ) -> tuple[dict, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray,
+               ) -> tuple[DatasetMeta, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray,
                           np.ndarray | None]:
     """Metadata, regions, codes, labels, log counts (and profiles) of a split, centred.
 
-    Rows follow ``load_regions(dataset_dir, split)``.
+    Rows follow ``Dataset(dataset_dir).regions(split)``.
     """
-    meta = datasets.load_metadata(dataset_dir)
+    ds = Dataset(dataset_dir)
     parts: dict[str, list] = {"regions": [], "codes": [], "labels": [], "log_counts": [],
                               "profile": []}
-    for piece in datasets.iter_numpy(dataset_dir, split, with_profile=with_profile):
+    for piece in iter_numpy(ds, split, with_profile=with_profile):
         if not len(piece.regions):
             continue
         parts["regions"].append(piece.regions)
@@ -149,7 +149,7 @@ def read_split(dataset_dir: str | Path, split: str, with_profile: bool = False
                          fix="check the split: chromosomes in the config")
     regions = pd.concat(parts["regions"], ignore_index=True)
     profile = np.concatenate(parts["profile"]) if with_profile else None
-    return (meta, regions, np.concatenate(parts["codes"]), np.concatenate(parts["labels"]),
+    return (ds.meta, regions, np.concatenate(parts["codes"]), np.concatenate(parts["labels"]),
             np.concatenate(parts["log_counts"]), profile)
 
 
@@ -162,7 +162,7 @@ def average_peak_profile(dataset_dir: str | Path, split: str = "train") -> np.nd
     """
     total = None
     n = None
-    for piece in datasets.iter_numpy(dataset_dir, split, with_profile=True):
+    for piece in iter_numpy(dataset_dir, split, with_profile=True):
         if piece.profile is None:
             return None
         peak = piece.regions["source"].to_numpy().astype(str) == "peak"
@@ -377,7 +377,7 @@ def evaluate_accessibility(
     """
     meta, regions, codes, labels, log_counts, profile = read_split(dataset_dir, split,
                                                                    with_profile=True)
-    tasks = list(meta["tasks"])
+    tasks = list(meta.tasks)
     scores = SplitScores(tasks=tasks, regions=regions, labels=labels, log_counts=log_counts)
     region_ids = regions["region_id"].to_numpy()
     deep = load_model_predictions(predictions, region_ids)

@@ -8,8 +8,8 @@ Two families, chosen by ``architecture`` in the config:
   (optionally binned) profile head (output ``profile``: logits ``[B, bins, T]``, multinomial NLL
   against observed counts) and a total-count head (output ``log_counts``: ``[B, T]``, MSE).
 
-Output names equal the target names of :mod:`seq2func.dataset.format`, so ``model.fit`` pairs them by
-name. Every custom object is registered with Keras, so models load with ``safe_mode=True`` (no
+Output names equal the target names of :mod:`seq2func.dataset`, so ``model.fit`` pairs them
+by name. Every custom object is registered with Keras, so models load with ``safe_mode=True`` (no
 arbitrary code from files) once this module is imported.
 """
 
@@ -23,6 +23,8 @@ from typing import Any
 import keras
 import numpy as np
 from keras import layers, ops
+
+from seq2func.dataset.geometry import Geometry
 
 PACKAGE = "seq2func"
 
@@ -286,25 +288,22 @@ def build_bpnet(input_length: int, n_tasks: int, profile_length: int, profile_bi
     return keras.Model(inp, {"profile": prof, "log_counts": cnt}, name=name)
 
 
-def build_accessibility_model(spec: ModelSpec, metadata: Mapping[str, Any],
+def build_accessibility_model(spec: ModelSpec, geometry: Geometry, n_tasks: int,
                               mean_log_counts: Sequence[float] | None = None) -> keras.Model:
-    """Build the model named by ``spec`` for a dataset described by ``metadata``.
+    """Build the model named by ``spec`` for a dataset's window geometry and task count.
 
-    ``metadata`` needs ``input_length``, ``tasks`` and, for ``bpnet``, ``profile_length`` and
-    ``profile_bin`` (see :func:`seq2func.dataset.format.load_metadata`). ``mean_log_counts``
-    initialises a count head (see :func:`build_bpnet`).
+    ``mean_log_counts`` initialises a count head (see :func:`build_bpnet`).
     """
-    n_tasks = len(metadata["tasks"])
     p = dict(spec.params)
     if spec.architecture == "basset":
         known = set(BassetSpec.__dataclass_fields__)
-        return build_basset(int(metadata["input_length"]), n_tasks,
+        return build_basset(geometry.input_length, n_tasks,
                             BassetSpec(**{k: v for k, v in p.items() if k in known}),
                             name=spec.name)
     if spec.architecture == "bpnet":
         known = set(BPNetSpec.__dataclass_fields__)
-        return build_bpnet(int(metadata["input_length"]), n_tasks,
-                           int(metadata["profile_length"]), int(metadata["profile_bin"]),
+        return build_bpnet(geometry.input_length, n_tasks, geometry.profile_length,
+                           geometry.profile_bin,
                            BPNetSpec(**{k: v for k, v in p.items() if k in known}),
                            name=spec.name, mean_log_counts=mean_log_counts)
     raise ValueError(f"unknown architecture {spec.architecture!r}; use 'basset' or 'bpnet'")
@@ -428,11 +427,11 @@ def predict_split(model_path: str, dataset_dir: str, split: str, batch_size: int
     order of the split's rows in ``regions.tsv.gz``.
     """
     from seq2func.core.sequence import one_hot
-    from seq2func.dataset import format as datasets
+    from seq2func.dataset import iter_numpy
 
     model = load_model(model_path)
     parts: dict[str, list[np.ndarray]] = {}
-    for piece in datasets.iter_numpy(dataset_dir, split, with_profile=False):
+    for piece in iter_numpy(dataset_dir, split, with_profile=False):
         if len(piece.regions) != piece.codes.shape[0]:  # splits are whole chromosomes
             raise ValueError(f"{dataset_dir}: shard piece of {piece.chrom} mixes splits")
         if not len(piece.regions):

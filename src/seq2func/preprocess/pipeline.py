@@ -15,7 +15,7 @@ Three steps, each a CLI subcommand and a Snakemake rule (``workflow/rules/prepro
     statistics. Memory: the chromosome's codes (1 byte/base) plus one block per track.
 ``gather`` (:func:`gather`, one job)
     Concatenates the region tables, computes clipping thresholds on training regions, writes
-    ``regions.tsv.gz``, ``dataset.json`` (see :mod:`seq2func.dataset.format`) and the QC table.
+    ``regions.tsv.gz``, ``dataset.json`` (see :mod:`seq2func.dataset`) and the QC table.
 
 :func:`run_all` runs the three in one process (for scripts, tests and the benchmark).
 """
@@ -56,8 +56,16 @@ from seq2func.core.io import (
     write_tsv_gz_atomic,
 )
 from seq2func.core.sequence import Genome, extract_windows
-from seq2func.dataset.format import FORMAT, FORMAT_VERSION, ShardWriter
-from seq2func.preprocess.regions import Geometry, SummitSet, select_regions
+from seq2func.dataset import (
+    FORMAT,
+    FORMAT_VERSION,
+    DatasetMeta,
+    Fold,
+    Geometry,
+    ShardInfo,
+    ShardWriter,
+)
+from seq2func.preprocess.regions import SummitSet, select_regions
 
 log = logging.getLogger(__name__)
 
@@ -654,7 +662,7 @@ def _shard_table(path: Path, tasks: Sequence[str], chrom: str) -> pd.DataFrame:
 
 
 def gather(plan_dir: str | Path, dataset_dir: str | Path, qc_table: str | Path | None = None
-           ) -> dict[str, Any]:
+           ) -> DatasetMeta:
     """Combine per-chromosome outputs into ``regions.tsv.gz``, ``dataset.json`` and QC.
 
     Expects ``dataset_dir/shards/<chrom>.h5`` and ``dataset_dir/chroms/<chrom>.stats.json``
@@ -731,39 +739,29 @@ def gather(plan_dir: str | Path, dataset_dir: str | Path, qc_table: str | Path |
         n_regions[f"{part}_background"] = int((sub["source"] == "background").sum())
         positives[part] = {t: int(sub[f"label_{t}"].sum()) for t in tasks}
     n_regions["total"] = len(regions)
-    shards = [{"chrom": c, "path": f"shards/{c}.h5", "split": plan["split"][c],
-               "n_regions": int(stats[c]["n_regions"]), "signal_dtype": stats[c]["signal_dtype"],
-               "md5": stats[c]["shard_md5"]} for c in plan["chromosomes"]]
-    meta = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "study": plan["study"],
-        "tasks": tasks,
-        "samples": [{k: s[k] for k in ("name", "assay", "cell_type", "bigwig", "peaks")}
-                    for s in plan["samples"]],
-        "genome": plan["genome"],
-        "input_length": geo.input_length, "max_jitter": geo.max_jitter,
-        "sequence_stored_length": geo.sequence_stored,
-        "profile_length": geo.profile_length, "profile_bin": geo.profile_bin,
-        "profile_bins": geo.profile_length // geo.profile_bin,
-        "count_window": geo.count_window, "signal_stored_length": geo.signal_stored,
-        "signal_stored_bins": geo.signal_bins, "label_window": geo.label_window,
-        "merge_distance": params.merge_distance,
-        "encoding": {"A": 0, "C": 1, "G": 2, "T": 3, "N": 4},
-        "clipping": {"counts_quantile": params.counts_clip_quantile, "counts": clip_counts,
-                     "signal_quantile": params.profile_clip_quantile, "signal": clip_signal,
-                     "computed_on": "train regions (default split)"},
-        "split": split_lists(plan["split"]),
-        "folds": [{"name": f["name"], "split": split_lists(f["split"])} for f in plan["folds"]],
-        "n_regions": n_regions, "positives": positives,
-        "shards": shards,
-        "checksums": {"regions.tsv.gz": file_checksum(ddir / "regions.tsv.gz"),
-                      **{s["path"]: s["md5"] for s in shards}},
-        "params": plan["params"],
-    }
+    shards = tuple(ShardInfo(chrom=c, path=f"shards/{c}.h5", split=plan["split"][c],
+                             n_regions=int(stats[c]["n_regions"]),
+                             signal_dtype=stats[c]["signal_dtype"], md5=stats[c]["shard_md5"])
+                   for c in plan["chromosomes"])
+    meta = DatasetMeta(
+        study=plan["study"], tasks=tuple(tasks),
+        samples=[{k: s[k] for k in ("name", "assay", "cell_type", "bigwig", "peaks")}
+                 for s in plan["samples"]],
+        genome=plan["genome"], geometry=geo, merge_distance=params.merge_distance,
+        clipping={"counts_quantile": params.counts_clip_quantile, "counts": clip_counts,
+                  "signal_quantile": params.profile_clip_quantile, "signal": clip_signal,
+                  "computed_on": "train regions (default split)"},
+        split=split_lists(plan["split"]),
+        folds=tuple(Fold(f["name"], split_lists(f["split"])) for f in plan["folds"]),
+        n_regions=n_regions, positives=positives, shards=shards,
+        checksums={"regions.tsv.gz": file_checksum(ddir / "regions.tsv.gz"),
+                   **{s.path: s.md5 for s in shards}},
+        params=plan["params"])
     if qc_table is not None:
         from seq2func.preprocess.qc import qc_table as make_qc
 
         write_tsv_atomic(qc_table, make_qc(plan, stats, regions), float_format="%.6g")
-    write_text_atomic(ddir / "dataset.json", json.dumps(meta, indent=1) + "\n")
+    write_text_atomic(ddir / "dataset.json", json.dumps(meta.to_json(), indent=1) + "\n")
     log.info("dataset: %d regions (train %d, valid %d, test %d)", n_regions["total"],
              n_regions["train"], n_regions["valid"], n_regions["test"])
     return meta
@@ -797,7 +795,7 @@ def samples_from_table(table: str | Path, bigwigs: Sequence[str] | None = None,
 def run_all(genome: str | Path, samples: Sequence[SampleInput], params: PreprocessParams,
             split_cfg: Mapping[str, Any], dataset_dir: str | Path,
             blacklist: str | Path | None = None, qc_table: str | Path | None = None,
-            study: str = "study", progress: bool = False, threads: int = 1) -> dict[str, Any]:
+            study: str = "study", progress: bool = False, threads: int = 1) -> DatasetMeta:
     """Plan, process every chromosome and gather, in this process (see module docstring)."""
     ddir = Path(dataset_dir)
     plan = make_plan(genome, samples, params, split_cfg, ddir / "plan", blacklist, study)

@@ -28,47 +28,10 @@ import pandas as pd
 
 from seq2func.core.intervals import count_points, merge_intervals, nms_positions, overlaps_any
 from seq2func.core.sequence import window_composition
+from seq2func.dataset.geometry import Geometry
 
 #: per-sample fates of summits decided per chromosome (the plan counts the others)
 CHROM_FATES = ("window_off_chrom", "blacklisted", "too_many_n", "merged", "kept")
-
-
-@dataclass
-class Geometry:
-    """Window sizes in bases (see :class:`seq2func.preprocess.pipeline.PreprocessParams`)."""
-
-    input_length: int
-    max_jitter: int
-    profile_length: int
-    count_window: int
-    profile_bin: int
-    label_window: int
-
-    @property
-    def sequence_stored(self) -> int:
-        return self.input_length + 2 * self.max_jitter
-
-    @property
-    def signal_width(self) -> int:
-        return max(self.profile_length, self.count_window)
-
-    @property
-    def signal_stored(self) -> int:
-        return self.signal_width + 2 * self.max_jitter
-
-    @property
-    def signal_bins(self) -> int:
-        return self.signal_stored // self.profile_bin
-
-    @property
-    def extent(self) -> int:
-        """Width of the widest stored window (used for every filter)."""
-        return max(self.sequence_stored, self.signal_stored)
-
-    @property
-    def count_offset_bins(self) -> int:
-        """First stored bin of the centred count window."""
-        return (self.max_jitter + (self.signal_width - self.count_window) // 2) // self.profile_bin
 
 
 @dataclass

@@ -341,7 +341,7 @@ def train_accessibility(
     Parameters
     ----------
     dataset_dir
-        Output of preprocessing (see :mod:`seq2func.dataset.format`).
+        Output of preprocessing (see :mod:`seq2func.dataset`).
     name
         Model name (the config key).
     spec
@@ -358,18 +358,19 @@ def train_accessibility(
     device = configure_runtime(seed, settings.deterministic, threads, settings.mixed_precision)
     import keras
 
-    from seq2func.dataset import format as datasets
+    from seq2func.dataset import Dataset, make_tf_dataset
     from seq2func.models import accessibility as models
-    dataset_dir = Path(dataset_dir)
-    meta = datasets.load_metadata(dataset_dir)
+
+    ds = Dataset(dataset_dir)
+    meta = ds.meta
     params = {k: v for k, v in spec.items() if k != "architecture"}
     mspec = models.ModelSpec(name, str(spec["architecture"]), params)
     targets = mspec.outputs()
     weight = params.get("counts_loss_weight", "auto")
     mean_log_counts = None
     if "log_counts" in targets:
-        train_rows = datasets.load_regions(dataset_dir, "train")
-        cols = [f"log_counts_{t}" for t in meta["tasks"]]
+        train_rows = ds.regions("train")
+        cols = ds.columns("log_counts")
         mean_log_counts = [float(v) for v in train_rows[cols].mean().to_numpy()]
         if weight == "auto":
             peaks = train_rows[train_rows["source"] == "peak"]
@@ -380,27 +381,27 @@ def train_accessibility(
                if "labels" in targets else None)
 
     def build() -> Any:
-        return models.build_accessibility_model(mspec, meta, mean_log_counts=mean_log_counts)
+        return models.build_accessibility_model(mspec, meta.geometry, meta.n_tasks,
+                                                mean_log_counts=mean_log_counts)
 
     def compile_model(model: Any, lr: float) -> None:
         model.compile(optimizer=keras.optimizers.Adam(lr), loss=losses,
                       loss_weights=loss_weights, metrics=metrics)
 
     def train_data(epoch: int) -> Any:
-        return datasets.make_tf_dataset(
-            dataset_dir, "train", settings.batch_size, shuffle=True, jitter=settings.jitter,
+        return make_tf_dataset(
+            ds, "train", settings.batch_size, shuffle=True, jitter=settings.jitter,
             reverse_complement=settings.reverse_complement, seed=seed * 100_003 + epoch,
             targets=targets)
 
     def val_data() -> Any:
-        return datasets.make_tf_dataset(dataset_dir, "valid", settings.batch_size,
-                                        shuffle=False, jitter=False, reverse_complement=False,
-                                        seed=0, targets=targets)
+        return make_tf_dataset(ds, "valid", settings.batch_size, shuffle=False, jitter=False,
+                               reverse_complement=False, seed=0, targets=targets)
 
-    n_train = int(meta["n_regions"]["train"])
+    n_train = int(meta.n_regions["train"])
     run_config = {"model": name, "spec": dict(spec), "settings": asdict(settings),
                   "seed": int(seed), "targets": list(targets),
-                  "counts_loss_weight": weight, "dataset": meta.get("checksums", {})}
+                  "counts_loss_weight": weight, "dataset": meta.checksums}
     return fit(build_model=build, compile_model=compile_model, train_data=train_data,
                val_data=val_data, settings=settings, outdir=outdir, run_config=run_config,
-               device=device, inputs=[dataset_dir / "dataset.json"], n_train=n_train)
+               device=device, inputs=[ds.metadata_path], n_train=n_train)
