@@ -163,10 +163,10 @@ def make_study(root: Path, *, sizes: dict[str, int] | None = None, seed: int = 0
 def build_dataset(study: Study, out: Path, **params: object) -> Path:
     """Preprocess ``study`` into a dataset in ``out`` (``SMALL_PARAMS`` overridden by
     ``params``, split ``SPLIT``), in one process; returns ``out``."""
-    from seq2func.preprocess.pipeline import PreprocessParams, run_all, samples_from_table
+    from seq2func.preprocess import PreprocessSettings, run_all, samples_from_table
 
     samples = samples_from_table(study.samples_table, [str(b) for b in study.bigwigs],
                                  [str(x) for x in study.peaks])
-    run_all(study.genome, samples, PreprocessParams.from_config({**SMALL_PARAMS, **params}),
+    run_all(study.genome, samples, PreprocessSettings.from_config({**SMALL_PARAMS, **params}),
             SPLIT, out, study.blacklist)
     return out

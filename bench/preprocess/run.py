@@ -39,8 +39,8 @@ sys.path.insert(0, str(REPO / "src"))
 
 from seq2func.core.config import load_samples  # noqa: E402
 from seq2func.core.sequence import encode  # noqa: E402
-from seq2func.preprocess.pipeline import (  # noqa: E402
-    PreprocessParams,
+from seq2func.preprocess import (  # noqa: E402
+    PreprocessSettings,
     SampleInput,
     gather,
     make_plan,
@@ -120,7 +120,7 @@ def main() -> None:
     genome = root / "genome" / "genome.fa"
     blacklist = root / "genome" / "blacklist.bed"
     bigwigs = [Path(s.bigwig) for s in samples]
-    params = PreprocessParams.from_config(json.loads(args.params))
+    params = PreprocessSettings.from_config(json.loads(args.params))
     sizes = {k: int(v) for k, v in (line.split("\t") for line in
                                     (root / "genome" / "chrom.sizes").read_text().split("\n")
                                     if line)}

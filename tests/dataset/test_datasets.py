@@ -15,7 +15,7 @@ from preprocess_inputs import SMALL_PARAMS, SPLIT, Study, make_study
 from seq2func.core.sequence import encode, reverse_complement
 from seq2func.dataset import Dataset, iter_batches, iter_numpy, steps_per_epoch
 from seq2func.dataset.readers import Targets, assemble
-from seq2func.preprocess.pipeline import PreprocessParams, run_all, samples_from_table
+from seq2func.preprocess import PreprocessSettings, run_all, samples_from_table
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Study:
 
 
 def _build(study: Study, out: Path, **params) -> Path:
-    p = PreprocessParams.from_config({**SMALL_PARAMS, **params})
+    p = PreprocessSettings.from_config({**SMALL_PARAMS, **params})
     samples = samples_from_table(study.samples_table, [str(b) for b in study.bigwigs],
                                  [str(x) for x in study.peaks])
     run_all(study.genome, samples, p, SPLIT, out, study.blacklist)

@@ -20,19 +20,15 @@ from conftest import dataset_regions as load_regions
 from preprocess_inputs import SAMPLES, SMALL_PARAMS, SPLIT, Study, make_study
 from seq2func.core.io import file_checksum
 from seq2func.core.sequence import decode
-from seq2func.preprocess.pipeline import (
-    PreprocessParams,
-    hist_quantile,
-    run_all,
-    samples_from_table,
-)
+from seq2func.preprocess import PreprocessSettings, run_all, samples_from_table
+from seq2func.preprocess.histogram import HIST_BINS, hist_add, hist_quantile
 from seq2func.preprocess.qc import FATE_COLUMNS
 from seq2func.preprocess.regions import gc_matched_sample
 
 
 def build(study: Study, out: Path, params: dict | None = None, split: dict | None = None,
           **kw) -> dict:
-    p = PreprocessParams.from_config({**SMALL_PARAMS, **(params or {})})
+    p = PreprocessSettings.from_config({**SMALL_PARAMS, **(params or {})})
     samples = samples_from_table(study.samples_table, [str(b) for b in study.bigwigs],
                                  [str(x) for x in study.peaks])
     run_all(study.genome, samples, p, split or SPLIT, out, study.blacklist,
@@ -215,23 +211,24 @@ def test_folds_add_split_columns(study: Study, tmp_path: Path) -> None:
 
 
 def test_clip_quantile_histogram() -> None:
-    from seq2func.preprocess.pipeline import HIST_BINS, _hist_add
-
     h = np.zeros(HIST_BINS, dtype=np.int64)
-    _hist_add(h, np.concatenate([np.ones(9990), np.full(10, 1000.0), np.zeros(50)]))
+    hist_add(h, np.concatenate([np.ones(9990), np.full(10, 1000.0), np.zeros(50)]))
     assert 1.0 <= hist_quantile(h, 0.99) <= 1.0625  # one bin: at most 6.25% above
     assert 1000 <= hist_quantile(h, 0.9995) <= 1000 * 1.0625
 
 
-def test_schema_defaults_match_the_parameters_class() -> None:
-    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
-    props = schema["properties"]["preprocess"]["properties"]
-    defaults = PreprocessParams()
-    assert set(props) == set(defaults.__dataclass_fields__)
-    for key, spec in props.items():
-        assert spec["default"] == getattr(defaults, key), key
+def test_settings_fields_are_the_schema_properties_with_its_defaults() -> None:
+    from dataclasses import fields
+
+    from seq2func.core.settings import schema_fields, section_schema
+
+    assert {f.name for f in fields(PreprocessSettings)} == schema_fields("preprocess")
+    defaults = PreprocessSettings.from_config({})
+    for key, spec in section_schema("preprocess")["properties"].items():
+        want = spec["default"] if key != "count_window" else defaults.profile_length
+        assert getattr(defaults, key) == want, key
     cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())["preprocess"]
-    assert set(cfg) == set(props)
+    assert set(cfg) == schema_fields("preprocess")
 
 
 def test_preprocessing_never_imports_tensorflow(study: Study, tmp_path: Path) -> None:

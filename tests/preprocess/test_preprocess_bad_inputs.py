@@ -15,7 +15,7 @@ from seq2func.core.config import load_samples
 from seq2func.core.errors import ConfigError, InputError
 from seq2func.core.sequence import encode
 from seq2func.dataset import DatasetMeta
-from seq2func.preprocess.pipeline import PreprocessParams, SampleInput, make_plan, run_all
+from seq2func.preprocess import PreprocessSettings, SampleInput, make_plan, run_all
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def samples(study: Study, bigwigs: list[Path] | None = None,
 
 def build(study: Study, out: Path, params: dict | None = None, split: dict | None = None,
           **files) -> DatasetMeta:
-    p = PreprocessParams.from_config({**SMALL_PARAMS, **(params or {})})
+    p = PreprocessSettings.from_config({**SMALL_PARAMS, **(params or {})})
     return run_all(study.genome, samples(study, **files), p, split or SPLIT, out,
                    study.blacklist, qc_table=out / "qc.tsv")
 
@@ -72,7 +72,9 @@ def test_names_matching_nothing_fail_listing_both_sets(study: Study, tmp_path: P
     assert "scaffolds.bed" in msg and "scaffold_7" in msg and "chr1" in msg
 
 
-def test_peaks_past_chromosome_ends_are_clipped_or_dropped(study: Study, tmp_path: Path) -> None:
+def test_peaks_past_chromosome_ends_are_clipped_or_dropped(study: Study, tmp_path: Path,
+                                                            monkeypatch) -> None:
+    monkeypatch.setattr("seq2func.core.intervals.PAST_END_TOLERANCE", 0.05)  # 2 of 80 pass
     extra = ("chr3\t39950\t40100\tp1\t0\t.\t5\t20\t10\t100\n"   # summit 40050 > 40000: dropped
              "chr3\t39500\t40300\tp2\t0\t.\t5\t20\t10\t450\n"   # end clipped, window off chrom
              "chr3\t45000\t45200\tp3\t0\t.\t5\t20\t10\t100\n"   # entirely past the end
@@ -89,6 +91,17 @@ def test_peaks_past_chromosome_ends_are_clipped_or_dropped(study: Study, tmp_pat
     assert row["invalid_interval"] == 1
     r = load_regions(out)
     assert (r["end"] <= r["chrom"].map(study.sizes)).all()
+
+
+def test_many_peaks_past_chromosome_ends_are_another_assembly(study: Study,
+                                                             tmp_path: Path) -> None:
+    extra = "".join(f"chr3\t{45000 + 300 * i}\t{45200 + 300 * i}\tp{i}\t0\t.\t5\t20\t10\t100\n"
+                    for i in range(10))  # 10 of 85 peaks start past chr3's 40,000 bp
+    with pytest.raises(InputError, match=r"line 76: 10 of .* peaks .* past .* another genome "
+                                         r"assembly") as exc:
+        build(study, tmp_path / "out", peaks=with_extra_peaks(study, tmp_path, extra))
+    assert "same assembly" in str(exc.value)
+    assert not (tmp_path / "out" / "dataset.json").exists()
 
 
 def test_empty_peak_file(study: Study, tmp_path: Path) -> None:
@@ -168,7 +181,7 @@ def test_duplicate_sample_names(study: Study, tmp_path: Path, capsys) -> None:
     dup = samples(study)
     dup[2] = SampleInput("alpha", "ATAC", "x", str(study.bigwigs[2]), str(study.peaks[2]))
     with pytest.raises(InputError, match="duplicate"):
-        make_plan(study.genome, dup, PreprocessParams.from_config(SMALL_PARAMS), SPLIT,
+        make_plan(study.genome, dup, PreprocessSettings.from_config(SMALL_PARAMS), SPLIT,
                   tmp_path / "plan", study.blacklist)
     rc = main(["preprocess", "--genome", str(study.genome), "--samples", str(table),
                "--bigwigs", *map(str, study.bigwigs), "--peaks", *map(str, study.peaks),
@@ -218,11 +231,11 @@ def test_malformed_peak_line_names_the_line(study: Study, tmp_path: Path) -> Non
 
 def test_invalid_geometry_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="profile_bin"):
-        PreprocessParams.from_config({"profile_bin": 3})
+        PreprocessSettings.from_config({"profile_bin": 3})
     with pytest.raises(ConfigError, match="exceed"):
-        PreprocessParams.from_config({"input_length": 500})
+        PreprocessSettings.from_config({"input_length": 500})
     with pytest.raises(ConfigError, match="unknown key"):
-        PreprocessParams.from_config({"input_lenght": 500})
+        PreprocessSettings.from_config({"input_lenght": 500})
 
 
 def test_tiny_contigs_give_empty_shards(tmp_path: Path) -> None:
@@ -248,7 +261,7 @@ def test_missing_inputs_name_the_file(study: Study, tmp_path: Path) -> None:
 
 def test_a_failing_chromosome_job_leaves_no_partial_shard(study: Study, tmp_path: Path,
                                                           monkeypatch) -> None:
-    import seq2func.preprocess.pipeline as pp
+    import seq2func.preprocess.chrom as pp
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")

@@ -12,7 +12,7 @@ from conftest import SHARED_DATA
 from conftest import dataset_json as load_metadata
 from conftest import dataset_regions as load_regions
 from seq2func.dataset import iter_numpy
-from seq2func.preprocess.pipeline import PreprocessParams, SampleInput, run_all
+from seq2func.preprocess import PreprocessSettings, SampleInput, run_all
 
 YEAST = SHARED_DATA / "yeast_sacCer3_atac_rnaseq"
 pytestmark = [
@@ -33,7 +33,7 @@ def yeast_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     f"{prefix}.hmmratac_accessible.narrowPeak"),
     ]
     # Ensembl-style names in the config are harmonised onto the genome's UCSC names
-    run_all(YEAST / "sacCer3_R64.fa", samples, PreprocessParams.from_config({}),
+    run_all(YEAST / "sacCer3_R64.fa", samples, PreprocessSettings.from_config({}),
             {"valid": ["XI"], "test": ["chrIV"]}, out, qc_table=out / "qc.tsv", study="yeast")
     return out
 

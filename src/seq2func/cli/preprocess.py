@@ -33,9 +33,9 @@ def _add_inputs_args(p: argparse.ArgumentParser) -> None:
 
 
 def _inputs(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from seq2func.preprocess.pipeline import PreprocessParams, samples_from_table
+    from seq2func.preprocess import PreprocessSettings, samples_from_table
 
-    params = PreprocessParams.from_config(json_arg(args.params, "--params"), source="--params")
+    params = PreprocessSettings.from_config(json_arg(args.params, "--params"), source="--params")
     samples = samples_from_table(args.samples, args.bigwigs, args.peaks)
     return params, samples, json_arg(args.split, "--split")
 
@@ -56,16 +56,14 @@ def _add_preprocess(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_preprocess(args: argparse.Namespace) -> int:
-    from seq2func.preprocess.pipeline import run_all
+    from seq2func.preprocess import run_all
 
     params, samples, split = _inputs(args)
     qc_dir = Path(args.qc_dir) if args.qc_dir else None
     meta = run_all(args.genome, samples, params, split, args.outdir, args.blacklist,
                    qc_dir / "preprocess_qc.tsv" if qc_dir else None, study=args.study,
-                   progress=not args.no_progress, threads=args.threads)
-    if qc_dir:
-        _qc(Path(args.outdir) / "plan", Path(args.outdir), qc_dir / "preprocess_qc.tsv",
-            qc_dir / "preprocess_qc.svg")
+                   progress=not args.no_progress, threads=args.threads,
+                   qc_figure=qc_dir / "preprocess_qc.svg" if qc_dir else None)
     log.info("dataset with %d regions in %s", meta.n_regions["total"], args.outdir)
     return 0
 
@@ -81,7 +79,7 @@ def _add_preprocess_plan(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_preprocess_plan(args: argparse.Namespace) -> int:
-    from seq2func.preprocess.pipeline import make_plan
+    from seq2func.preprocess import make_plan
 
     params, samples, split = _inputs(args)
     make_plan(args.genome, samples, params, split, args.outdir, args.blacklist, args.study)
@@ -103,7 +101,7 @@ def _add_preprocess_chrom(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_preprocess_chrom(args: argparse.Namespace) -> int:
-    from seq2func.preprocess.pipeline import process_chromosome
+    from seq2func.preprocess import process_chromosome
 
     process_chromosome(args.plan_dir, args.chrom, args.shard, args.stats,
                        progress=not args.no_progress, threads=args.threads)
@@ -116,37 +114,17 @@ def _add_preprocess_gather(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--plan-dir", required=True, help="directory of plan.json and summits.npz")
     p.add_argument("--dataset-dir", required=True, help="dataset directory")
     p.add_argument("--qc-table", required=True, help="output per-sample QC table (TSV)")
+    p.add_argument("--stats", nargs="+", default=None,
+                   help="statistics of every chromosome job (each names its shard); default: "
+                        "DATASET_DIR/chroms/<chrom>.stats.json of every planned chromosome")
     p.set_defaults(func=_run_preprocess_gather)
 
 
 def _run_preprocess_gather(args: argparse.Namespace) -> int:
-    from seq2func.core.provenance import write_provenance
-    from seq2func.preprocess.pipeline import gather, load_plan
+    from seq2func.preprocess import gather_dataset
 
-    meta = gather(args.plan_dir, args.dataset_dir, args.qc_table)
-    plan, _ = load_plan(args.plan_dir)
-    inputs = [plan["genome"]["path"]] + [s["bigwig"] for s in plan["samples"]]
-    inputs += [s["peaks"] for s in plan["samples"]] + ([plan["blacklist"]]
-                                                       if plan["blacklist"] else [])
-    for out in (Path(args.dataset_dir) / "dataset.json", Path(args.qc_table)):
-        write_provenance(out, step="preprocess", inputs=inputs, config=plan["params"],
-                         extra={"n_regions": meta.n_regions})
+    gather_dataset(args.plan_dir, args.dataset_dir, args.qc_table, args.stats)
     return 0
-
-
-def _qc(plan_dir: Path, dataset_dir: Path, table: Path, figure: Path) -> None:
-    import pandas as pd
-
-    from seq2func.core.provenance import write_provenance
-    from seq2func.dataset import Dataset
-    from seq2func.preprocess.pipeline import load_plan
-    from seq2func.preprocess.qc import qc_figure
-
-    plan, _ = load_plan(plan_dir)
-    qc = pd.read_csv(table, sep="\t")
-    qc_figure(qc, Dataset(dataset_dir).regions(), plan, figure)
-    write_provenance(figure, step="preprocess-qc", inputs=[table, dataset_dir / "regions.tsv.gz"],
-                     config=plan["params"])
 
 
 def _add_preprocess_qc(sub: argparse._SubParsersAction) -> None:
@@ -161,7 +139,9 @@ def _add_preprocess_qc(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_preprocess_qc(args: argparse.Namespace) -> int:
-    _qc(Path(args.plan_dir), Path(args.dataset_dir), Path(args.qc_table), Path(args.figure))
+    from seq2func.preprocess import draw_qc
+
+    draw_qc(args.plan_dir, args.dataset_dir, args.qc_table, args.figure)
     return 0
 
 

@@ -7,7 +7,9 @@ so they cost O(n log n) whatever the number of intervals; nothing loops per base
 from __future__ import annotations
 
 import bisect
+import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -217,3 +219,45 @@ def nms_positions(positions: np.ndarray, order: np.ndarray, min_distance: int) -
         kept.insert(j, p)
         keep[i] = True
     return keep
+
+
+#: intervals that start past their chromosome's end, as a fraction of a file, that are dropped
+#: with a warning; more stop the run as a likely assembly mix-up (ingestion and preprocessing
+#: apply the same rule)
+PAST_END_TOLERANCE = 0.01
+
+
+def check_past_chromosome_ends(df: pd.DataFrame, sizes: Mapping[str, int],
+                               path: str | os.PathLike[str], what: str = "interval",
+                               tolerance: float | None = None) -> np.ndarray:
+    """Rows of ``df`` that start (or, for peaks, have their summit) past the chromosome end.
+
+    ``df`` has ``chrom`` (names of ``sizes``), ``start``, ``end`` and optionally ``summit`` and
+    ``line`` (1-based line numbers for the message). Up to ``tolerance`` of the rows may lie
+    past the ends (default :data:`PAST_END_TOLERANCE`): they are returned (to be dropped) and
+    logged. Intervals that only overhang the end are not counted here (callers clip them).
+
+    Raises
+    ------
+    InputError
+        If more than ``tolerance`` of the rows lie past the ends, naming the first such line
+        and the likely cause (a file of another assembly).
+    """
+    size = df["chrom"].map(sizes).to_numpy(dtype=np.int64)
+    past = df["start"].to_numpy() >= size
+    if "summit" in df:
+        past |= df["summit"].to_numpy() >= size
+    n = int(past.sum())
+    if n == 0:
+        return past
+    i = int(np.flatnonzero(past)[0])
+    row = df.iloc[i]
+    line = int(row["line"]) if "line" in df else None
+    where = (f"{n:,} of {len(df):,} {what}s ({n / len(df):.1%}) lie past their chromosome's "
+             f"end, e.g. {row['chrom']}:{int(row['start']):,}-{int(row['end']):,} "
+             f"({row['chrom']} has {int(size[i]):,} bp)")
+    if n > (PAST_END_TOLERANCE if tolerance is None else tolerance) * len(df):
+        raise InputError(path, where + ": the file is probably of another genome assembly",
+                         line, "use a file made on the same assembly as the genome FASTA")
+    logging.getLogger(__name__).warning("%s: %s; dropping them", path, where)
+    return past

@@ -1,1 +1,25 @@
-"""TODO"""
+"""Preprocessing: genome + bigWigs + peaks -> a training set, scattered per chromosome.
+
+Three steps, each a CLI subcommand and a rule of ``workflow/rules/preprocess.smk``:
+
+``plan`` (:mod:`~seq2func.preprocess.plan`, one job, seconds)
+    Checks every input without reading data and writes the scatter plan.
+``chrom`` (:mod:`~seq2func.preprocess.chrom`, one job per chromosome)
+    Selects regions (:mod:`~seq2func.preprocess.regions`), cuts windows in numpy and streams
+    them into the chromosome's HDF5 shard.
+``gather`` (:mod:`~seq2func.preprocess.gather`, one job)
+    Writes ``regions.tsv.gz``, ``dataset.json`` (the contract of :mod:`seq2func.dataset`) and
+    the QC table (:mod:`~seq2func.preprocess.qc`).
+
+:func:`~seq2func.preprocess.run.run_all` runs them in one process.
+"""
+
+from seq2func.preprocess.chrom import process_chromosome
+from seq2func.preprocess.gather import gather
+from seq2func.preprocess.plan import load_plan, make_plan
+from seq2func.preprocess.run import draw_qc, gather_dataset, run_all
+from seq2func.preprocess.samples import SampleInput, samples_from_table
+from seq2func.preprocess.settings import PreprocessSettings
+
+__all__ = ["PreprocessSettings", "SampleInput", "draw_qc", "gather", "gather_dataset",
+           "load_plan", "make_plan", "process_chromosome", "run_all", "samples_from_table"]
