@@ -44,7 +44,7 @@ def run(dataset: str, variants: list[str], keep: bool) -> list[dict]:
     import yaml
 
     from seq2func.evaluate import baselines
-    from seq2func.evaluate.accessibility import read_split
+    from seq2func.evaluate.scores import read_split
     from seq2func.models import accessibility as models
     from seq2func.train.loop import train_accessibility
     from seq2func.train.settings import AccessibilityTrainSettings

@@ -8,6 +8,7 @@ import pytest
 
 from seq2func.core.errors import InputError
 from seq2func.evaluate import accessibility as ev
+from seq2func.evaluate import ceiling, scores
 
 
 def _truth(tmp_path, rows):
@@ -25,7 +26,7 @@ def test_bayes_ceiling_maps_centres_within_150_bp_of_a_core(tmp_path) -> None:
                             # inside; 150 bp left of core; 151 left; 150 right of last base;
                             # 151 right; nearer the second core; chromosome without CREs
                             "centre": [1100, 850, 849, 1449, 1450, 4900, 1100]})
-    p = ev.bayes_ceiling_scores(regions, ["erythroid", "hepatocyte"],
+    p = ceiling.bayes_ceiling_scores(regions, ["erythroid", "hepatocyte"],
                                 {"erythroid": "ery", "hepatocyte": "hep"}, truth)
     expected = np.array([[0.9, 0.1], [0.9, 0.1], [0, 0], [0.9, 0.1], [0, 0], [0.2, 0.7],
                          [0, 0]])
@@ -34,11 +35,11 @@ def test_bayes_ceiling_maps_centres_within_150_bp_of_a_core(tmp_path) -> None:
 
 def test_bayes_ceiling_requires_truth(tmp_path) -> None:
     with pytest.raises(InputError, match="simulator truth not found"):
-        ev.bayes_ceiling_scores(pd.DataFrame({"chrom": ["chr1"], "centre": [1]}), ["a"],
+        ceiling.bayes_ceiling_scores(pd.DataFrame({"chrom": ["chr1"], "centre": [1]}), ["a"],
                                 {"a": "a"}, tmp_path)
 
 
-def _scores() -> ev.SplitScores:
+def _scores() -> scores.SplitScores:
     rng = np.random.default_rng(0)
     n = 60
     labels = np.zeros((n, 2), dtype=np.uint8)
@@ -48,7 +49,7 @@ def _scores() -> ev.SplitScores:
                             "source": ["peak"] * 30 + ["background"] * 30,
                             "centre": np.arange(n) * 1000})
     lc = rng.normal(size=(n, 2))
-    sc = ev.SplitScores(tasks=["a", "b"], regions=regions, labels=labels, log_counts=lc)
+    sc = scores.SplitScores(tasks=["a", "b"], regions=regions, labels=labels, log_counts=lc)
     sc.label_scores["perfect"] = labels.astype(float)
     sc.label_scores["reversed"] = 1.0 - labels
     sc.count_preds["same"] = lc.copy()
@@ -85,7 +86,7 @@ def test_metric_rows_values_aggregations_and_chromosomes() -> None:
 def test_scores_round_trip(tmp_path) -> None:
     sc = _scores()
     sc.save(tmp_path / "s.npz")
-    back = ev.load_scores(tmp_path / "s.npz")
+    back = scores.load_scores(tmp_path / "s.npz")
     assert back.tasks == ["a", "b"]
     assert list(back.label_scores) == ["perfect", "reversed"]
     np.testing.assert_allclose(back.count_preds["same"], sc.count_preds["same"], rtol=1e-6)
@@ -99,11 +100,11 @@ def test_model_predictions_seed_ensemble_is_the_mean(tmp_path) -> None:
         d.mkdir(parents=True)
         np.savez(d / "test.npz", region_id=ids, labels=np.full((4, 2), v))
     files = sorted(str(p) for p in tmp_path.glob("basset/seed*/test.npz"))
-    out = ev.load_model_predictions({"basset": files}, ids)
+    out = scores.load_model_predictions({"basset": files}, ids)
     assert set(out) == {"basset", "basset/seed1", "basset/seed2"}
     np.testing.assert_allclose(out["basset"]["labels"], 0.4)
     with pytest.raises(InputError, match="region ids differ"):
-        ev.load_model_predictions({"basset": files}, ids[::-1])
+        scores.load_model_predictions({"basset": files}, ids[::-1])
 
 
 def test_average_peak_profile_is_the_mean_normalised_training_peak_profile(
@@ -112,11 +113,11 @@ def test_average_peak_profile_is_the_mean_normalised_training_peak_profile(
 
     study = make_study(tmp_path_factory.mktemp("avgprof_study"), seed=3)
     out = build_dataset(study, tmp_path_factory.mktemp("avgprof_dataset"))
-    _, regions, _, _, _, prof = ev.read_split(out, "train", with_profile=True)
+    _, regions, _, _, _, prof = scores.read_split(out, "train", with_profile=True)
     peak = prof[(regions["source"] == "peak").to_numpy()].astype(np.float64)
     want = np.stack([np.mean([p / p.sum() for p in peak[:, :, t] if p.sum() > 0], axis=0)
                      for t in range(peak.shape[2])], axis=1)
-    got = ev.average_peak_profile(out, "train")
+    got = scores.average_peak_profile(out, "train")
     assert got.shape == (SMALL_PARAMS["profile_length"], peak.shape[2])
     np.testing.assert_allclose(got, want, rtol=1e-10)
     np.testing.assert_allclose(got.sum(axis=0), 1.0)

@@ -7,10 +7,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from pathlib import Path
 
 from seq2func.cli.args import json_arg
-from seq2func.core.errors import Seq2FuncError
 
 log = logging.getLogger("seq2func")
 
@@ -34,34 +32,12 @@ def _add_evaluate_accessibility(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_evaluate_accessibility(args: argparse.Namespace) -> int:
-    from seq2func.core.config import load_samples
-    from seq2func.core.provenance import write_provenance
-    from seq2func.evaluate.accessibility import (
-        evaluate_accessibility,
-        summary_json,
-        write_metric_table,
-    )
+    from seq2func.evaluate.accessibility import run_evaluation
+    from seq2func.evaluate.settings import EvaluateSettings
 
-    params = json_arg(args.params, "--params")
-    preds: dict[str, list[str]] = {}
-    for f in args.predictions:
-        preds.setdefault(Path(f).parent.parent.name, []).append(f)
-    cell_types = None
-    if args.samples:
-        samples = load_samples(args.samples)
-        cell_types = dict(zip(samples["sample"], samples["cell_type"], strict=True))
-    table, scores = evaluate_accessibility(
-        args.dataset_dir, preds, split=args.split, truth_dir=args.truth_dir,
-        cell_types=cell_types, k=int(params.get("kmer_k", 5)),
-        n_boot=int(params.get("bootstrap", 1000)), seed=int(params.get("seed", 0)),
-        per_chromosome=bool(params.get("per_chromosome", True)))
-    write_metric_table(args.table, table)
-    scores.save(args.scores)
-    inputs = [Path(args.dataset_dir) / "dataset.json", *args.predictions]
-    for out in (args.table, args.scores):
-        write_provenance(out, step="evaluate-accessibility", inputs=inputs, config=params,
-                         extra={"split": args.split, "truth_dir": args.truth_dir})
-    log.info("macro auROC: %s", summary_json(table))
+    settings = EvaluateSettings.from_config(json_arg(args.params, "--params"), source="--params")
+    run_evaluation(args.dataset_dir, args.predictions, settings, args.table, args.scores,
+                   split=args.split, samples=args.samples, truth_dir=args.truth_dir)
     return 0
 
 
@@ -77,8 +53,9 @@ def _add_accessibility_tracks(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--genome", required=True, help="genome FASTA / 2bit")
     p.add_argument("--split", default="test", choices=["valid", "test", "all"],
                    help="chromosomes to tile")
-    p.add_argument("--stride", type=int, default=100)
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--stride", type=int, default=None,
+                   help="bp between tiled windows (default: the schema's evaluate.tracks)")
+    p.add_argument("--batch-size", type=int, default=None, help="windows per model call")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow")
     p.add_argument("--outdir", required=True, help="directory of <task>.bw")
     p.add_argument("--no-progress", action="store_true")
@@ -86,24 +63,14 @@ def _add_accessibility_tracks(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_accessibility_tracks(args: argparse.Namespace) -> int:
-    from seq2func.core.provenance import write_provenance
-    from seq2func.dataset import Dataset
-    from seq2func.train.loop import configure_runtime
+    from seq2func.evaluate.settings import TracksSettings
+    from seq2func.evaluate.tracks import run_tracks
 
-    device = configure_runtime(seed=0, deterministic=True, threads=args.threads)
-    from seq2func.evaluate.tracks import write_tracks
-
-    meta = Dataset(args.dataset_dir).meta
-    chroms = meta.split_chromosomes(args.split)
-    files = write_tracks(args.model, args.genome, chroms, list(meta.tasks),
-                         meta.geometry.input_length, args.outdir, stride=args.stride,
-                         batch_size=args.batch_size, progress=not args.no_progress,
-                         profile_bin=meta.geometry.profile_bin)
-    for f in files:
-        write_provenance(f, step="accessibility-tracks", inputs=[*args.model, args.genome],
-                         device=device.description,
-                         extra={"chromosomes": chroms, "stride": args.stride})
-    log.info("wrote %d tracks over %s", len(files), ",".join(chroms))
+    given = {"stride": args.stride, "batch_size": args.batch_size}
+    settings = TracksSettings.from_config({k: v for k, v in given.items() if v is not None},
+                                          source="command line")
+    run_tracks(args.model, args.dataset_dir, args.genome, args.outdir, settings,
+               split=args.split, threads=args.threads, progress=not args.no_progress)
     return 0
 
 
@@ -123,31 +90,15 @@ def _add_evaluate_gates(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_evaluate_gates(args: argparse.Namespace) -> int:
-    import pandas as pd
+    from seq2func.evaluate.gates import enforce_gates, run_gates
 
-    from seq2func.core.io import write_text_atomic, write_tsv_atomic
-    from seq2func.core.provenance import write_provenance
-    from seq2func.evaluate.gates import evaluate_gates, failed_message
-
-    gates = json.loads(args.gates)
-    tables = json_arg(args.tables, "--tables")
-    if args.check:
-        result = pd.read_csv(args.check, sep="\t", keep_default_na=False,
-                             na_values=["NaN", "nan", ""])
-    else:
-        result = evaluate_gates(gates, tables, source="config (evaluate.gates)")
+    if not args.out and not (args.enforce and args.check):
+        raise Seq2FuncError("evaluate-gates needs --out (write the table) or --enforce "
+                            "--check TABLE (fail on a written table's failed gates)")
     if args.out:
-        write_tsv_atomic(args.out, result, float_format="%.6g")
-        write_provenance(args.out, step="evaluate-gates", inputs=list(tables.values()),
-                         config={"gates": gates, "tables": tables})
-    counts = result["status"].value_counts().to_dict()
-    log.info("quality gates: %s", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        run_gates(json.loads(args.gates), json_arg(args.tables, "--tables"), args.out)
     if args.enforce:
-        msg = failed_message(result)
-        if msg:
-            raise Seq2FuncError(msg)
-        if args.done:
-            write_text_atomic(args.done, f"all {len(result)} gates passed or did not run\n")
+        enforce_gates(args.check or args.out, args.done)
     return 0
 
 

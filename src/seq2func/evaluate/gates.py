@@ -23,6 +23,7 @@ selecting several rows is a configuration error (it names the selectors to add).
 
 from __future__ import annotations
 
+import logging
 import math
 import operator
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,8 @@ from typing import Any
 import pandas as pd
 
 from seq2func.core.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 PASS, FAIL, NOT_RUN = "PASS", "FAIL", "NOT RUN"
@@ -83,7 +86,7 @@ def evaluate_gates(gates: Sequence[Mapping[str, Any]], tables: Mapping[str, str 
     pandas.DataFrame
         One row per gate with :data:`COLUMNS`.
     """
-    from seq2func.evaluate.accessibility import read_metric_table
+    from seq2func.core.tables import read_metric_table
 
     cache: dict[str, pd.DataFrame] = {}
     out = []
@@ -143,3 +146,32 @@ def failed_message(gates_table: pd.DataFrame) -> str:
                      f"{r['op']} {r['reference']} = {r['reference_value']:.4g}")
     lines.append("  (set evaluate.enforce_gates: false to report gates without failing)")
     return "\n".join(lines)
+
+
+def run_gates(gates: Sequence[Mapping[str, Any]], tables: Mapping[str, str | Path],
+              out: str | Path, source: str = "config (evaluate.gates)") -> pd.DataFrame:
+    """Evaluate the gates and write the PASS/FAIL/NOT RUN table (with provenance)."""
+    from seq2func.core.io import write_tsv_atomic
+    from seq2func.core.provenance import write_provenance
+
+    result = evaluate_gates(gates, tables, source=source)
+    write_tsv_atomic(out, result, float_format="%.6g")
+    write_provenance(out, step="evaluate-gates", inputs=list(tables.values()),
+                     config={"gates": list(gates), "tables": dict(tables)})
+    counts = result["status"].value_counts().to_dict()
+    log.info("quality gates: %s", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return result
+
+
+def enforce_gates(gates_table: str | Path, done: str | Path | None = None) -> None:
+    """Raise listing the failed gates of a written table; else write ``done`` (if given)."""
+    from seq2func.core.errors import Seq2FuncError
+    from seq2func.core.io import write_text_atomic
+
+    result = pd.read_csv(gates_table, sep="\t", keep_default_na=False,
+                         na_values=["NaN", "nan", ""])
+    msg = failed_message(result)
+    if msg:
+        raise Seq2FuncError(msg)
+    if done is not None:
+        write_text_atomic(done, f"all {len(result)} gates passed or did not run\n")

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from seq2func.core.io import atomic_output
+from seq2func.evaluate.settings import TracksSettings
 
 log = logging.getLogger(__name__)
 
@@ -153,3 +154,30 @@ def write_tracks(
                 ctx.__exit__(RuntimeError, RuntimeError("tracks failed"), None)
         genome.close()
     return [outdir / f"{t}.bw" for t in tasks]
+
+
+def run_tracks(model_paths: Sequence[str | Path], dataset_dir: str | Path,
+               genome_path: str | Path, outdir: str | Path, settings: TracksSettings, *,
+               split: str = "test", threads: int = 0, progress: bool = False) -> list[Path]:
+    """Tracks of the seed ensemble of ``model_paths`` over the chromosomes of ``split``.
+
+    Configures TensorFlow (deterministic, ``threads``), writes one bigWig per task with
+    :func:`write_tracks` and a provenance record next to each.
+    """
+    from seq2func.core.provenance import write_provenance
+    from seq2func.dataset import Dataset
+    from seq2func.train.loop import configure_runtime
+
+    device = configure_runtime(seed=0, deterministic=True, threads=threads)
+    meta = Dataset(dataset_dir).meta
+    chroms = meta.split_chromosomes(split)
+    files = write_tracks(model_paths, genome_path, chroms, list(meta.tasks),
+                         meta.geometry.input_length, outdir, stride=settings.stride,
+                         batch_size=settings.batch_size, progress=progress,
+                         profile_bin=meta.geometry.profile_bin)
+    for f in files:
+        write_provenance(f, step="accessibility-tracks", inputs=[*model_paths, genome_path],
+                         device=device.description,
+                         extra={"chromosomes": chroms, "stride": settings.stride})
+    log.info("wrote %d tracks over %s", len(files), ",".join(chroms))
+    return files

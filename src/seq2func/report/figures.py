@@ -80,7 +80,7 @@ def training_curves(histories: Mapping[str, str | Path]) -> Any:
 def roc_pr_curves(scores_path: str | Path) -> Any:
     """ROC (top) and PR (bottom) curves per task for the ensembles and baselines."""
     from seq2func.core.metrics import auprc, auroc
-    from seq2func.evaluate.accessibility import load_scores
+    from seq2func.evaluate.scores import load_scores
 
     sc = load_scores(scores_path)
     plt = pyplot()
@@ -119,7 +119,7 @@ def counts_scatter(scores_path: str | Path, model: str | None = None) -> Any:
     """Observed vs predicted log counts per task for one count model (default: the first deep
     model with a count head, else the k-mer ridge baseline)."""
     from seq2func.core.metrics import pearson, spearman
-    from seq2func.evaluate.accessibility import load_scores
+    from seq2func.evaluate.scores import load_scores
 
     sc = load_scores(scores_path)
     candidates = model_order(list(sc.count_preds))
@@ -158,7 +158,7 @@ def counts_scatter(scores_path: str | Path, model: str | None = None) -> Any:
 def task_bars(table_path: str | Path, metric: str = "auROC", split: str = "test") -> Any:
     """``metric`` per task (and macro mean) for every ensemble and baseline, with 95% CIs."""
     from seq2func.core.metrics import MACRO, PER_TASK
-    from seq2func.evaluate.accessibility import read_metric_table
+    from seq2func.core.tables import read_metric_table
 
     df = read_metric_table(table_path)
     df = df[(df["metric"] == metric) & (df["split"] == split) & (df["chromosome"] == "all")
