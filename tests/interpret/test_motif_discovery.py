@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import seq2func.interpret as md
 from conftest import MOTIFS
 from seq2func.core.motifs import Motif, read_jaspar
-from seq2func.interpret import modisco as md
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def demo_db() -> dict[str, Motif]:
 
 
 def _ppm(m: Motif) -> np.ndarray:
-    return md._ppm(m)
+    return md.ppm_of(m)
 
 
 def test_similarity_is_one_for_identical_reverse_complement_and_sub_motifs(demo_db) -> None:

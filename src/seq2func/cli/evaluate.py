@@ -9,6 +9,7 @@ import json
 import logging
 
 from seq2func.cli.args import json_arg
+from seq2func.core.errors import Seq2FuncError
 
 log = logging.getLogger("seq2func")
 

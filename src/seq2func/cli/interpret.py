@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 
 from seq2func.cli.args import json_arg, unique_pairs
 
@@ -32,39 +31,12 @@ def _add_explain(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_explain(args: argparse.Namespace) -> int:
-    from seq2func.core.io import read_chrom_sizes
-    from seq2func.core.provenance import write_provenance
-    from seq2func.core.sequence import Genome
-    from seq2func.dataset import Dataset
-    from seq2func.train.loop import configure_runtime
+    from seq2func.interpret import InterpretSettings
+    from seq2func.interpret.run import explain
 
-    params = json_arg(args.params, "--params")
-    device = configure_runtime(seed=0, deterministic=True, threads=args.threads)
-    from seq2func.interpret import attributions as interpret
-    from seq2func.models.accessibility import load_ensemble
-
-    ds = Dataset(args.dataset_dir)
-    tasks = list(ds.tasks)
-    regions = ds.regions("test")
-    sel = interpret.select_peaks(regions, tasks, int(params.get("peaks_per_task", 500)))
-    with Genome(args.genome) as genome:
-        codes = genome.windows(sel["chrom"].tolist(), sel["start"].to_numpy(),
-                               ds.geometry.input_length)
-    attr = interpret.explain_regions(
-        load_ensemble(args.model), sel, codes, tasks,
-        bpnet_target=params.get("bpnet_target", "counts"),
-        ism_per_task=int(params.get("ism_peaks_per_task", 20)),
-        ism_width=int(params.get("ism_width", 100)))
-    attr.save(args.out)
-    bw = {t: Path(args.bigwig_dir) / f"{t}.bw" for t in tasks}
-    interpret.write_attribution_bigwigs(attr, read_chrom_sizes(args.chrom_sizes), bw)
-    write_provenance(args.out, step="explain", inputs=[*args.model, args.genome,
-                     Path(args.dataset_dir) / "dataset.json"], config=params,
-                     device=device.description,
-                     extra={"n_regions": len(sel), "n_ism_regions": int(attr.ism_rows.size),
-                            "bigwigs": [str(v) for v in bw.values()]})
-    log.info("explained %d test peaks (%d with ISM) -> %s", len(sel), attr.ism_rows.size,
-             args.out)
+    settings = InterpretSettings.from_config(json_arg(args.params, "--params"), source="--params")
+    explain(args.model, args.dataset_dir, args.genome, args.chrom_sizes, settings, args.out,
+            args.bigwig_dir, threads=args.threads)
     return 0
 
 
@@ -78,7 +50,7 @@ def _add_discover_motifs(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--params", default="{}", help="JSON: the config's interpret section")
     p.add_argument("--database", required=True,
                    help="JASPAR-format file, or a pyjaspar release such as JASPAR2024")
-    p.add_argument("--model-name", required=True, help="model name (metric rows)")
+    p.add_argument("--model-name", required=True, help="model name (recorded in the provenance)")
     p.add_argument("--out", required=True, help="motifs.tsv")
     p.add_argument("--figure", required=True, help="logo figure stem (.pdf/.svg/.png)")
     p.add_argument("--patterns", required=True, help="output patterns.npz (PPM/CWM per pattern)")
@@ -86,35 +58,12 @@ def _add_discover_motifs(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_discover_motifs(args: argparse.Namespace) -> int:
-    import numpy as np
+    from seq2func.interpret import InterpretSettings
+    from seq2func.interpret.run import discover_motifs
 
-    from seq2func.core.io import write_tsv_atomic
-    from seq2func.core.plotting import save_figure
-    from seq2func.core.provenance import write_provenance
-    from seq2func.interpret import modisco as md
-
-    params = json_arg(args.params, "--params")
-    d = np.load(args.attributions)
-    tasks = [str(t) for t in d["tasks"]]
-    a, b = params.get("modisco_window") or (0, d["one_hot"].shape[1])
-    patterns = []
-    for i, t in enumerate(tasks):
-        rows = np.flatnonzero(d["selected"][:, i])
-        oh = d["one_hot"][rows, a:b]
-        hyp = d["hypothetical"][rows, a:b, :, i]
-        found = md.discover(oh, hyp, t, params.get("modisco", {}),
-                            trim_threshold=float(params.get("trim_threshold", 0.3)))
-        log.info("%s: %d patterns from %d peaks", t, len(found), rows.size)
-        patterns += found
-    database = md.load_database(args.database)
-    table = md.annotate(patterns, database)
-    write_tsv_atomic(args.out, table, float_format="%.4g")
-    write_provenance(args.out, step="discover-motifs", inputs=[args.attributions],
-                     config=params, extra={"database": args.database,
-                                           "n_database_motifs": len(database)})
-    fig = md.plot_logos(patterns, table, tasks, top=int(params.get("logos_per_task", 4)))
-    save_figure(fig, args.figure, inputs=[args.attributions, args.out])
-    md.save_patterns(args.patterns, patterns)
+    settings = InterpretSettings.from_config(json_arg(args.params, "--params"), source="--params")
+    discover_motifs(args.attributions, settings, args.database, args.out, args.patterns,
+                    args.figure, model_name=args.model_name)
     return 0
 
 
@@ -132,26 +81,10 @@ def _add_motif_recovery(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_motif_recovery(args: argparse.Namespace) -> int:
-    from seq2func.core.config import load_samples
-    from seq2func.core.io import write_tsv_atomic
-    from seq2func.core.metrics import rows_to_frame
-    from seq2func.core.motifs import read_jaspar
-    from seq2func.core.provenance import write_provenance
-    from seq2func.interpret import modisco as md
+    from seq2func.interpret.run import motif_recovery
 
-    samples = load_samples(args.samples)
-    cells = dict(zip(samples["sample"], samples["cell_type"], strict=True))
-    planted_db = {m.motif_id: m for m in read_jaspar(args.planted_motifs)}
-    planted = md.planted_motifs(args.simulation)
-    rows = []
-    pattern_files = unique_pairs(args.patterns, "--patterns", "MODEL=PATH")
-    for model, path in pattern_files.items():
-        patterns = md.load_patterns(path)
-        # every task counts: a task without patterns gets NaN (not recovered)
-        rows += md.recovery_rows(patterns, model, cells, planted, planted_db)
-    write_tsv_atomic(args.out, rows_to_frame(rows), float_format="%.4g")
-    write_provenance(args.out, step="motif-recovery",
-                     inputs=[args.simulation, *pattern_files.values()])
+    motif_recovery(unique_pairs(args.patterns, "--patterns", "MODEL=PATH"), args.simulation,
+                   args.planted_motifs, args.samples, args.out)
     return 0
 
 

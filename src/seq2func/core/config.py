@@ -188,3 +188,9 @@ def get(config: Mapping[str, Any], dotted: str) -> Any:
         except (KeyError, TypeError) as exc:
             raise KeyError(f"config key '{dotted}' not found (at '{part}')") from exc
     return cur
+
+
+def task_cell_types(samples: str | Path) -> dict[str, str]:
+    """Task (sample name) -> cell type, from the samples table."""
+    df = load_samples(samples)
+    return dict(zip(df["sample"], df["cell_type"], strict=True))
