@@ -20,7 +20,7 @@ include: "workflow/rules/common.smk"
 # Inputs: both produce the canonical paths of common.smk.
 if config["source"] == "simulate":
 
-    include: "workflow/rules/demo.smk"
+    include: "workflow/rules/simulate.smk"
 
 else:
 
