@@ -117,6 +117,7 @@ PLANTED_MOTIFS = str(Path(workflow.basedir) / DEMO_MOTIFS)
 DATASET_DIR = f"{OUT}/dataset"
 DATASET_JSON = f"{DATASET_DIR}/dataset.json"
 DATASET_REGIONS = f"{DATASET_DIR}/regions.tsv.gz"
+PLAN_DIR = f"{DATASET_DIR}/plan"
 QC_DIR = f"{OUT}/qc"
 ACC_MODELS_DIR = f"{OUT}/models/accessibility"
 EXPR_MODELS_DIR = f"{OUT}/models/expression"
@@ -164,6 +165,17 @@ def figure_outputs(stem, caption):
     return [f"{stem}.pdf", f"{stem}.svg", png]
 
 
+def upstream_dir(path):
+    """A `params` value naming a directory that upstream rules fill (DATASET_DIR, PLAN_DIR).
+
+    The subcommands read more of it than the rule declares (e.g. the shards), so they get the
+    path constant, not the parent of one input. It is a function because `snakemake --lint`
+    flags a string that prefixes an input as hard-coded, a warning for file systems that jobs
+    do not share; this workflow needs a shared one (the undeclared shards).
+    """
+    return lambda wildcards: path
+
+
 def all_targets():
     """Final targets of the default run: every stage's TARGETS (call after every include)."""
     return list(dict.fromkeys(t for targets in TARGETS.values() for t in targets))
@@ -173,3 +185,162 @@ def name_file_pairs(names, paths):
     """`NAME=path` arguments (one shell argument each) of the subcommands that take files
     labelled by sample, model or variant."""
     return [f"{n}={p}" for n, p in zip(names, paths, strict=True)]
+
+
+# ------------------------------------------------------------ stage settings and functions
+# The config section and the input/helper functions of each stage. They live here rather than
+# in the stage files because `snakemake --lint` wants functions apart from rules; each refers
+# only to names defined in this file (and, at planning time, to checkpoints and registries).
+
+# preprocess.smk: the per-chromosome scatter of the training set
+
+
+def _planned_chromosome_size(wildcards):
+    """Length of a planned chromosome (the plan exists once its jobs are scheduled)."""
+    try:
+        with open(f"{PLAN_DIR}/plan.json") as fh:
+            return json.load(fh)["sizes"][wildcards.chrom]
+    except (OSError, KeyError, ValueError):
+        return 250_000_000
+
+
+def planned_chromosomes():
+    """Chromosomes listed by the preprocess_plan checkpoint."""
+    with open(checkpoints.preprocess_plan.get().output.plan) as fh:
+        return json.load(fh)["chromosomes"]
+
+
+def preprocess_chrom_outputs(pattern):
+    """Input function: one file per planned chromosome."""
+
+    def files(wildcards):
+        return expand(pattern, chrom=planned_chromosomes())
+
+    return files
+
+
+# train.smk: accessibility models (also explained, scored, evaluated later)
+ACC = config["accessibility"]
+
+
+def model_seeds(model):
+    """Seeds of one accessibility model (its own `seeds` or accessibility.seeds)."""
+    return ACC["models"][model].get("seeds", ACC["seeds"])
+
+
+def seed_models(wildcards):
+    """model.keras of every seed of {model}: interpretation, variant scores and tracks use
+    their seed ensemble (mean of the seeds' probabilities, as in the evaluation)."""
+    return [
+        f"{ACC_MODELS_DIR}/{wildcards.model}/seed{s}/model.keras"
+        for s in model_seeds(wildcards.model)
+    ]
+
+
+def ensemble_label(model):
+    """How figures name a model's seed ensemble, e.g. `basset (2 seeds)`."""
+    n = len(model_seeds(model))
+    return f"{model} ({n} seed{'s' if n > 1 else ''})"
+
+
+def trained_models():
+    """(model, seed) pairs of the config."""
+    return [(m, s) for m in ACC["models"] for s in model_seeds(m)]
+
+
+def accessibility_predictions(split):
+    return [f"{PRED_DIR}/{m}/seed{s}/{split}.npz" for m, s in trained_models()]
+
+
+# expression.smk: expression models
+EXPR = config["expression"]
+
+
+def expression_accessibility_models():
+    """model.keras files whose strand-averaged predictions form the predicted chromatin."""
+    pred = EXPR["chromatin"]["predicted_model"]
+    seeds = pred["seeds"] or model_seeds(pred["name"])
+    return [f"{ACC_MODELS_DIR}/{pred['name']}/seed{s}/model.keras" for s in seeds]
+
+
+def expression_predictions():
+    """(variant, predictions.npz) of every expression model and seed."""
+    return [
+        (v, f"{EXPR_MODELS_DIR}/{v}/seed{s}/predictions.npz")
+        for v in EXPR["variants"]
+        for s in EXPR["seeds"]
+    ]
+
+
+# evaluate.smk: metrics, predicted tracks, gates
+EVAL = config["evaluate"]
+
+
+def track_models():
+    """Models whose seed ensembles tile the test chromosomes as predicted-accessibility tracks."""
+    return [m for m in EVAL["tracks"]["models"] if m in ACC["models"]]
+
+
+def accessibility_tracks():
+    return [f"{TRACKS_DIR}/{m}/{t}.bw" for m in track_models() for t in SAMPLES]
+
+
+def locus_track_dir():
+    return f"{TRACKS_DIR}/{track_models()[0]}"
+
+
+def gate_tables():
+    """Registered metric tables that some gate refers to (unregistered ones: NOT RUN)."""
+    names = {g["table"] for g in EVAL["gates"]}
+    return {k: v for k, v in METRIC_TABLES.items() if k in names}
+
+
+# interpret.smk: attributions and motifs
+INTERP = config["interpret"]
+
+
+def interpret_models():
+    """Accessibility models to explain (interpret.models, or all)."""
+    return INTERP["models"] or list(ACC["models"])
+
+
+def logo_figure(model):
+    return f"{FIGURES_DIR}/motif_logos_{model}"
+
+
+# variants.smk: variant effects
+VAR = config["variants"]
+
+
+def variant_models():
+    """Accessibility models that score variants (variants.models, or all)."""
+    return VAR["models"] or list(ACC["models"])
+
+
+def variant_expression_model():
+    """variants.expression_model as paths: `seq_only` names the expression stage's model
+    (every seed: their ensemble scores); anything else is a path; null = none."""
+    value = VAR["expression_model"]
+    if value == "seq_only":
+        return [
+            f"{EXPR_MODELS_DIR}/seq_only/seed{s}/model.keras"
+            for s in config["expression"]["seeds"]
+        ]
+    return [value]
+
+
+def expression_inputs(wildcards):
+    """Expression model and gene table, when variants.expression_model is set."""
+    if not VAR["expression_model"]:
+        return {}
+    return {
+        "expression_model": variant_expression_model(),
+        "genes": VAR["genes"] or f"{EXPR_DIR}/genes.tsv",
+    }
+
+
+def expression_args(wildcards, input):
+    """--expression-model/--genes options of score-variants (separate arguments), or none."""
+    if not VAR["expression_model"]:
+        return []
+    return ["--expression-model", *input.expression_model, "--genes", input.genes]

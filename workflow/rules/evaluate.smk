@@ -4,31 +4,10 @@
 # (METRIC_TABLES, read when the gate jobs are planned: tables registered by later files count).
 # Figures and the `figures` target are in report.smk.
 
-EVAL = config["evaluate"]
 GATES_TABLE = f"{EVAL_DIR}/gates.tsv"
 GATES_PASSED = f"{EVAL_DIR}/gates.passed"
 
 METRIC_TABLES["accessibility"] = f"{EVAL_DIR}/accessibility_metrics.tsv"
-
-
-def track_models():
-    """Models whose seed ensembles tile the test chromosomes as predicted-accessibility tracks."""
-    return [m for m in EVAL["tracks"]["models"] if m in ACC["models"]]
-
-
-def accessibility_tracks():
-    return [f"{TRACKS_DIR}/{m}/{t}.bw" for m in track_models() for t in SAMPLES]
-
-
-def locus_track_dir():
-    return f"{TRACKS_DIR}/{track_models()[0]}"
-
-
-def gate_tables():
-    """Registered metric tables that some gate refers to (unregistered ones: NOT RUN)."""
-    names = {g["table"] for g in EVAL["gates"]}
-    return {k: v for k, v in METRIC_TABLES.items() if k in names}
-
 
 # metrics, predicted tracks, gates (and their enforcement, if asked for)
 TARGETS["evaluate"] = [
@@ -66,7 +45,7 @@ rule evaluate_accessibility:
         runtime=30,
     params:
         evaluate=as_json(EVAL),
-        dataset_dir=DATASET_DIR,
+        dataset_dir=upstream_dir(DATASET_DIR),
         truth=["--truth-dir", TRUTH_DIR] if SIMULATED else [],
     shell:
         "seq2func evaluate-accessibility --dataset-dir {params.dataset_dir:q}"
@@ -100,8 +79,8 @@ rule accessibility_tracks:
         runtime=lambda wc, attempt: 30 * attempt * len(model_seeds(wc.model)),
         gpu=ACC["gpus_per_job"],
     params:
-        dataset_dir=DATASET_DIR,
-        outdir=f"{TRACKS_DIR}/{{model}}",
+        dataset_dir=upstream_dir(DATASET_DIR),
+        outdir=lambda wildcards, output: Path(output[0]).parent,
         stride=EVAL["tracks"]["stride"],
         batch_size=EVAL["tracks"]["batch_size"],
     shell:

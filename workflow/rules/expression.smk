@@ -3,7 +3,6 @@
 # plus scikit-learn baselines, on the same chromosome split as the accessibility models.
 # Training checkpoints every epoch (train.fit): a rerun resumes a killed job.
 
-EXPR = config["expression"]
 EXPR_RUN = f"{EXPR_MODELS_DIR}/{{variant}}/seed{{seed}}"
 PREDICTED_CHROMATIN = f"{EXPR_DIR}/predicted_chromatin.npz"
 EXPR_FIGURES = {
@@ -27,22 +26,6 @@ TARGETS["expression"] = [
     *figure_files(EXPR_FIGURES.values()),
     *([EXPR_EXPLAINABLE] if SIMULATED else []),
 ]
-
-
-def expression_accessibility_models():
-    """model.keras files whose strand-averaged predictions form the predicted chromatin."""
-    pred = EXPR["chromatin"]["predicted_model"]
-    seeds = pred["seeds"] or model_seeds(pred["name"])
-    return [f"{ACC_MODELS_DIR}/{pred['name']}/seed{s}/model.keras" for s in seeds]
-
-
-def expression_predictions():
-    """(variant, predictions.npz) of every expression model and seed."""
-    return [
-        (v, f"{EXPR_MODELS_DIR}/{v}/seed{s}/predictions.npz")
-        for v in EXPR["variants"]
-        for s in EXPR["seeds"]
-    ]
 
 
 rule expression_prepare:
@@ -77,7 +60,7 @@ rule expression_prepare:
             else []
         ),
         bigwigs=lambda wc, input: name_file_pairs(SAMPLES, input.bigwigs),
-        outdir=EXPR_DIR,
+        outdir=lambda wildcards, output: Path(output.genes).parent,
     shell:
         "seq2func expression-prepare --annotation {input.gtf:q}"
         " --expression {input.expression:q} --genome {input.genome:q}"
@@ -146,7 +129,7 @@ rule train_expression:
         predicted=lambda wc, input: (
             ["--predicted", input.predicted] if input.predicted else []
         ),
-        outdir=EXPR_RUN,
+        outdir=lambda wildcards, output: Path(output.model).parent,
     shell:
         "seq2func train-expression --genes {input.genes:q} --features {input.features:q}"
         " {params.predicted:q} --variant {wildcards.variant:q} --params {params.params:q}"
@@ -189,10 +172,14 @@ rule evaluate_expression:
         # VARIANT=path, one per seed
         predictions=[f"{v}={path}" for v, path in expression_predictions()],
         truth=(
-            ["--truth", EXPR_TRUTH, "--truth-out", EXPR_EXPLAINABLE] if SIMULATED else []
+            ["--truth", EXPR_TRUTH, "--truth-out", EXPR_EXPLAINABLE]
+            if SIMULATED
+            else []
         ),
-        scatter=EXPR_FIGURES["scatter"],
-        ablation_figure=EXPR_FIGURES["ablation"],
+        scatter=lambda wc, output: Path(output.scatter[0]).with_suffix(""),
+        ablation_figure=lambda wc, output: Path(output.ablation_figure[0]).with_suffix(
+            ""
+        ),
     shell:
         "seq2func evaluate-expression --genes {input.genes:q} --features {input.features:q}"
         " --predictions {params.predictions:q} --params {params.params:q}"

@@ -3,18 +3,6 @@
 # annotated with JASPAR, logos; on the demo, recovery of the planted motifs (metric table
 # "motifs").
 
-INTERP = config["interpret"]
-
-
-def interpret_models():
-    """Accessibility models to explain (interpret.models, or all)."""
-    return INTERP["models"] or list(ACC["models"])
-
-
-def logo_figure(model):
-    return f"{FIGURES_DIR}/motif_logos_{model}"
-
-
 PAPER_FIGURES.extend(logo_figure(m) for m in interpret_models())
 if SIMULATED:
     METRIC_TABLES["motifs"] = f"{EVAL_DIR}/motif_recovery.tsv"
@@ -56,8 +44,8 @@ rule explain_accessibility:
         gpu=ACC["gpus_per_job"],
     params:
         interpret=as_json(INTERP),
-        dataset_dir=DATASET_DIR,
-        bigwig_dir=f"{INTERP_DIR}/{{model}}/attribution_bigwigs",
+        dataset_dir=upstream_dir(DATASET_DIR),
+        bigwig_dir=lambda wildcards, output: Path(output.bigwigs[0]).parent,
     shell:
         "seq2func explain --model {input.models:q} --dataset-dir {params.dataset_dir:q}"
         " --genome {input.genome:q} --chrom-sizes {input.chrom_sizes:q}"
@@ -92,7 +80,7 @@ rule discover_motifs:
     params:
         interpret=as_json(INTERP),
         database=INTERP["motif_database"],
-        stem=logo_figure("{model}"),
+        stem=lambda wildcards, output: Path(output.logos).with_suffix(""),
     shell:
         "seq2func discover-motifs --attributions {input:q} --params {params.interpret:q}"
         " --database {params.database:q} --model-name {wildcards.model:q}"

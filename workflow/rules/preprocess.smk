@@ -3,34 +3,9 @@
 # -> gather (regions.tsv.gz, dataset.json, QC table) -> QC figure.
 # The format is documented in src/seq2func/dataset/format.py and README ("Training sets").
 
-PLAN_DIR = f"{DATASET_DIR}/plan"
 PREPROCESS_QC_FIGURE = f"{QC_DIR}/preprocess_qc.svg"
 
 TARGETS["preprocess"] = [DATASET_JSON, PREPROCESS_QC_FIGURE]
-
-
-def _planned_chromosome_size(wildcards):
-    """Length of a planned chromosome (the plan exists once its jobs are scheduled)."""
-    try:
-        with open(f"{PLAN_DIR}/plan.json") as fh:
-            return json.load(fh)["sizes"][wildcards.chrom]
-    except (OSError, KeyError, ValueError):
-        return 250_000_000
-
-
-def planned_chromosomes():
-    """Chromosomes listed by the preprocess_plan checkpoint."""
-    with open(checkpoints.preprocess_plan.get().output.plan) as fh:
-        return json.load(fh)["chromosomes"]
-
-
-def preprocess_chrom_outputs(pattern):
-    """Input function: one file per planned chromosome."""
-
-    def files(wildcards):
-        return expand(pattern, chrom=planned_chromosomes())
-
-    return files
 
 
 checkpoint preprocess_plan:
@@ -58,7 +33,7 @@ checkpoint preprocess_plan:
         preprocess=as_json(config["preprocess"]),
         split=as_json(config["split"]),
         study=STUDY,
-        outdir=PLAN_DIR,
+        outdir=lambda wildcards, output: Path(output.plan).parent,
     shell:
         "seq2func preprocess-plan --genome {input.genome:q} --samples {input.samples:q}"
         " --bigwigs {input.bigwigs:q} --peaks {input.peaks:q} --blacklist {input.blacklist:q}"
@@ -91,7 +66,7 @@ rule preprocess_chrom:
         mem_mb=lambda wc: 500 + 3 * _planned_chromosome_size(wc) // 1_000_000,
         runtime=lambda wc: 10 + _planned_chromosome_size(wc) // 5_000_000,
     params:
-        plan_dir=PLAN_DIR,
+        plan_dir=upstream_dir(PLAN_DIR),
     shell:
         "seq2func preprocess-chrom --plan-dir {params.plan_dir:q} --chrom {wildcards.chrom:q}"
         " --shard {output.shard:q} --stats {output.stats:q} --threads {threads:q}"
@@ -120,8 +95,8 @@ rule preprocess_gather:
         mem_mb=4000,
         runtime=30,
     params:
-        plan_dir=PLAN_DIR,
-        dataset_dir=DATASET_DIR,
+        plan_dir=upstream_dir(PLAN_DIR),
+        dataset_dir=lambda wildcards, output: Path(output.dataset).parent,
     shell:
         "seq2func preprocess-gather --plan-dir {params.plan_dir:q}"
         " --dataset-dir {params.dataset_dir:q} --qc-table {output.qc:q} > {log:q} 2>&1"
@@ -149,8 +124,8 @@ rule preprocess_qc:
         mem_mb=2000,
         runtime=10,
     params:
-        plan_dir=PLAN_DIR,
-        dataset_dir=DATASET_DIR,
+        plan_dir=upstream_dir(PLAN_DIR),
+        dataset_dir=upstream_dir(DATASET_DIR),
     shell:
         "seq2func preprocess-qc --plan-dir {params.plan_dir:q}"
         " --dataset-dir {params.dataset_dir:q} --qc-table {input.qc:q}"

@@ -23,7 +23,9 @@ TARGETS["report"] = figure_files(ACC_PAPER_FIGURES)
 
 rule figure_training_curves:
     input:
-        histories=[f"{ACC_MODELS_DIR}/{m}/seed{s}/history.tsv" for m, s in trained_models()],
+        histories=[
+            f"{ACC_MODELS_DIR}/{m}/seed{s}/history.tsv" for m, s in trained_models()
+        ],
     output:
         figure_outputs(ACC_FIGURES["training_curves"], "../report/training_curves.rst"),
         provenance=f"{ACC_FIGURES['training_curves']}.provenance.json",
@@ -36,7 +38,9 @@ rule figure_training_curves:
         mem_mb=1500,
         runtime=10,
     params:
-        stem=ACC_FIGURES["training_curves"],
+        stem=lambda wildcards, output: output.provenance.removesuffix(
+            ".provenance.json"
+        ),
     shell:
         "seq2func figure training-curves --histories {input.histories:q}"
         " --out {params.stem:q} > {log:q} 2>&1"
@@ -57,7 +61,9 @@ rule figure_roc_pr:
         mem_mb=1500,
         runtime=10,
     params:
-        stem=ACC_FIGURES["roc_pr"],
+        stem=lambda wildcards, output: output.provenance.removesuffix(
+            ".provenance.json"
+        ),
     shell:
         "seq2func figure roc-pr --scores {input.scores:q} --out {params.stem:q}"
         " > {log:q} 2>&1"
@@ -78,7 +84,9 @@ rule figure_counts_scatter:
         mem_mb=1500,
         runtime=10,
     params:
-        stem=ACC_FIGURES["counts_scatter"],
+        stem=lambda wildcards, output: output.provenance.removesuffix(
+            ".provenance.json"
+        ),
     shell:
         "seq2func figure counts-scatter --scores {input.scores:q} --out {params.stem:q}"
         " > {log:q} 2>&1"
@@ -99,7 +107,9 @@ rule figure_task_bars:
         mem_mb=1500,
         runtime=10,
     params:
-        stem=ACC_FIGURES["task_bars"],
+        stem=lambda wildcards, output: output.provenance.removesuffix(
+            ".provenance.json"
+        ),
     shell:
         "seq2func figure task-bars --table {input.table:q} --metric auROC"
         " --out {params.stem:q} > {log:q} 2>&1"
@@ -124,7 +134,9 @@ rule figure_locus:
         mem_mb=1500,
         runtime=10,
     params:
-        stem=ACC_FIGURES["locus"],
+        stem=lambda wildcards, output: output.provenance.removesuffix(
+            ".provenance.json"
+        ),
         tasks=SAMPLES,
         chromosomes=config["split"]["test"],
         locus=EVAL["locus"],

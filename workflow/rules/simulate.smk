@@ -39,8 +39,8 @@ rule simulate_demo:
         * (10 + sum(config["simulate"]["chromosomes"].values()) // 5_000_000),
     params:
         simulate=as_json(config["simulate"]),
-        # the simulator writes genome/, signal/, peaks/, ..., truth/ under the study's resources
-        outdir=RES,
+        # the study's resources (RES): genome/, signal/, peaks/, ..., truth/
+        outdir=lambda wildcards, output: Path(output.sizes).parent.parent,
     shell:
         "seq2func simulate --params {params.simulate:q} --samples {input.samples:q}"
         " --motifs {input.motifs:q} --outdir {params.outdir:q} > {log:q} 2>&1"

@@ -4,43 +4,7 @@
 # auROC of true-effect vs neutral variants against the simulator's truth (metric table
 # "variants"). Without a VCF (HAS_VCF, common.smk) nothing here is a target.
 
-VAR = config["variants"]
 VARIANT_FIGURE = f"{FIGURES_DIR}/variant_effects"
-
-
-def variant_models():
-    """Accessibility models that score variants (variants.models, or all)."""
-    return VAR["models"] or list(ACC["models"])
-
-
-def variant_expression_model():
-    """variants.expression_model as paths: `seq_only` names the expression stage's model
-    (every seed: their ensemble scores); anything else is a path; null = none."""
-    value = VAR["expression_model"]
-    if value == "seq_only":
-        return [
-            f"{EXPR_MODELS_DIR}/seq_only/seed{s}/model.keras"
-            for s in config["expression"]["seeds"]
-        ]
-    return [value]
-
-
-def expression_inputs(wildcards):
-    """Expression model and gene table, when variants.expression_model is set."""
-    if not VAR["expression_model"]:
-        return {}
-    return {
-        "expression_model": variant_expression_model(),
-        "genes": VAR["genes"] or f"{EXPR_DIR}/genes.tsv",
-    }
-
-
-def expression_args(wildcards, input):
-    """--expression-model/--genes options of score-variants (separate arguments), or none."""
-    if not VAR["expression_model"]:
-        return []
-    return ["--expression-model", *input.expression_model, "--genes", input.genes]
-
 
 if SIMULATED:
     METRIC_TABLES["variants"] = f"{EVAL_DIR}/variant_metrics.tsv"
@@ -49,9 +13,14 @@ if SIMULATED:
 # scored VCFs of every scoring model (+ the truth comparison and its figure on the demo)
 TARGETS["variants"] = []
 if HAS_VCF:
-    TARGETS["variants"] += [f"{VARIANTS_DIR}/{m}/variants.vcf" for m in variant_models()]
+    TARGETS["variants"] += [
+        f"{VARIANTS_DIR}/{m}/variants.vcf" for m in variant_models()
+    ]
     if SIMULATED:
-        TARGETS["variants"] += [METRIC_TABLES["variants"], *figure_files([VARIANT_FIGURE])]
+        TARGETS["variants"] += [
+            METRIC_TABLES["variants"],
+            *figure_files([VARIANT_FIGURE]),
+        ]
 
 
 rule score_variants:
@@ -81,7 +50,7 @@ rule score_variants:
         gpu=ACC["gpus_per_job"],
     params:
         variants=as_json(VAR),
-        dataset_dir=DATASET_DIR,
+        dataset_dir=upstream_dir(DATASET_DIR),
         expression=expression_args,
     shell:
         "seq2func score-variants --vcf {input.vcf:q} --genome {input.genome:q}"
@@ -122,8 +91,8 @@ if SIMULATED:
             scores=lambda wildcards, input: name_file_pairs(
                 variant_models(), input.scores
             ),
-            dataset_dir=DATASET_DIR,
-            stem=VARIANT_FIGURE,
+            dataset_dir=upstream_dir(DATASET_DIR),
+            stem=lambda wildcards, output: Path(output.figure).with_suffix(""),
         shell:
             "seq2func variant-metrics --scores {params.scores:q} --truth {input.truth:q}"
             " --dataset-dir {params.dataset_dir:q} --samples {input.samples:q}"
