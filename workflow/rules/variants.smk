@@ -10,17 +10,13 @@ if SIMULATED:
     METRIC_TABLES["variants"] = f"{EVAL_DIR}/variant_metrics.tsv"
     PAPER_FIGURES.append(VARIANT_FIGURE)
 
-# scored VCFs of every scoring model (+ the truth comparison and its figure on the demo)
-TARGETS["variants"] = []
-if HAS_VCF:
-    TARGETS["variants"] += [
-        f"{VARIANTS_DIR}/{m}/variants.vcf" for m in variant_models()
-    ]
-    if SIMULATED:
-        TARGETS["variants"] += [
-            METRIC_TABLES["variants"],
-            *figure_files([VARIANT_FIGURE]),
-        ]
+# scored VCFs of every scoring model (+ the truth comparison and its figure on the demo, which
+# always has a VCF)
+TARGETS["variants"] = (
+    [f"{VARIANTS_DIR}/{m}/variants.vcf" for m in variant_models()] if HAS_VCF else []
+)
+if SIMULATED:
+    TARGETS["variants"] += [METRIC_TABLES["variants"], *figure_files([VARIANT_FIGURE])]
 
 
 rule score_variants:
