@@ -1,7 +1,7 @@
 # Preprocess bigWigs and peaks into a training set, scattered per chromosome:
 # plan (checkpoint: checks inputs, lists chromosomes) -> one job per chromosome (HDF5 shard)
 # -> gather (regions.tsv.gz, dataset.json, QC table) -> QC figure.
-# The format is documented in src/seq2func/dataset/format.py and README ("Training sets").
+# The format is documented in the seq2func.dataset package and README ("Training sets").
 
 PREPROCESS_QC_FIGURE = f"{QC_DIR}/preprocess_qc.svg"
 
