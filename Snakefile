@@ -14,13 +14,15 @@ configfile: "config/config.yaml"
 report: "workflow/report/workflow.rst"
 
 
+# config and samples validation, shared paths, registries (TARGETS, ...), helpers
 include: "workflow/rules/common.smk"
 
 
-# Inputs: both produce the canonical paths of common.smk.
-if config["source"] == "simulate":
+# One file per stage, named like its package seq2func.<stage>. The inputs (simulated or
+# downloaded) land at the canonical paths of common.smk.
+if SIMULATED:
 
-    include: "workflow/rules/demo.smk"
+    include: "workflow/rules/simulate.smk"
 
 else:
 
@@ -30,14 +32,14 @@ else:
 include: "workflow/rules/preprocess.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/expression.smk"
+include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/interpret.smk"
 include: "workflow/rules/variants.smk"
-include: "workflow/rules/evaluate.smk"
-# report.smk last: gates and `figures` cover every registered metric table and figure
 include: "workflow/rules/report.smk"
 
 
+# the final targets every stage registered (TARGETS, common.smk)
 rule all:
     default_target: True
     input:
-        all_outputs(),
+        all_targets(),

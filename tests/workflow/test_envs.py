@@ -202,9 +202,10 @@ def _rules() -> list[tuple[str, str, str]]:
     out = []
     for path in files:
         text = path.read_text()
-        for m in re.finditer(r"^(?:rule|checkpoint) (\w+):\n((?:[ \t]+.*\n|\n)*)", text,
-                             flags=re.M):
-            out.append((path.name, m.group(1), m.group(2)))
+        # at any indentation: rules inside `if` blocks too
+        for m in re.finditer(r"^([ \t]*)(?:rule|checkpoint) (\w+):[ \t]*\n"
+                             r"((?:\1[ \t]+\S.*\n|[ \t]*\n)*)", text, flags=re.M):
+            out.append((path.name, m.group(2), m.group(3)))
     return out
 
 

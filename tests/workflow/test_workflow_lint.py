@@ -26,13 +26,42 @@ def test_snakefmt_check_is_clean() -> None:
     assert res.returncode == 0, res.stdout + res.stderr
 
 
+#: a rule or checkpoint at any indentation (inside `if` blocks too) and its body: the lines
+#: indented deeper than its header, and blank lines
+RULE = re.compile(r"^([ \t]*)(?:rule|checkpoint) (\w+):[ \t]*\n((?:\1[ \t]+\S.*\n|[ \t]*\n)*)",
+                  flags=re.M)
+
+
 def _rules(path: Path) -> list[tuple[str, str]]:
-    """(name, body) of every rule in a Snakemake file."""
-    text = path.read_text()
-    out = []
-    for m in re.finditer(r"^rule (\w+):\n((?:[ \t]+.*\n|\n)*)", text, flags=re.M):
-        out.append((m.group(1), m.group(2)))
-    return out
+    """(name, body) of every rule and checkpoint in a Snakemake file."""
+    return [(m.group(2), m.group(3)) for m in RULE.finditer(path.read_text())]
+
+
+def _listed_rules(*config_args: str) -> list[str]:
+    """The rules `snakemake --list` reports for a config."""
+    res = subprocess.run(snakemake_cmd("--list", *config_args), cwd=REPO, capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return res.stdout.split()
+
+
+def test_rule_parser_finds_every_rule(tmp_path: Path) -> None:
+    """The parser above (and so the checks below) sees every rule Snakemake sees. The demo
+    includes every file but download.smk; a downloaded study (with a VCF, so that
+    ingest_variants exists) includes download.smk but not simulate.smk and not the demo-only
+    rules inside `if SIMULATED:` blocks; together they list every rule of every file."""
+    found = {p.name: [name for name, _ in _rules(p)] for p in SMK_FILES}
+    everywhere = [n for names in found.values() for n in names]
+    assert len(everywhere) == len(set(everywhere)), "a rule name appears twice"
+    demo = sorted(n for file, names in found.items() if file != "download.smk" for n in names)
+    listed = sorted(_listed_rules())
+    assert len(demo) == len(listed), (demo, listed)
+    assert demo == listed
+    overlay = tmp_path / "with_vcf.yaml"
+    overlay.write_text("download:\n  variants: https://example.org/study/variants.vcf.gz\n")
+    download = _listed_rules("--configfile", "config/encode_hg38.yaml", str(overlay))
+    assert "ingest_variants" in download and "simulate_demo" not in download
+    assert sorted(everywhere) == sorted(set(listed) | set(download))
 
 
 def test_every_rule_declares_log_conda_threads_resources() -> None:

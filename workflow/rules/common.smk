@@ -1,5 +1,9 @@
-# Shared set-up: configuration and samples validation, canonical paths, helpers.
+# Shared set-up of every stage file: configuration and samples validation, the shell prefix,
+# every shared path (canonical inputs, output directories), the registries the stage files fill
+# (TARGETS, PAPER_FIGURES, METRIC_TABLES) and small generic helpers. Nothing here refers to a
+# name defined in a stage file.
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -29,19 +33,24 @@ except Seq2FuncError as exc:
 STUDY = config["study"]
 RES = f"resources/{STUDY}"
 OUT = f"results/{STUDY}"
-LOGS = f"{OUT}/logs"
-BENCH = f"{OUT}/benchmarks"
 SAMPLES = list(SAMPLES_TABLE["sample"])
 
 # With --use-conda each rule's env provides `python`; otherwise use the interpreter running
 # Snakemake, so the workflow also works from a venv that is not activated.
 USE_CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
 PY = "python" if USE_CONDA else sys.executable
-# (Snakemake formats the prefix like a shell command, hence the doubled braces.)
+
+
+def _prefix_quote(path):
+    """A path quoted for the shell, braces doubled: Snakemake formats the prefix like a shell
+    command (hence also the doubled braces below)."""
+    return shlex.quote(path).replace("{", "{{").replace("}", "}}")
+
+
 _KEEP_PYTHONPATH = "${{PYTHONPATH:+:$PYTHONPATH}}"
 shell.prefix(
-    f"set -euo pipefail; export PYTHONPATH={SRC}{_KEEP_PYTHONPATH}; "
-    f'seq2func() {{{{ {PY} -m seq2func "$@"; }}}}; '
+    f"set -euo pipefail; export PYTHONPATH={_prefix_quote(SRC)}{_KEEP_PYTHONPATH}; "
+    f'seq2func() {{{{ {_prefix_quote(PY)} -m seq2func "$@"; }}}}; '
 )
 
 # profiles/default (workstation) limits the jobs running at once to this machine's memory and to
@@ -61,7 +70,10 @@ if _LIMITS and workflow.global_resources["_nodes"].value is not None:
         " instead of --profile profiles/slurm."
     )
 
-# Canonical inputs, whatever their source (simulator or download).
+# ----------------------------------------------------------------------------------- paths
+# Every path the rules share, defined once. Stage files add only the files of their own stage.
+
+# Canonical inputs, whatever their source (simulate.smk or download.smk writes them).
 GENOME_FASTA = f"{RES}/genome/genome.fa"
 GENOME_FAI = f"{RES}/genome/genome.fa.fai"
 CHROM_SIZES = f"{RES}/genome/chrom.sizes"
@@ -69,16 +81,6 @@ BLACKLIST = f"{RES}/genome/blacklist.bed"
 GENES_GTF = f"{RES}/genome/genes.gtf"
 EXPRESSION = f"{RES}/expression/expression.tsv"
 VARIANTS_VCF = f"{RES}/variants/variants.vcf"
-
-
-# Registries filled by the stage files included after this one:
-# - PAPER_FIGURES: stems (paths without extension) of the paper figures; rule `figures`
-#   (report.smk) builds each as PDF + SVG + PNG;
-# - METRIC_TABLES: name -> path of a metric table in the seq2func.core.metrics.MetricRow format
-#   (model, split, metric, task, aggregation, value, ci_low, ci_high, n, chromosome); quality
-#   gates (evaluate.smk) refer to these names.
-PAPER_FIGURES = []
-METRIC_TABLES = {}
 
 
 def signal_bigwig(sample):
@@ -89,28 +91,256 @@ def peaks_file(sample):
     return f"{RES}/peaks/{sample}.narrowPeak"
 
 
+# The inputs every study has (the VCF is optional: HAS_VCF).
+CANONICAL_INPUTS = [
+    GENOME_FASTA,
+    CHROM_SIZES,
+    BLACKLIST,
+    GENES_GTF,
+    EXPRESSION,
+    *[signal_bigwig(s) for s in SAMPLES],
+    *[peaks_file(s) for s in SAMPLES],
+]
+
+# Where the inputs come from. The demo simulates a VCF (and the truth behind every input);
+# a downloaded study has one only if download.variants names it.
+SIMULATED = config["source"] == "simulate"
+HAS_VCF = SIMULATED or bool(config["download"].get("variants"))
+# the simulator's truth (demo only)
+TRUTH_DIR = f"{RES}/truth"
+# the JASPAR motifs the simulator plants: read from the working directory by the simulator,
+# from the workflow's own copy by the motif recovery
+DEMO_MOTIFS = "resources/motifs/jaspar2024_demo.jaspar"
+PLANTED_MOTIFS = str(Path(workflow.basedir) / DEMO_MOTIFS)
+
+# Output directories.
+DATASET_DIR = f"{OUT}/dataset"
+DATASET_JSON = f"{DATASET_DIR}/dataset.json"
+DATASET_REGIONS = f"{DATASET_DIR}/regions.tsv.gz"
+PLAN_DIR = f"{DATASET_DIR}/plan"
+QC_DIR = f"{OUT}/qc"
+ACC_MODELS_DIR = f"{OUT}/models/accessibility"
+EXPR_MODELS_DIR = f"{OUT}/models/expression"
+PRED_DIR = f"{OUT}/predictions/accessibility"
+EXPR_DIR = f"{OUT}/expression"
+EVAL_DIR = f"{OUT}/evaluation"
+TRACKS_DIR = f"{OUT}/tracks/accessibility"
+INTERP_DIR = f"{OUT}/interpret"
+VARIANTS_DIR = f"{OUT}/variants"
+FIGURES_DIR = f"{OUT}/figures"
+LOGS = f"{OUT}/logs"
+BENCH = f"{OUT}/benchmarks"
+
+# ------------------------------------------------------------------------------ registries
+# Filled by the stage files included after this one; read only when jobs are planned (input
+# functions, `rule all` in the Snakefile after every include), never at include time.
+# - TARGETS: stage -> final targets of the default run (`rule all`);
+# - PAPER_FIGURES: stems (paths without extension) of the paper figures; rule `figures`
+#   (report.smk) builds each as PDF + SVG + PNG;
+# - METRIC_TABLES: name -> path of a metric table in the seq2func.core.metrics.MetricRow format
+#   (model, split, metric, task, aggregation, value, ci_low, ci_high, n, chromosome); quality
+#   gates (evaluate.smk) refer to these names.
+TARGETS = {}
+PAPER_FIGURES = []
+METRIC_TABLES = {}
+FIGURE_FORMATS = ["pdf", "svg", "png"]
+
+
+# ------------------------------------------------------------------------------- helpers
+
+
 def as_json(obj):
     """Serialise a config section for a rule's params (reruns when it changes)."""
     return json.dumps(obj, sort_keys=True)
 
 
-def all_outputs():
-    """Final targets of the default run (each stage adds its own)."""
-    targets = [GENOME_FASTA, CHROM_SIZES, BLACKLIST, GENES_GTF, EXPRESSION]
-    targets += [signal_bigwig(s) for s in SAMPLES]
-    targets += [peaks_file(s) for s in SAMPLES]
-    # preprocessing (preprocess.smk): the training set and its QC
-    targets += [f"{OUT}/dataset/dataset.json", f"{OUT}/qc/preprocess_qc.svg"]
-    # accessibility models (train.smk): strand-averaged test-set predictions of every seed
-    targets += accessibility_predictions("test")
-    # expression models (expression.smk): metrics, ablation, figures (+ truth on the demo)
-    targets += expression_outputs()
-    # evaluation (evaluate.smk, report.smk): metrics, tracks, gates, paper figures
-    targets += [METRIC_TABLES["accessibility"], GATES_TABLE]
-    targets += accessibility_tracks()
-    targets += [f"{stem}.{fmt}" for stem in PAPER_FIGURES for fmt in FIGURE_FORMATS]
-    if config["evaluate"]["enforce_gates"]:
-        targets.append(f"{EVAL_DIR}/gates.passed")
-    # interpretation (interpret.smk) and variant effects (variants.smk)
-    targets += interpret_outputs() + variants_outputs()
-    return targets
+def figure_files(stems):
+    """Every file (PDF, SVG, PNG) of the figures with these stems."""
+    return [f"{stem}.{fmt}" for stem in stems for fmt in FIGURE_FORMATS]
+
+
+def figure_outputs(stem, caption):
+    """pdf + svg + png of a figure; the png goes into the HTML report."""
+    png = report(f"{stem}.png", caption=caption, category="Figures")
+    return [f"{stem}.pdf", f"{stem}.svg", png]
+
+
+def upstream_dir(path):
+    """A `params` value naming a directory that upstream rules fill (DATASET_DIR, PLAN_DIR).
+
+    The subcommands read more of it than the rule declares (e.g. the shards), so they get the
+    path constant, not the parent of one input. It is a function because `snakemake --lint`
+    flags a string that prefixes an input as hard-coded, a warning for file systems that jobs
+    do not share; this workflow needs a shared one (the undeclared shards).
+    """
+    return lambda wildcards: path
+
+
+def all_targets():
+    """Final targets of the default run: every stage's TARGETS (call after every include)."""
+    return list(dict.fromkeys(t for targets in TARGETS.values() for t in targets))
+
+
+def name_file_pairs(names, paths):
+    """`NAME=path` arguments (one shell argument each) of the subcommands that take files
+    labelled by sample, model or variant."""
+    return [f"{n}={p}" for n, p in zip(names, paths, strict=True)]
+
+
+# ------------------------------------------------------------ stage settings and functions
+# The config section and the input/helper functions of each stage. They live here rather than
+# in the stage files because `snakemake --lint` wants functions apart from rules; each refers
+# only to names defined in this file (and, at planning time, to checkpoints and registries).
+
+# preprocess.smk: the per-chromosome scatter of the training set
+
+
+def _planned_chromosome_size(wildcards):
+    """Length of a planned chromosome (the plan exists once its jobs are scheduled)."""
+    try:
+        with open(f"{PLAN_DIR}/plan.json") as fh:
+            return json.load(fh)["sizes"][wildcards.chrom]
+    except (OSError, KeyError, ValueError):
+        return 250_000_000
+
+
+def planned_chromosomes():
+    """Chromosomes listed by the preprocess_plan checkpoint."""
+    with open(checkpoints.preprocess_plan.get().output.plan) as fh:
+        return json.load(fh)["chromosomes"]
+
+
+def preprocess_chrom_outputs(pattern):
+    """Input function: one file per planned chromosome."""
+
+    def files(wildcards):
+        return expand(pattern, chrom=planned_chromosomes())
+
+    return files
+
+
+# train.smk: accessibility models (also explained, scored, evaluated later)
+ACC = config["accessibility"]
+
+
+def model_seeds(model):
+    """Seeds of one accessibility model (its own `seeds` or accessibility.seeds)."""
+    return ACC["models"][model].get("seeds", ACC["seeds"])
+
+
+def seed_models(wildcards):
+    """model.keras of every seed of {model}: interpretation, variant scores and tracks use
+    their seed ensemble (mean of the seeds' probabilities, as in the evaluation)."""
+    return [
+        f"{ACC_MODELS_DIR}/{wildcards.model}/seed{s}/model.keras"
+        for s in model_seeds(wildcards.model)
+    ]
+
+
+def ensemble_label(model):
+    """How figures name a model's seed ensemble, e.g. `basset (2 seeds)`."""
+    n = len(model_seeds(model))
+    return f"{model} ({n} seed{'s' if n > 1 else ''})"
+
+
+def trained_models():
+    """(model, seed) pairs of the config."""
+    return [(m, s) for m in ACC["models"] for s in model_seeds(m)]
+
+
+def accessibility_predictions(split):
+    return [f"{PRED_DIR}/{m}/seed{s}/{split}.npz" for m, s in trained_models()]
+
+
+# expression.smk: expression models
+EXPR = config["expression"]
+
+
+def expression_accessibility_models():
+    """model.keras files whose strand-averaged predictions form the predicted chromatin."""
+    pred = EXPR["chromatin"]["predicted_model"]
+    seeds = pred["seeds"] or model_seeds(pred["name"])
+    return [f"{ACC_MODELS_DIR}/{pred['name']}/seed{s}/model.keras" for s in seeds]
+
+
+def expression_predictions():
+    """(variant, predictions.npz) of every expression model and seed."""
+    return [
+        (v, f"{EXPR_MODELS_DIR}/{v}/seed{s}/predictions.npz")
+        for v in EXPR["variants"]
+        for s in EXPR["seeds"]
+    ]
+
+
+# evaluate.smk: metrics, predicted tracks, gates
+EVAL = config["evaluate"]
+
+
+def track_models():
+    """Models whose seed ensembles tile the test chromosomes as predicted-accessibility tracks."""
+    return [m for m in EVAL["tracks"]["models"] if m in ACC["models"]]
+
+
+def accessibility_tracks():
+    return [f"{TRACKS_DIR}/{m}/{t}.bw" for m in track_models() for t in SAMPLES]
+
+
+def locus_track_dir():
+    return f"{TRACKS_DIR}/{track_models()[0]}"
+
+
+def gate_tables():
+    """Registered metric tables that some gate refers to (unregistered ones: NOT RUN)."""
+    names = {g["table"] for g in EVAL["gates"]}
+    return {k: v for k, v in METRIC_TABLES.items() if k in names}
+
+
+# interpret.smk: attributions and motifs
+INTERP = config["interpret"]
+
+
+def interpret_models():
+    """Accessibility models to explain (interpret.models, or all)."""
+    return INTERP["models"] or list(ACC["models"])
+
+
+def logo_figure(model):
+    return f"{FIGURES_DIR}/motif_logos_{model}"
+
+
+# variants.smk: variant effects
+VAR = config["variants"]
+
+
+def variant_models():
+    """Accessibility models that score variants (variants.models, or all)."""
+    return VAR["models"] or list(ACC["models"])
+
+
+def variant_expression_model():
+    """variants.expression_model as paths: `seq_only` names the expression stage's model
+    (every seed: their ensemble scores); anything else is a path; null = none."""
+    value = VAR["expression_model"]
+    if value == "seq_only":
+        return [
+            f"{EXPR_MODELS_DIR}/seq_only/seed{s}/model.keras"
+            for s in config["expression"]["seeds"]
+        ]
+    return [value]
+
+
+def expression_inputs(wildcards):
+    """Expression model and gene table, when variants.expression_model is set."""
+    if not VAR["expression_model"]:
+        return {}
+    return {
+        "expression_model": variant_expression_model(),
+        "genes": VAR["genes"] or f"{EXPR_DIR}/genes.tsv",
+    }
+
+
+def expression_args(wildcards, input):
+    """--expression-model/--genes options of score-variants (separate arguments), or none."""
+    if not VAR["expression_model"]:
+        return []
+    return ["--expression-model", *input.expression_model, "--genes", input.genes]

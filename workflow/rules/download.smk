@@ -45,6 +45,8 @@ DOWNLOAD_RUNTIME = {"genome": 240, "signal": 240}
 DOWNLOAD_DISK_MB = {"genome": 2000, "signal": 5000}
 EXPRESSION_SAMPLES = DL.expression_samples()
 
+TARGETS["download"] = CANONICAL_INPUTS
+
 
 wildcard_constraints:
     name="|".join(re.escape(n) for n in DL.files),
@@ -77,8 +79,8 @@ rule download:
         size=lambda wc: DL.spec(wc.name).size or "",
         role=lambda wc: DL.role(wc.name),
     shell:
-        "seq2func fetch --source {params.source:q} --md5={params.md5} --size={params.size}"
-        " --role {params.role} --output {output.file:q} > {log} 2>&1"
+        "seq2func fetch --source {params.source:q} --md5={params.md5:q} --size={params.size:q}"
+        " --role {params.role:q} --output {output.file:q} > {log:q} 2>&1"
 
 
 rule ingest_genome:
@@ -105,7 +107,7 @@ rule ingest_genome:
     shell:
         "seq2func ingest fasta --input {input.fasta:q} --output {output.fasta:q}"
         " --sizes-out {output.sizes:q} --chromosomes {params.chromosomes:q}"
-        " --provenance {input.provenance:q} > {log} 2>&1"
+        " --provenance {input.provenance:q} > {log:q} 2>&1"
 
 
 rule ingest_blacklist:
@@ -125,7 +127,7 @@ rule ingest_blacklist:
         runtime=10,
     shell:
         "seq2func ingest bed --input {input.bed:q} --output {output:q}"
-        " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q} > {log} 2>&1"
+        " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q} > {log:q} 2>&1"
 
 
 rule ingest_annotation:
@@ -147,7 +149,7 @@ rule ingest_annotation:
         runtime=30,
     shell:
         "seq2func ingest gtf --input {input.gtf:q} --output {output:q}"
-        " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q} > {log} 2>&1"
+        " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q} > {log:q} 2>&1"
 
 
 rule ingest_signal:
@@ -170,7 +172,7 @@ rule ingest_signal:
         runtime=120,
     shell:
         "seq2func ingest bigwig --input {input.bigwig:q} --output {output:q}"
-        " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q} > {log} 2>&1"
+        " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q} > {log:q} 2>&1"
 
 
 rule ingest_peaks:
@@ -190,7 +192,7 @@ rule ingest_peaks:
         runtime=15,
     shell:
         "seq2func ingest peaks --input {input.peaks:q} --output {output:q}"
-        " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q} > {log} 2>&1"
+        " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q} > {log:q} 2>&1"
 
 
 rule build_expression:
@@ -212,15 +214,17 @@ rule build_expression:
         mem_mb=2000,
         runtime=15,
     params:
-        pairs=" ".join(
-            f"{s}={DL.sample_file(s, 'expression')}" for s in EXPRESSION_SAMPLES
+        pairs=name_file_pairs(
+            EXPRESSION_SAMPLES,
+            [DL.sample_file(s, "expression") for s in EXPRESSION_SAMPLES],
         ),
     shell:
-        "seq2func ingest expression --input {params.pairs} --gtf {input.gtf:q}"
-        " --output {output:q} --provenance {input.provenance:q} > {log} 2>&1"
+        "seq2func ingest expression --input {params.pairs:q} --gtf {input.gtf:q}"
+        " --output {output:q} --provenance {input.provenance:q} > {log:q} 2>&1"
 
 
-if "variants" in DL.paths:
+# HAS_VCF (common.smk): download.variants names a VCF, which DL then plans to fetch
+if HAS_VCF:
 
     rule ingest_variants:
         input:
@@ -239,4 +243,4 @@ if "variants" in DL.paths:
             runtime=30,
         shell:
             "seq2func ingest vcf --input {input.vcf:q} --output {output:q}"
-            " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q} > {log} 2>&1"
+            " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q} > {log:q} 2>&1"

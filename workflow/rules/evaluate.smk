@@ -1,25 +1,33 @@
 # Accessibility evaluation on the held-out test chromosomes: metrics of every model (per seed and
 # seed ensemble) against baselines fitted on the same split, controls and (simulated studies) the
-# truth ceiling; predicted-accessibility bigWigs; quality gates over every registered metric table.
+# truth ceiling; predicted-accessibility bigWigs; quality gates over every registered metric table
+# (METRIC_TABLES, read when the gate jobs are planned: tables registered by later files count).
 # Figures and the `figures` target are in report.smk.
 
-
-include: "evaluate_common.smk"
-
+GATES_TABLE = f"{EVAL_DIR}/gates.tsv"
+GATES_PASSED = f"{EVAL_DIR}/gates.passed"
 
 METRIC_TABLES["accessibility"] = f"{EVAL_DIR}/accessibility_metrics.tsv"
+
+# metrics, predicted tracks, gates (and their enforcement, if asked for)
+TARGETS["evaluate"] = [
+    METRIC_TABLES["accessibility"],
+    GATES_TABLE,
+    *accessibility_tracks(),
+    *([GATES_PASSED] if EVAL["enforce_gates"] else []),
+]
 
 
 rule evaluate_accessibility:
     input:
-        dataset=f"{DATASET}/dataset.json",
-        regions=f"{DATASET}/regions.tsv.gz",
+        dataset=DATASET_JSON,
+        regions=DATASET_REGIONS,
         predictions=accessibility_predictions("test"),
         samples=config["samples"],
-        truth=[f"{TRUTH_DIR}/cres.tsv"] if TRUTH_DIR else [],
+        truth=[f"{TRUTH_DIR}/cres.tsv"] if SIMULATED else [],
     output:
         table=report(
-            f"{EVAL_DIR}/accessibility_metrics.tsv",
+            METRIC_TABLES["accessibility"],
             caption="../report/accessibility_metrics.rst",
             category="Evaluation",
             labels={"table": "accessibility metrics"},
@@ -37,19 +45,19 @@ rule evaluate_accessibility:
         runtime=30,
     params:
         evaluate=as_json(EVAL),
-        dataset_dir=lambda wildcards, input: Path(input.dataset).parent,
-        truth=f"--truth-dir {TRUTH_DIR}" if TRUTH_DIR else "",
+        dataset_dir=upstream_dir(DATASET_DIR),
+        truth=["--truth-dir", TRUTH_DIR] if SIMULATED else [],
     shell:
-        "seq2func evaluate-accessibility --dataset-dir {params.dataset_dir}"
-        " --predictions {input.predictions} --samples {input.samples} {params.truth}"
-        " --params {params.evaluate:q} --table {output.table} --scores {output.scores}"
-        " > {log} 2>&1"
+        "seq2func evaluate-accessibility --dataset-dir {params.dataset_dir:q}"
+        " --predictions {input.predictions:q} --samples {input.samples:q} {params.truth:q}"
+        " --params {params.evaluate:q} --table {output.table:q} --scores {output.scores:q}"
+        " > {log:q} 2>&1"
 
 
 rule accessibility_tracks:
     input:
         models=seed_models,
-        dataset=f"{DATASET}/dataset.json",
+        dataset=DATASET_JSON,
         genome=GENOME_FASTA,
         fai=GENOME_FAI,
     output:
@@ -71,12 +79,60 @@ rule accessibility_tracks:
         runtime=lambda wc, attempt: 30 * attempt * len(model_seeds(wc.model)),
         gpu=ACC["gpus_per_job"],
     params:
-        dataset_dir=lambda wildcards, input: Path(input.dataset).parent,
+        dataset_dir=upstream_dir(DATASET_DIR),
         outdir=lambda wildcards, output: Path(output[0]).parent,
         stride=EVAL["tracks"]["stride"],
         batch_size=EVAL["tracks"]["batch_size"],
     shell:
-        "seq2func accessibility-tracks --model {input.models} --dataset-dir {params.dataset_dir}"
-        " --genome {input.genome} --split test --stride {params.stride}"
-        " --batch-size {params.batch_size} --threads {threads} --outdir {params.outdir}"
-        " --no-progress > {log} 2>&1"
+        "seq2func accessibility-tracks --model {input.models:q}"
+        " --dataset-dir {params.dataset_dir:q} --genome {input.genome:q} --split test"
+        " --stride {params.stride:q} --batch-size {params.batch_size:q}"
+        " --threads {threads:q} --outdir {params.outdir:q} --no-progress > {log:q} 2>&1"
+
+
+rule evaluate_gates:
+    input:
+        # every registered table a gate names (tables of later stages too: read at planning)
+        tables=lambda wc: list(gate_tables().values()),
+    output:
+        report(
+            GATES_TABLE,
+            caption="../report/gates.rst",
+            category="Quality gates",
+            labels={"table": "quality gates"},
+        ),
+    log:
+        f"{LOGS}/evaluate/gates.log",
+    conda:
+        "../../envs/evaluate.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        gates=as_json(EVAL["gates"]),
+        tables=lambda wc: as_json(gate_tables()),
+    shell:
+        "seq2func evaluate-gates --gates {params.gates:q} --tables {params.tables:q}"
+        " --out {output:q} > {log:q} 2>&1"
+
+
+rule enforce_gates:
+    input:
+        GATES_TABLE,
+    output:
+        GATES_PASSED,
+    log:
+        f"{LOGS}/evaluate/enforce_gates.log",
+    conda:
+        "../../envs/evaluate.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        gates=as_json(EVAL["gates"]),
+    shell:
+        # the message listing failed gates goes to the terminal, not only to the log
+        "seq2func evaluate-gates --gates {params.gates:q} --check {input:q} --enforce"
+        " --done {output:q} 2>&1 | tee {log:q}"

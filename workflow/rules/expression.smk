@@ -3,8 +3,29 @@
 # plus scikit-learn baselines, on the same chromosome split as the accessibility models.
 # Training checkpoints every epoch (train.fit): a rerun resumes a killed job.
 
+EXPR_RUN = f"{EXPR_MODELS_DIR}/{{variant}}/seed{{seed}}"
+PREDICTED_CHROMATIN = f"{EXPR_DIR}/predicted_chromatin.npz"
+EXPR_FIGURES = {
+    "scatter": f"{FIGURES_DIR}/expression_scatter",
+    "ablation": f"{FIGURES_DIR}/expression_ablation",
+}
+EXPR_ABLATION = f"{EVAL_DIR}/expression_ablation.tsv"
+# demo only: how much of the simulated expression the models explain
+EXPR_TRUTH = f"{TRUTH_DIR}/expression_terms.tsv"
+EXPR_EXPLAINABLE = f"{EVAL_DIR}/expression_explainable_variance.tsv"
 
-include: "expression_common.smk"
+PAPER_FIGURES.extend(EXPR_FIGURES.values())
+METRIC_TABLES["expression"] = f"{EVAL_DIR}/expression_metrics.tsv"
+if SIMULATED:
+    METRIC_TABLES["expression_explainable_variance"] = EXPR_EXPLAINABLE
+
+# metrics, ablation, figures (+ the truth comparison on the demo)
+TARGETS["expression"] = [
+    METRIC_TABLES["expression"],
+    EXPR_ABLATION,
+    *figure_files(EXPR_FIGURES.values()),
+    *([EXPR_EXPLAINABLE] if SIMULATED else []),
+]
 
 
 rule expression_prepare:
@@ -32,16 +53,19 @@ rule expression_prepare:
     params:
         params=as_json(EXPR),
         split=as_json(config["split"]),
-        exclude=config["preprocess"]["exclude_chromosomes"] or "",
-        bigwigs=lambda wc, input: " ".join(
-            f"{s}={p}" for s, p in zip(SAMPLES, input.bigwigs)
+        # optional: preprocess.exclude_chromosomes may be null
+        exclude=(
+            ["--exclude-regex", config["preprocess"]["exclude_chromosomes"]]
+            if config["preprocess"]["exclude_chromosomes"]
+            else []
         ),
+        bigwigs=lambda wc, input: name_file_pairs(SAMPLES, input.bigwigs),
         outdir=lambda wildcards, output: Path(output.genes).parent,
     shell:
-        "seq2func expression-prepare --annotation {input.gtf} --expression {input.expression}"
-        " --genome {input.genome} --bigwigs {params.bigwigs} --split {params.split:q}"
-        " --params {params.params:q} --exclude-regex {params.exclude:q}"
-        " --outdir {params.outdir} > {log} 2>&1"
+        "seq2func expression-prepare --annotation {input.gtf:q}"
+        " --expression {input.expression:q} --genome {input.genome:q}"
+        " --bigwigs {params.bigwigs:q} --split {params.split:q} --params {params.params:q}"
+        " {params.exclude:q} --outdir {params.outdir:q} > {log:q} 2>&1"
 
 
 rule expression_predicted_chromatin:
@@ -49,9 +73,9 @@ rule expression_predicted_chromatin:
         genes=f"{EXPR_DIR}/genes.tsv",
         genome=GENOME_FASTA,
         models=expression_accessibility_models(),
-        dataset=f"{DATASET}/dataset.json",
+        dataset=DATASET_JSON,
     output:
-        f"{EXPR_DIR}/predicted_chromatin.npz",
+        PREDICTED_CHROMATIN,
     log:
         f"{LOGS}/expression/predicted_chromatin.log",
     benchmark:
@@ -65,13 +89,12 @@ rule expression_predicted_chromatin:
         gpu=ACC["gpus_per_job"],
     params:
         params=as_json(EXPR),
-        tasks=lambda wc, input: " ".join(
-            json.loads(Path(input.dataset).read_text())["tasks"]
-        ),
+        # the tasks (samples) of the training set, in its order
+        tasks=lambda wc, input: json.loads(Path(input.dataset).read_text())["tasks"],
     shell:
-        "seq2func expression-predicted-chromatin --genes {input.genes} --genome {input.genome}"
-        " --models {input.models} --tasks {params.tasks} --params {params.params:q}"
-        " --threads {threads} --out {output} > {log} 2>&1"
+        "seq2func expression-predicted-chromatin --genes {input.genes:q}"
+        " --genome {input.genome:q} --models {input.models:q} --tasks {params.tasks:q}"
+        " --params {params.params:q} --threads {threads:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule train_expression:
@@ -79,15 +102,13 @@ rule train_expression:
         genes=f"{EXPR_DIR}/genes.tsv",
         features=f"{EXPR_DIR}/features.npz",
         predicted=lambda wc: (
-            f"{EXPR_DIR}/predicted_chromatin.npz"
-            if wc.variant == "seq_predicted"
-            else []
+            PREDICTED_CHROMATIN if wc.variant == "seq_predicted" else []
         ),
     output:
-        model=f"{EXPR_MODELS}/{{variant}}/seed{{seed}}/model.keras",
-        history=f"{EXPR_MODELS}/{{variant}}/seed{{seed}}/history.tsv",
-        run=f"{EXPR_MODELS}/{{variant}}/seed{{seed}}/run.json",
-        predictions=f"{EXPR_MODELS}/{{variant}}/seed{{seed}}/predictions.npz",
+        model=f"{EXPR_RUN}/model.keras",
+        history=f"{EXPR_RUN}/history.tsv",
+        run=f"{EXPR_RUN}/run.json",
+        predictions=f"{EXPR_RUN}/predictions.npz",
     log:
         f"{LOGS}/train/expression_{{variant}}_seed{{seed}}.log",
     benchmark:
@@ -106,24 +127,25 @@ rule train_expression:
     params:
         params=as_json(EXPR),
         predicted=lambda wc, input: (
-            f"--predicted {input.predicted}" if input.predicted else ""
+            ["--predicted", input.predicted] if input.predicted else []
         ),
         outdir=lambda wildcards, output: Path(output.model).parent,
     shell:
-        "seq2func train-expression --genes {input.genes} --features {input.features}"
-        " {params.predicted} --variant {wildcards.variant} --params {params.params:q}"
-        " --seed {wildcards.seed} --threads {threads} --outdir {params.outdir} > {log} 2>&1"
+        "seq2func train-expression --genes {input.genes:q} --features {input.features:q}"
+        " {params.predicted:q} --variant {wildcards.variant:q} --params {params.params:q}"
+        " --seed {wildcards.seed:q} --threads {threads:q} --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule evaluate_expression:
     input:
         genes=f"{EXPR_DIR}/genes.tsv",
         features=f"{EXPR_DIR}/features.npz",
-        predictions=list(expression_predictions().values()),
-        truth=[EXPR_TRUTH] if EXPR_SIMULATED else [],
+        predictions=[path for _, path in expression_predictions()],
+        truth=[EXPR_TRUTH] if SIMULATED else [],
     output:
         metrics=METRIC_TABLES["expression"],
-        ablation=f"{EXPR_EVAL}/expression_ablation.tsv",
+        ablation=EXPR_ABLATION,
         scatter=report(
             multiext(EXPR_FIGURES["scatter"], ".pdf", ".svg", ".png"),
             caption="../report/expression_scatter.rst",
@@ -134,7 +156,7 @@ rule evaluate_expression:
             caption="../report/expression_ablation.rst",
             category="Expression",
         ),
-        explainable=[EXPR_EXPLAINABLE] if EXPR_SIMULATED else [],
+        explainable=[EXPR_EXPLAINABLE] if SIMULATED else [],
     log:
         f"{LOGS}/expression/evaluate.log",
     benchmark:
@@ -147,21 +169,20 @@ rule evaluate_expression:
         runtime=lambda wc, attempt: 30 * attempt,
     params:
         params=as_json(EXPR),
-        predictions=" ".join(
-            f"{k.split('/')[0]}={v}" for k, v in expression_predictions().items()
-        ),
-        truth=lambda wc, input, output: (
-            f"--truth {input.truth} --truth-out {output.explainable}"
-            if input.truth
-            else ""
+        # VARIANT=path, one per seed
+        predictions=[f"{v}={path}" for v, path in expression_predictions()],
+        truth=(
+            ["--truth", EXPR_TRUTH, "--truth-out", EXPR_EXPLAINABLE]
+            if SIMULATED
+            else []
         ),
         scatter=lambda wc, output: Path(output.scatter[0]).with_suffix(""),
         ablation_figure=lambda wc, output: Path(output.ablation_figure[0]).with_suffix(
             ""
         ),
     shell:
-        "seq2func evaluate-expression --genes {input.genes} --features {input.features}"
-        " --predictions {params.predictions} --params {params.params:q}"
-        " --metrics {output.metrics} --ablation {output.ablation}"
-        " --scatter {params.scatter} --ablation-figure {params.ablation_figure}"
-        " {params.truth} > {log} 2>&1"
+        "seq2func evaluate-expression --genes {input.genes:q} --features {input.features:q}"
+        " --predictions {params.predictions:q} --params {params.params:q}"
+        " --metrics {output.metrics:q} --ablation {output.ablation:q}"
+        " --scatter {params.scatter:q} --ablation-figure {params.ablation_figure:q}"
+        " {params.truth:q} > {log:q} 2>&1"

@@ -1,16 +1,25 @@
 # Interpretation of the accessibility models (seed ensembles): attributions of the strongest
-# test-set peaks (strand-averaged gradient x input; vectorised ISM on a few), TF-MoDISco motifs annotated with
-# JASPAR, logos; on the demo, recovery of the planted motifs (metric table "motifs").
+# test-set peaks (strand-averaged gradient x input; vectorised ISM on a few), TF-MoDISco motifs
+# annotated with JASPAR, logos; on the demo, recovery of the planted motifs (metric table
+# "motifs").
 
+PAPER_FIGURES.extend(logo_figure(m) for m in interpret_models())
+if SIMULATED:
+    METRIC_TABLES["motifs"] = f"{EVAL_DIR}/motif_recovery.tsv"
 
-include: "interpret_common.smk"
+# motifs and logos of every explained model (+ the planted motifs' recovery on the demo)
+TARGETS["interpret"] = [
+    *[f"{INTERP_DIR}/{m}/motifs.tsv" for m in interpret_models()],
+    *figure_files(logo_figure(m) for m in interpret_models()),
+    *([METRIC_TABLES["motifs"]] if SIMULATED else []),
+]
 
 
 rule explain_accessibility:
     input:
         models=seed_models,
-        dataset=f"{DATASET}/dataset.json",
-        regions=f"{DATASET}/regions.tsv.gz",
+        dataset=DATASET_JSON,
+        regions=DATASET_REGIONS,
         genome=GENOME_FASTA,
         fai=GENOME_FAI,
         chrom_sizes=CHROM_SIZES,
@@ -35,13 +44,13 @@ rule explain_accessibility:
         gpu=ACC["gpus_per_job"],
     params:
         interpret=as_json(INTERP),
-        dataset_dir=lambda wildcards, input: Path(input.dataset).parent,
+        dataset_dir=upstream_dir(DATASET_DIR),
         bigwig_dir=lambda wildcards, output: Path(output.bigwigs[0]).parent,
     shell:
-        "seq2func explain --model {input.models} --dataset-dir {params.dataset_dir}"
-        " --genome {input.genome} --chrom-sizes {input.chrom_sizes}"
-        " --params {params.interpret:q} --threads {threads} --out {output.attributions}"
-        " --bigwig-dir {params.bigwig_dir} > {log} 2>&1"
+        "seq2func explain --model {input.models:q} --dataset-dir {params.dataset_dir:q}"
+        " --genome {input.genome:q} --chrom-sizes {input.chrom_sizes:q}"
+        " --params {params.interpret:q} --threads {threads:q}"
+        " --out {output.attributions:q} --bigwig-dir {params.bigwig_dir:q} > {log:q} 2>&1"
 
 
 rule discover_motifs:
@@ -51,11 +60,11 @@ rule discover_motifs:
         motifs=f"{INTERP_DIR}/{{model}}/motifs.tsv",
         patterns=f"{INTERP_DIR}/{{model}}/patterns.npz",
         logos=report(
-            f"{FIGURES_DIR}/motif_logos_{{model}}.svg",
+            f"{logo_figure('{model}')}.svg",
             caption="../report/motif_logos.rst",
             category="Interpretation",
         ),
-        logos_other=multiext(f"{FIGURES_DIR}/motif_logos_{{model}}", ".pdf", ".png"),
+        logos_other=multiext(logo_figure("{model}"), ".pdf", ".png"),
     log:
         f"{LOGS}/interpret/motifs_{{model}}.log",
     benchmark:
@@ -73,23 +82,20 @@ rule discover_motifs:
         database=INTERP["motif_database"],
         stem=lambda wildcards, output: Path(output.logos).with_suffix(""),
     shell:
-        "seq2func discover-motifs --attributions {input} --params {params.interpret:q}"
-        " --database {params.database:q} --model-name {wildcards.model}"
-        " --out {output.motifs} --patterns {output.patterns} --figure {params.stem}"
-        " > {log} 2>&1"
+        "seq2func discover-motifs --attributions {input:q} --params {params.interpret:q}"
+        " --database {params.database:q} --model-name {wildcards.model:q}"
+        " --out {output.motifs:q} --patterns {output.patterns:q} --figure {params.stem:q}"
+        " > {log:q} 2>&1"
 
 
-PAPER_FIGURES.extend(logo_figure(m) for m in interpret_models())
-
-if config["source"] == "simulate":
-    METRIC_TABLES["motifs"] = f"{OUT}/evaluation/motif_recovery.tsv"
+if SIMULATED:
 
     rule motif_recovery:
         input:
             patterns=expand(
                 f"{INTERP_DIR}/{{model}}/patterns.npz", model=interpret_models()
             ),
-            simulation=f"{DEMO_TRUTH}/simulation.json",
+            simulation=f"{TRUTH_DIR}/simulation.json",
             planted=PLANTED_MOTIFS,
             samples=config["samples"],
         output:
@@ -103,10 +109,11 @@ if config["source"] == "simulate":
             mem_mb=1000,
             runtime=10,
         params:
-            patterns=lambda wildcards, input: model_file_pairs(
+            # MODEL=patterns.npz
+            patterns=lambda wildcards, input: name_file_pairs(
                 interpret_models(), input.patterns
             ),
         shell:
-            "seq2func motif-recovery --patterns {params.patterns} --simulation {input.simulation}"
-            " --planted-motifs {input.planted} --samples {input.samples} --out {output}"
-            " > {log} 2>&1"
+            "seq2func motif-recovery --patterns {params.patterns:q}"
+            " --simulation {input.simulation:q} --planted-motifs {input.planted:q}"
+            " --samples {input.samples:q} --out {output:q} > {log:q} 2>&1"

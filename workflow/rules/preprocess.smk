@@ -1,10 +1,11 @@
 # Preprocess bigWigs and peaks into a training set, scattered per chromosome:
 # plan (checkpoint: checks inputs, lists chromosomes) -> one job per chromosome (HDF5 shard)
 # -> gather (regions.tsv.gz, dataset.json, QC table) -> QC figure.
-# The format is documented in src/seq2func/datasets.py and README ("Training sets").
+# The format is documented in the seq2func.dataset package and README ("Training sets").
 
+PREPROCESS_QC_FIGURE = f"{QC_DIR}/preprocess_qc.svg"
 
-include: "preprocess_common.smk"
+TARGETS["preprocess"] = [DATASET_JSON, PREPROCESS_QC_FIGURE]
 
 
 checkpoint preprocess_plan:
@@ -16,8 +17,8 @@ checkpoint preprocess_plan:
         peaks=[peaks_file(s) for s in SAMPLES],
         blacklist=BLACKLIST,
     output:
-        plan=f"{DATASET}/plan/plan.json",
-        summits=f"{DATASET}/plan/summits.npz",
+        plan=f"{PLAN_DIR}/plan.json",
+        summits=f"{PLAN_DIR}/summits.npz",
     log:
         f"{LOGS}/preprocess/plan.log",
     benchmark:
@@ -34,22 +35,22 @@ checkpoint preprocess_plan:
         study=STUDY,
         outdir=lambda wildcards, output: Path(output.plan).parent,
     shell:
-        "seq2func preprocess-plan --genome {input.genome} --samples {input.samples}"
-        " --bigwigs {input.bigwigs} --peaks {input.peaks} --blacklist {input.blacklist}"
+        "seq2func preprocess-plan --genome {input.genome:q} --samples {input.samples:q}"
+        " --bigwigs {input.bigwigs:q} --peaks {input.peaks:q} --blacklist {input.blacklist:q}"
         " --params {params.preprocess:q} --split {params.split:q} --study {params.study:q}"
-        " --outdir {params.outdir} > {log} 2>&1"
+        " --outdir {params.outdir:q} > {log:q} 2>&1"
 
 
 rule preprocess_chrom:
     input:
-        plan=f"{DATASET}/plan/plan.json",
-        summits=f"{DATASET}/plan/summits.npz",
+        plan=f"{PLAN_DIR}/plan.json",
+        summits=f"{PLAN_DIR}/summits.npz",
         genome=GENOME_FASTA,
         fai=GENOME_FAI,
         bigwigs=[signal_bigwig(s) for s in SAMPLES],
     output:
-        shard=f"{DATASET}/shards/{{chrom}}.h5",
-        stats=f"{DATASET}/chroms/{{chrom}}.stats.json",
+        shard=f"{DATASET_DIR}/shards/{{chrom}}.h5",
+        stats=f"{DATASET_DIR}/chroms/{{chrom}}.stats.json",
     log:
         f"{LOGS}/preprocess/chrom_{{chrom}}.log",
     benchmark:
@@ -65,23 +66,23 @@ rule preprocess_chrom:
         mem_mb=lambda wc: 500 + 3 * _planned_chromosome_size(wc) // 1_000_000,
         runtime=lambda wc: 10 + _planned_chromosome_size(wc) // 5_000_000,
     params:
-        plan_dir=lambda wildcards, input: Path(input.plan).parent,
+        plan_dir=upstream_dir(PLAN_DIR),
     shell:
-        "seq2func preprocess-chrom --plan-dir {params.plan_dir} --chrom {wildcards.chrom}"
-        " --shard {output.shard} --stats {output.stats} --threads {threads}"
-        " --no-progress > {log} 2>&1"
+        "seq2func preprocess-chrom --plan-dir {params.plan_dir:q} --chrom {wildcards.chrom:q}"
+        " --shard {output.shard:q} --stats {output.stats:q} --threads {threads:q}"
+        " --no-progress > {log:q} 2>&1"
 
 
 rule preprocess_gather:
     input:
-        plan=f"{DATASET}/plan/plan.json",
-        shards=preprocess_chrom_outputs(f"{DATASET}/shards/{{chrom}}.h5"),
-        stats=preprocess_chrom_outputs(f"{DATASET}/chroms/{{chrom}}.stats.json"),
+        plan=f"{PLAN_DIR}/plan.json",
+        shards=preprocess_chrom_outputs(f"{DATASET_DIR}/shards/{{chrom}}.h5"),
+        stats=preprocess_chrom_outputs(f"{DATASET_DIR}/chroms/{{chrom}}.stats.json"),
     output:
-        dataset=f"{DATASET}/dataset.json",
-        regions=f"{DATASET}/regions.tsv.gz",
+        dataset=DATASET_JSON,
+        regions=DATASET_REGIONS,
         qc=f"{QC_DIR}/preprocess_qc.tsv",
-        provenance=f"{DATASET}/dataset.json.provenance.json",
+        provenance=f"{DATASET_JSON}.provenance.json",
         qc_provenance=f"{QC_DIR}/preprocess_qc.tsv.provenance.json",
     log:
         f"{LOGS}/preprocess/gather.log",
@@ -94,26 +95,26 @@ rule preprocess_gather:
         mem_mb=4000,
         runtime=30,
     params:
-        plan_dir=lambda wildcards, input: Path(input.plan).parent,
+        plan_dir=upstream_dir(PLAN_DIR),
         dataset_dir=lambda wildcards, output: Path(output.dataset).parent,
     shell:
-        "seq2func preprocess-gather --plan-dir {params.plan_dir}"
-        " --dataset-dir {params.dataset_dir} --qc-table {output.qc} > {log} 2>&1"
+        "seq2func preprocess-gather --plan-dir {params.plan_dir:q}"
+        " --dataset-dir {params.dataset_dir:q} --qc-table {output.qc:q} > {log:q} 2>&1"
 
 
 rule preprocess_qc:
     input:
-        plan=f"{DATASET}/plan/plan.json",
-        dataset=f"{DATASET}/dataset.json",
-        regions=f"{DATASET}/regions.tsv.gz",
+        plan=f"{PLAN_DIR}/plan.json",
+        dataset=DATASET_JSON,
+        regions=DATASET_REGIONS,
         qc=f"{QC_DIR}/preprocess_qc.tsv",
     output:
         figure=report(
-            f"{QC_DIR}/preprocess_qc.svg",
+            PREPROCESS_QC_FIGURE,
             caption="../report/preprocess_qc.rst",
             category="Preprocessing",
         ),
-        provenance=f"{QC_DIR}/preprocess_qc.svg.provenance.json",
+        provenance=f"{PREPROCESS_QC_FIGURE}.provenance.json",
     log:
         f"{LOGS}/preprocess/qc.log",
     conda:
@@ -123,8 +124,9 @@ rule preprocess_qc:
         mem_mb=2000,
         runtime=10,
     params:
-        plan_dir=lambda wildcards, input: Path(input.plan).parent,
-        dataset_dir=lambda wildcards, input: Path(input.dataset).parent,
+        plan_dir=upstream_dir(PLAN_DIR),
+        dataset_dir=upstream_dir(DATASET_DIR),
     shell:
-        "seq2func preprocess-qc --plan-dir {params.plan_dir} --dataset-dir {params.dataset_dir}"
-        " --qc-table {input.qc} --figure {output.figure} > {log} 2>&1"
+        "seq2func preprocess-qc --plan-dir {params.plan_dir:q}"
+        " --dataset-dir {params.dataset_dir:q} --qc-table {input.qc:q}"
+        " --figure {output.figure:q} > {log:q} 2>&1"

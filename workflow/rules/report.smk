@@ -1,81 +1,38 @@
-# Quality gates, paper figures and the `figures` target. Included last: the gates read every
-# metric table and `figures` builds every stem that the stages registered (METRIC_TABLES,
-# PAPER_FIGURES in common.smk). The HTML report: snakemake --report results/report.html
-FIG_DIR = f"{OUT}/figures"
-GATES_TABLE = f"{EVAL_DIR}/gates.tsv"
-FIGURE_FORMATS = ["pdf", "svg", "png"]
+# Paper figures of the accessibility models and the `figures` target, which builds every paper
+# figure the stages registered (PAPER_FIGURES, common.smk; read when the target is planned).
+# The HTML report: snakemake --report results/report.html
+
 ACC_FIGURES = {
-    "training_curves": f"{FIG_DIR}/accessibility_training_curves",
-    "roc_pr": f"{FIG_DIR}/accessibility_roc_pr",
-    "counts_scatter": f"{FIG_DIR}/accessibility_counts_scatter",
-    "task_bars": f"{FIG_DIR}/accessibility_task_bars",
-    "locus": f"{FIG_DIR}/accessibility_locus",
+    "training_curves": f"{FIGURES_DIR}/accessibility_training_curves",
+    "roc_pr": f"{FIGURES_DIR}/accessibility_roc_pr",
+    "counts_scatter": f"{FIGURES_DIR}/accessibility_counts_scatter",
+    "task_bars": f"{FIGURES_DIR}/accessibility_task_bars",
+    "locus": f"{FIGURES_DIR}/accessibility_locus",
 }
-PAPER_FIGURES += [
+# the counts scatter needs a model with a counts head (BPNet)
+ACC_PAPER_FIGURES = [
     v
     for k, v in ACC_FIGURES.items()
     if k != "counts_scatter"
     or any(ACC["models"][m]["architecture"] == "bpnet" for m in ACC["models"])
 ]
+PAPER_FIGURES.extend(ACC_PAPER_FIGURES)
 
-
-rule evaluate_gates:
-    input:
-        tables=lambda wc: list(gate_tables().values()),
-    output:
-        report(
-            GATES_TABLE,
-            caption="../report/gates.rst",
-            category="Quality gates",
-            labels={"table": "quality gates"},
-        ),
-    log:
-        f"{LOGS}/evaluate/gates.log",
-    conda:
-        "../../envs/evaluate.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        gates=as_json(EVAL["gates"]),
-        tables=as_json(gate_tables()),
-    shell:
-        "seq2func evaluate-gates --gates {params.gates:q} --tables {params.tables:q}"
-        " --out {output} > {log} 2>&1"
-
-
-rule enforce_gates:
-    input:
-        GATES_TABLE,
-    output:
-        f"{EVAL_DIR}/gates.passed",
-    log:
-        f"{LOGS}/evaluate/enforce_gates.log",
-    conda:
-        "../../envs/evaluate.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        gates=as_json(EVAL["gates"]),
-    shell:
-        # the message listing failed gates goes to the terminal, not only to the log
-        "seq2func evaluate-gates --gates {params.gates:q} --check {input} --enforce"
-        " --done {output} 2>&1 | tee {log}"
+TARGETS["report"] = figure_files(ACC_PAPER_FIGURES)
 
 
 rule figure_training_curves:
     input:
-        histories=[f"{MODELS_DIR}/{m}/seed{s}/history.tsv" for m, s in trained_models()],
+        histories=[
+            f"{ACC_MODELS_DIR}/{m}/seed{s}/history.tsv" for m, s in trained_models()
+        ],
     output:
         figure_outputs(ACC_FIGURES["training_curves"], "../report/training_curves.rst"),
         provenance=f"{ACC_FIGURES['training_curves']}.provenance.json",
     log:
         f"{LOGS}/figures/training_curves.log",
     conda:
-        "../../envs/evaluate.yaml"
+        "../../envs/report.yaml"
     threads: 1
     resources:
         mem_mb=1500,
@@ -85,8 +42,8 @@ rule figure_training_curves:
             ".provenance.json"
         ),
     shell:
-        "seq2func figure training-curves --histories {input.histories}"
-        " --out {params.stem} > {log} 2>&1"
+        "seq2func figure training-curves --histories {input.histories:q}"
+        " --out {params.stem:q} > {log:q} 2>&1"
 
 
 rule figure_roc_pr:
@@ -98,7 +55,7 @@ rule figure_roc_pr:
     log:
         f"{LOGS}/figures/roc_pr.log",
     conda:
-        "../../envs/evaluate.yaml"
+        "../../envs/report.yaml"
     threads: 1
     resources:
         mem_mb=1500,
@@ -108,7 +65,8 @@ rule figure_roc_pr:
             ".provenance.json"
         ),
     shell:
-        "seq2func figure roc-pr --scores {input.scores} --out {params.stem} > {log} 2>&1"
+        "seq2func figure roc-pr --scores {input.scores:q} --out {params.stem:q}"
+        " > {log:q} 2>&1"
 
 
 rule figure_counts_scatter:
@@ -120,7 +78,7 @@ rule figure_counts_scatter:
     log:
         f"{LOGS}/figures/counts_scatter.log",
     conda:
-        "../../envs/evaluate.yaml"
+        "../../envs/report.yaml"
     threads: 1
     resources:
         mem_mb=1500,
@@ -130,8 +88,8 @@ rule figure_counts_scatter:
             ".provenance.json"
         ),
     shell:
-        "seq2func figure counts-scatter --scores {input.scores} --out {params.stem}"
-        " > {log} 2>&1"
+        "seq2func figure counts-scatter --scores {input.scores:q} --out {params.stem:q}"
+        " > {log:q} 2>&1"
 
 
 rule figure_task_bars:
@@ -143,7 +101,7 @@ rule figure_task_bars:
     log:
         f"{LOGS}/figures/task_bars.log",
     conda:
-        "../../envs/evaluate.yaml"
+        "../../envs/report.yaml"
     threads: 1
     resources:
         mem_mb=1500,
@@ -153,8 +111,8 @@ rule figure_task_bars:
             ".provenance.json"
         ),
     shell:
-        "seq2func figure task-bars --table {input.table} --metric auROC --out {params.stem}"
-        " > {log} 2>&1"
+        "seq2func figure task-bars --table {input.table:q} --metric auROC"
+        " --out {params.stem:q} > {log:q} 2>&1"
 
 
 rule figure_locus:
@@ -170,7 +128,7 @@ rule figure_locus:
     log:
         f"{LOGS}/figures/locus.log",
     conda:
-        "../../envs/evaluate.yaml"
+        "../../envs/report.yaml"
     threads: 1
     resources:
         mem_mb=1500,
@@ -185,14 +143,15 @@ rule figure_locus:
         width=EVAL["locus_width"],
         label=lambda wc: ensemble_label(track_models()[0]),
     shell:
-        "seq2func figure locus --tasks {params.tasks} --observed {input.observed}"
-        " --predicted {input.predicted} --peaks {input.peaks} --gtf {input.gtf}"
-        " --chrom-sizes {input.sizes} --chromosomes {params.chromosomes}"
-        " --locus {params.locus:q} --width {params.width} --label {params.label:q}"
-        " --out {params.stem} > {log} 2>&1"
+        "seq2func figure locus --tasks {params.tasks:q} --observed {input.observed:q}"
+        " --predicted {input.predicted:q} --peaks {input.peaks:q} --gtf {input.gtf:q}"
+        " --chrom-sizes {input.sizes:q} --chromosomes {params.chromosomes:q}"
+        " --locus {params.locus:q} --width {params.width:q} --label {params.label:q}"
+        " --out {params.stem:q} > {log:q} 2>&1"
 
 
 rule figures:
     input:
-        [f"{stem}.{fmt}" for stem in PAPER_FIGURES for fmt in FIGURE_FORMATS],
+        # every registered paper figure (read when planned: the include order does not matter)
+        lambda wc: figure_files(PAPER_FIGURES),
     localrule: True

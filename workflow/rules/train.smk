@@ -3,18 +3,20 @@
 # Training checkpoints every epoch into <outdir>/checkpoints (not a declared output, so it
 # survives a killed job): rerunning the workflow resumes from the last complete epoch.
 
+ACC_RUN = f"{ACC_MODELS_DIR}/{{model}}/seed{{seed}}"
 
-include: "train_common.smk"
+# strand-averaged test-set predictions of every seed
+TARGETS["train"] = accessibility_predictions("test")
 
 
 rule train_accessibility:
     input:
-        dataset=f"{DATASET}/dataset.json",
-        regions=f"{DATASET}/regions.tsv.gz",
+        dataset=DATASET_JSON,
+        regions=DATASET_REGIONS,
     output:
-        model=f"{MODELS_DIR}/{{model}}/seed{{seed}}/model.keras",
-        history=f"{MODELS_DIR}/{{model}}/seed{{seed}}/history.tsv",
-        run=f"{MODELS_DIR}/{{model}}/seed{{seed}}/run.json",
+        model=f"{ACC_RUN}/model.keras",
+        history=f"{ACC_RUN}/history.tsv",
+        run=f"{ACC_RUN}/run.json",
     log:
         f"{LOGS}/train/accessibility_{{model}}_seed{{seed}}.log",
     benchmark:
@@ -34,19 +36,20 @@ rule train_accessibility:
     params:
         spec=lambda wc: as_json(ACC["models"][wc.model]),
         settings=as_json(ACC["train"]),
-        dataset_dir=lambda wildcards, input: Path(input.dataset).parent,
+        dataset_dir=upstream_dir(DATASET_DIR),
         outdir=lambda wildcards, output: Path(output.model).parent,
     shell:
-        "seq2func train-accessibility --dataset-dir {params.dataset_dir} --name {wildcards.model}"
-        " --spec {params.spec:q} --settings {params.settings:q} --seed {wildcards.seed}"
-        " --threads {threads} --outdir {params.outdir} > {log} 2>&1"
+        "seq2func train-accessibility --dataset-dir {params.dataset_dir:q}"
+        " --name {wildcards.model:q} --spec {params.spec:q} --settings {params.settings:q}"
+        " --seed {wildcards.seed:q} --threads {threads:q} --outdir {params.outdir:q}"
+        " > {log:q} 2>&1"
 
 
 rule predict_accessibility:
     input:
-        model=f"{MODELS_DIR}/{{model}}/seed{{seed}}/model.keras",
-        dataset=f"{DATASET}/dataset.json",
-        regions=f"{DATASET}/regions.tsv.gz",
+        model=f"{ACC_RUN}/model.keras",
+        dataset=DATASET_JSON,
+        regions=DATASET_REGIONS,
     output:
         f"{PRED_DIR}/{{model}}/seed{{seed}}/{{split}}.npz",
     log:
@@ -62,7 +65,8 @@ rule predict_accessibility:
         mem_mb=lambda wc, attempt: 3000 * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
     params:
-        dataset_dir=lambda wildcards, input: Path(input.dataset).parent,
+        dataset_dir=upstream_dir(DATASET_DIR),
     shell:
-        "seq2func predict-accessibility --model {input.model} --dataset-dir {params.dataset_dir}"
-        " --split {wildcards.split} --threads {threads} --out {output} > {log} 2>&1"
+        "seq2func predict-accessibility --model {input.model:q}"
+        " --dataset-dir {params.dataset_dir:q} --split {wildcards.split:q}"
+        " --threads {threads:q} --out {output:q} > {log:q} 2>&1"

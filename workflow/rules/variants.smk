@@ -1,10 +1,22 @@
 # Variant effects: every variant of the study's VCF scored by each accessibility model (seed
 # ensemble; both strands averaged), optionally by the sequence-only expression model for
-# variants in promoter windows (variants.expression_model); annotated VCF + TSV. On the demo, auROC of
-# true-effect vs neutral variants against the simulator's truth (metric table "variants").
+# variants in promoter windows (variants.expression_model); annotated VCF + TSV. On the demo,
+# auROC of true-effect vs neutral variants against the simulator's truth (metric table
+# "variants"). Without a VCF (HAS_VCF, common.smk) nothing here is a target.
 
+VARIANT_FIGURE = f"{FIGURES_DIR}/variant_effects"
 
-include: "interpret_common.smk"
+if SIMULATED:
+    METRIC_TABLES["variants"] = f"{EVAL_DIR}/variant_metrics.tsv"
+    PAPER_FIGURES.append(VARIANT_FIGURE)
+
+# scored VCFs of every scoring model (+ the truth comparison and its figure on the demo, which
+# always has a VCF)
+TARGETS["variants"] = (
+    [f"{VARIANTS_DIR}/{m}/variants.vcf" for m in variant_models()] if HAS_VCF else []
+)
+if SIMULATED:
+    TARGETS["variants"] += [METRIC_TABLES["variants"], *figure_files([VARIANT_FIGURE])]
 
 
 rule score_variants:
@@ -12,7 +24,7 @@ rule score_variants:
         unpack(expression_inputs),
         vcf=VARIANTS_VCF,
         models=seed_models,
-        dataset=f"{DATASET}/dataset.json",
+        dataset=DATASET_JSON,
         genome=GENOME_FASTA,
         fai=GENOME_FAI,
     output:
@@ -34,27 +46,25 @@ rule score_variants:
         gpu=ACC["gpus_per_job"],
     params:
         variants=as_json(VAR),
-        dataset_dir=lambda wildcards, input: Path(input.dataset).parent,
+        dataset_dir=upstream_dir(DATASET_DIR),
         expression=expression_args,
     shell:
-        "seq2func score-variants --vcf {input.vcf} --genome {input.genome}"
-        " --model {input.models} --model-name {wildcards.model}"
-        " --dataset-dir {params.dataset_dir} --params {params.variants:q} {params.expression}"
-        " --threads {threads} --no-progress --out-vcf {output.vcf} --out-tsv {output.tsv}"
-        " > {log} 2>&1"
+        "seq2func score-variants --vcf {input.vcf:q} --genome {input.genome:q}"
+        " --model {input.models:q} --model-name {wildcards.model:q}"
+        " --dataset-dir {params.dataset_dir:q} --params {params.variants:q}"
+        " {params.expression:q} --threads {threads:q} --no-progress"
+        " --out-vcf {output.vcf:q} --out-tsv {output.tsv:q} > {log:q} 2>&1"
 
 
-if config["source"] == "simulate":
-    METRIC_TABLES["variants"] = f"{OUT}/evaluation/variant_metrics.tsv"
-    PAPER_FIGURES.append(VARIANT_FIGURE)
+if SIMULATED:
 
     rule variant_metrics:
         input:
             scores=expand(
                 f"{VARIANTS_DIR}/{{model}}/variants.tsv", model=variant_models()
             ),
-            truth=f"{DEMO_TRUTH}/variants.tsv",
-            dataset=f"{DATASET}/dataset.json",
+            truth=f"{TRUTH_DIR}/variants.tsv",
+            dataset=DATASET_JSON,
             samples=config["samples"],
         output:
             table=METRIC_TABLES["variants"],
@@ -73,12 +83,13 @@ if config["source"] == "simulate":
             mem_mb=1500,
             runtime=10,
         params:
-            scores=lambda wildcards, input: model_file_pairs(
+            # MODEL=variants.tsv
+            scores=lambda wildcards, input: name_file_pairs(
                 variant_models(), input.scores
             ),
-            dataset_dir=lambda wildcards, input: Path(input.dataset).parent,
+            dataset_dir=upstream_dir(DATASET_DIR),
             stem=lambda wildcards, output: Path(output.figure).with_suffix(""),
         shell:
-            "seq2func variant-metrics --scores {params.scores} --truth {input.truth}"
-            " --dataset-dir {params.dataset_dir} --samples {input.samples}"
-            " --out {output.table} --figure {params.stem} > {log} 2>&1"
+            "seq2func variant-metrics --scores {params.scores:q} --truth {input.truth:q}"
+            " --dataset-dir {params.dataset_dir:q} --samples {input.samples:q}"
+            " --out {output.table:q} --figure {params.stem:q} > {log:q} 2>&1"

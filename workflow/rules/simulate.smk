@@ -1,9 +1,12 @@
-# The embedded demo study: a simulated genome with planted JASPAR motifs and known truth.
+# Inputs of the embedded demo study (source: simulate): a simulated genome with planted JASPAR
+# motifs, written to the canonical paths of common.smk, and the known truth (TRUTH_DIR).
+
+TARGETS["simulate"] = CANONICAL_INPUTS
 
 
 rule simulate_demo:
     input:
-        motifs="resources/motifs/jaspar2024_demo.jaspar",
+        motifs=DEMO_MOTIFS,
         samples=config["samples"],
     output:
         fasta=GENOME_FASTA,
@@ -15,11 +18,11 @@ rule simulate_demo:
         vcf=VARIANTS_VCF,
         bigwigs=[signal_bigwig(s) for s in SAMPLES],
         peaks=[peaks_file(s) for s in SAMPLES],
-        truth_cres=f"{RES}/truth/cres.tsv",
-        truth_motifs=f"{RES}/truth/motif_instances.tsv",
-        truth_expression=f"{RES}/truth/expression_terms.tsv",
-        truth_variants=f"{RES}/truth/variants.tsv",
-        truth_summary=f"{RES}/truth/simulation.json",
+        truth_cres=f"{TRUTH_DIR}/cres.tsv",
+        truth_motifs=f"{TRUTH_DIR}/motif_instances.tsv",
+        truth_expression=f"{TRUTH_DIR}/expression_terms.tsv",
+        truth_variants=f"{TRUTH_DIR}/variants.tsv",
+        truth_summary=f"{TRUTH_DIR}/simulation.json",
     log:
         f"{LOGS}/simulate_demo.log",
     benchmark:
@@ -36,7 +39,8 @@ rule simulate_demo:
         * (10 + sum(config["simulate"]["chromosomes"].values()) // 5_000_000),
     params:
         simulate=as_json(config["simulate"]),
+        # the study's resources (RES): genome/, signal/, peaks/, ..., truth/
         outdir=lambda wildcards, output: Path(output.sizes).parent.parent,
     shell:
-        "seq2func simulate --params {params.simulate:q} --samples {input.samples}"
-        " --motifs {input.motifs} --outdir {params.outdir} > {log} 2>&1"
+        "seq2func simulate --params {params.simulate:q} --samples {input.samples:q}"
+        " --motifs {input.motifs:q} --outdir {params.outdir:q} > {log:q} 2>&1"
