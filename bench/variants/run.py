@@ -81,9 +81,9 @@ def main() -> int:
     from seq2func.train.loop import configure_runtime
 
     configure_runtime(seed=0, deterministic=True, threads=2)
+    import seq2func.variants as va
     from seq2func.core.sequence import Genome, one_hot
     from seq2func.models.accessibility import load_model
-    from seq2func.variants import score as va
 
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)

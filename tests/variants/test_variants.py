@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import seq2func.variants as va
 from seq2func.core.errors import InputError
 from seq2func.core.sequence import Genome, decode, encode, reverse_complement
-from seq2func.variants import score as va
 
 VCF_HEAD = ("##fileformat=VCFv4.2\n##contig=<ID=chr1,length=300>\n"
             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
@@ -248,7 +248,7 @@ def test_variant_metrics_on_known_scores() -> None:
     table["max_abs_score"] = table["delta_p_ery"].abs()
     joined = vm.join_truth(table, truth)
     assert "truth_delta_p_ery" in joined and (joined["delta_p_ery"] != 0.5).all()
-    rows = vm.variant_rows("m", joined, ["ery"], {"ery": "ery"}, ["chr2"], n_boot=50)
+    rows = vm.variant_rows("m", joined, ["ery"], {"ery": "ery"}, ["chr2"], 0.5, n_boot=50)
     got = {(r.split, r.metric, r.task): r for r in rows}
     # the motif variant without a true effect (score 0.9) is left out: perfect separation
     assert got[("all", "variant_auroc", "all")].value == 1.0

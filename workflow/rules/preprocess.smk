@@ -99,7 +99,8 @@ rule preprocess_gather:
         dataset_dir=lambda wildcards, output: Path(output.dataset).parent,
     shell:
         "seq2func preprocess-gather --plan-dir {params.plan_dir:q}"
-        " --dataset-dir {params.dataset_dir:q} --qc-table {output.qc:q} > {log:q} 2>&1"
+        " --dataset-dir {params.dataset_dir:q} --stats {input.stats:q}"
+        " --qc-table {output.qc:q} > {log:q} 2>&1"
 
 
 rule preprocess_qc:

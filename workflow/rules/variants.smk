@@ -64,6 +64,7 @@ if SIMULATED:
                 f"{VARIANTS_DIR}/{{model}}/variants.tsv", model=variant_models()
             ),
             truth=f"{TRUTH_DIR}/variants.tsv",
+            simulation=f"{TRUTH_DIR}/simulation.json",
             dataset=DATASET_JSON,
             samples=config["samples"],
         output:
@@ -89,7 +90,9 @@ if SIMULATED:
             ),
             dataset_dir=upstream_dir(DATASET_DIR),
             stem=lambda wildcards, output: Path(output.figure).with_suffix(""),
+            n_boot=VAR["bootstrap"],
         shell:
             "seq2func variant-metrics --scores {params.scores:q} --truth {input.truth:q}"
-            " --dataset-dir {params.dataset_dir:q} --samples {input.samples:q}"
+            " --simulation {input.simulation:q} --dataset-dir {params.dataset_dir:q}"
+            " --samples {input.samples:q} --n-boot {params.n_boot:q}"
             " --out {output.table:q} --figure {params.stem:q} > {log:q} 2>&1"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 
 log = logging.getLogger("seq2func")
 
@@ -37,37 +36,19 @@ def _add_figure(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_figure(args: argparse.Namespace) -> int:
-    from seq2func.core.plotting import save_figure
-    from seq2func.report import figures
+    from seq2func.report.run import make_figure
 
-    inputs: list[str] = []
-    extra: dict = {"kind": args.kind}
-    if args.kind == "training-curves":
-        hist = {f"{Path(h).parent.parent.name}/{Path(h).parent.name}": h for h in args.histories}
-        fig, inputs = figures.training_curves(hist), list(args.histories)
-    elif args.kind == "roc-pr":
-        fig, inputs = figures.roc_pr_curves(args.scores), [args.scores]
-    elif args.kind == "counts-scatter":
-        fig, inputs = figures.counts_scatter(args.scores), [args.scores]
-    elif args.kind == "task-bars":
-        fig, inputs = figures.task_bars(args.table, metric=args.metric), [args.table]
-    else:
-        from seq2func.core.io import read_chrom_sizes
-
-        if args.locus == "auto":
-            locus = figures.auto_locus(args.peaks, args.chromosomes,
-                                       read_chrom_sizes(args.chrom_sizes), args.width)
-        else:
-            locus = figures.parse_locus(args.locus)
-        tasks = args.tasks
-        fig = figures.locus_panel(locus, dict(zip(tasks, args.observed, strict=True)),
-                                  dict(zip(tasks, args.predicted, strict=True)),
-                                  dict(zip(tasks, args.peaks, strict=True)), args.gtf,
-                                  predicted_label=args.label)
-        inputs = [*args.observed, *args.predicted, *args.peaks, args.gtf]
-        extra["locus"] = f"{locus[0]}:{locus[1]}-{locus[2]}"
-    save_figure(fig, args.out, inputs=inputs, extra=extra)
-    log.info("wrote %s.{pdf,svg,png}", args.out)
+    inputs = {
+        "training-curves": {"histories": args.histories},
+        "roc-pr": {"scores": args.scores},
+        "counts-scatter": {"scores": args.scores},
+        "task-bars": {"table": args.table, "metric": args.metric},
+        "locus": {"tasks": args.tasks, "observed": args.observed, "predicted": args.predicted,
+                  "peaks": args.peaks, "gtf": args.gtf, "chrom_sizes": args.chrom_sizes,
+                  "chromosomes": args.chromosomes, "where": args.locus, "width": args.width,
+                  "label": args.label},
+    }[args.kind]
+    make_figure(args.kind, args.out, **inputs)
     return 0
 
 

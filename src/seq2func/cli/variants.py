@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 
 from seq2func.cli.args import json_arg, unique_pairs
 
@@ -34,33 +35,14 @@ def _add_score_variants(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_score_variants(args: argparse.Namespace) -> int:
-    from seq2func.core.io import write_tsv_atomic
-    from seq2func.core.provenance import write_provenance
-    from seq2func.dataset import Dataset
-    from seq2func.train.loop import configure_runtime
+    from seq2func.variants import VariantSettings
+    from seq2func.variants.run import score_variants
 
-    params = json_arg(args.params, "--params")
-    device = configure_runtime(seed=0, deterministic=True, threads=args.threads)
-    from seq2func.variants import score as va
-    tasks = list(Dataset(args.dataset_dir).tasks)
-    header, table, desc, strings = va.score_vcf(
-        args.vcf, args.genome, args.model, tasks, model_name=args.model_name,
-        expression_models=args.expression_model, genes_path=args.genes,
-        max_allele_length=int(params.get("max_allele_length", 50)),
-        chunk=int(params.get("chunk", 4096)), batch_size=int(params.get("batch_size", 512)),
-        progress=not args.no_progress)
-    va.write_vcf(args.out_vcf, header, table, desc, f"score-variants model={args.model_name}",
-                 strings)
-    cols = [c for c in table if c not in ("record", "line", "qual", "filter", "info",
-                                          "genome_chrom")]
-    write_tsv_atomic(args.out_tsv, table[cols], float_format="%.6g")
-    inputs = [args.vcf, *args.model, *(args.expression_model or [])]
-    extra = {"status_counts": {str(k): int(v)
-                               for k, v in table["status"].value_counts().items()}}
-    for out in (args.out_vcf, args.out_tsv):
-        write_provenance(out, step="score-variants", inputs=inputs, config=params,
-                         device=device.description, extra=extra)
-    log.info("scored %s", extra["status_counts"])
+    settings = VariantSettings.from_config(json_arg(args.params, "--params"), source="--params")
+    score_variants(args.vcf, args.genome, args.model, args.dataset_dir, settings, args.out_vcf,
+                   args.out_tsv, model_name=args.model_name,
+                   expression_models=args.expression_model, genes=args.genes,
+                   threads=args.threads, progress=not args.no_progress)
     return 0
 
 
@@ -71,42 +53,27 @@ def _add_variant_metrics(sub: argparse._SubParsersAction) -> None:
                     "auROC/auPRC rows (bootstrap CIs) and a figure.")
     p.add_argument("--scores", nargs="+", required=True, help="MODEL=variants.tsv ...")
     p.add_argument("--truth", required=True, help="truth/variants.tsv of the simulator")
+    p.add_argument("--simulation", default=None,
+                   help="truth/simulation.json of the simulator (the true-effect threshold); "
+                        "default: simulation.json next to --truth")
     p.add_argument("--dataset-dir", required=True, help="dataset (tasks, test chromosomes)")
     p.add_argument("--samples", required=True, help="samples table (task -> cell type)")
-    p.add_argument("--n-boot", type=int, default=1000)
+    p.add_argument("--n-boot", type=int, default=None,
+                   help="bootstrap replicates of the intervals (default: the schema's "
+                        "variants.bootstrap)")
     p.add_argument("--out", required=True, help="variant_metrics.tsv")
     p.add_argument("--figure", required=True, help="figure stem (.pdf/.svg/.png)")
     p.set_defaults(func=_run_variant_metrics)
 
 
 def _run_variant_metrics(args: argparse.Namespace) -> int:
-    import pandas as pd
+    from seq2func.variants import VariantSettings
+    from seq2func.variants.run import variant_metrics
 
-    from seq2func.core.config import load_samples
-    from seq2func.core.io import write_tsv_atomic
-    from seq2func.core.metrics import rows_to_frame
-    from seq2func.core.plotting import save_figure
-    from seq2func.core.provenance import write_provenance
-    from seq2func.dataset import Dataset
-    from seq2func.variants import truth as vm
-
-    meta = Dataset(args.dataset_dir).meta
-    samples = load_samples(args.samples)
-    cells = dict(zip(samples["sample"], samples["cell_type"], strict=True))
-    truth = vm.read_truth(args.truth)
-    rows, joined = [], {}
-    score_files = unique_pairs(args.scores, "--scores", "MODEL=PATH")
-    for model, path in score_files.items():
-        table = pd.read_csv(path, sep="\t", dtype={"chrom": str, "ref": str, "alt": str},
-                            keep_default_na=False, na_values=[""])
-        joined[model] = vm.join_truth(table, truth)
-        rows += vm.variant_rows(model, joined[model], list(meta.tasks), cells,
-                                meta.split["test"], n_boot=args.n_boot)
-    write_tsv_atomic(args.out, rows_to_frame(rows), float_format="%.4g")
-    inputs = [args.truth, *score_files.values()]
-    write_provenance(args.out, step="variant-metrics", inputs=inputs,
-                     extra={"n_boot": args.n_boot})
-    save_figure(vm.plot_variant_effects(joined), args.figure, inputs=inputs)
+    n_boot = args.n_boot if args.n_boot is not None else VariantSettings.from_config().bootstrap
+    simulation = args.simulation or Path(args.truth).with_name("simulation.json")
+    variant_metrics(unique_pairs(args.scores, "--scores", "MODEL=PATH"), args.truth, simulation,
+                    args.dataset_dir, args.samples, args.out, args.figure, n_boot=n_boot)
     return 0
 
 

@@ -4,10 +4,10 @@
 * :func:`roc_pr_curves` - ROC and precision-recall curves per task, deep models vs baselines;
 * :func:`counts_scatter` - observed vs predicted log counts per task (peaks and background);
 * :func:`task_bars` - a metric per task and model with bootstrap intervals;
-* :func:`locus_panel` - a genome-browser-like view: observed and predicted tracks, peaks, genes.
+* the locus panel is in :mod:`seq2func.report.locus`.
 
-Each function builds a matplotlib figure from files and returns it; the CLI saves it as PDF,
-SVG and PNG with a provenance sidecar. Figures only use the data passed in, so rebuilding from
+Each function builds a matplotlib figure from files and returns it;
+:func:`seq2func.report.run.make_figure` saves it as PDF, SVG and PNG with a provenance sidecar. Figures only use the data passed in, so rebuilding from
 the same inputs gives byte-identical SVG and PDF files.
 """
 
@@ -36,7 +36,8 @@ def model_order(names: Sequence[str]) -> list[str]:
     return deep + [n for n in BASELINE_ORDER if n in names]
 
 
-def _color(i: int) -> str:
+def model_color(i: int) -> str:
+    """The colour of the ``i``-th model of a figure (a fixed cycle)."""
     return _COLORS[i % len(_COLORS)]
 
 
@@ -57,12 +58,12 @@ def training_curves(histories: Mapping[str, str | Path]) -> Any:
             for i, key in enumerate(runs):
                 h = pd.read_csv(histories[key], sep="\t")
                 seed = key.split("/", 1)[1] if "/" in key else key
-                axes[0, j].plot(h["epoch"], h["loss"], color=_color(i), ls="--", lw=0.8,
+                axes[0, j].plot(h["epoch"], h["loss"], color=model_color(i), ls="--", lw=0.8,
                                 label=f"{seed} train")
-                axes[0, j].plot(h["epoch"], h["val_loss"], color=_color(i), label=f"{seed} valid")
+                axes[0, j].plot(h["epoch"], h["val_loss"], color=model_color(i), label=f"{seed} valid")
                 val = [c for c in h.columns if c.startswith("val_") and c != "val_loss"]
                 if val:
-                    axes[1, j].plot(h["epoch"], h[val[0]], color=_color(i), label=seed)
+                    axes[1, j].plot(h["epoch"], h[val[0]], color=model_color(i), label=seed)
                     axes[1, j].set_ylabel(val[0].replace("val_", "validation "))
             axes[0, j].set_title(model)
             axes[0, j].set_ylabel("loss")
@@ -95,9 +96,9 @@ def roc_pr_curves(scores_path: str | Path) -> Any:
                 fpr, tpr = roc_curve(y, s)
                 rec, prec = pr_curve(y, s)
                 ls = ":" if m in ("kmer_shuffled", "bayes_ceiling") else "-"
-                axes[0, t].plot(fpr, tpr, color=_color(i), ls=ls,
+                axes[0, t].plot(fpr, tpr, color=model_color(i), ls=ls,
                                 label=f"{m} ({auroc(y, s):.3f})")
-                axes[1, t].step(rec, prec, where="post", color=_color(i), ls=ls,
+                axes[1, t].step(rec, prec, where="post", color=model_color(i), ls=ls,
                                 label=f"{m} ({auprc(y, s):.3f})")
             axes[0, t].plot([0, 1], [0, 1], color="0.7", lw=0.5)
             axes[1, t].axhline(y.mean(), color="0.7", lw=0.5)
@@ -138,7 +139,7 @@ def counts_scatter(scores_path: str | Path, model: str | None = None) -> Any:
             obs, p = sc.log_counts[:, t], pred[:, t]
             ax.scatter(obs[~peak], p[~peak], s=2, lw=0, alpha=0.4, color="0.6",
                        label="background", rasterized=False)
-            ax.scatter(obs[peak], p[peak], s=2, lw=0, alpha=0.5, color=_color(0), label="peaks")
+            ax.scatter(obs[peak], p[peak], s=2, lw=0, alpha=0.5, color=model_color(0), label="peaks")
             lo = float(min(obs.min(), p.min()))
             hi = float(max(obs.max(), p.max()))
             ax.plot([lo, hi], [lo, hi], color="0.3", lw=0.5)
@@ -183,7 +184,7 @@ def task_bars(table_path: str | Path, metric: str = "auROC", split: str = "test"
                 hi.append(float(r["ci_high"].iloc[0]) - v if len(r) else 0.0)
             x = np.arange(len(groups)) + (i - (len(models) - 1) / 2) * width
             err = np.nan_to_num(np.array([lo, hi]), nan=0.0)
-            ax.bar(x, vals, width=width, color=_color(i), label=m, yerr=err,
+            ax.bar(x, vals, width=width, color=model_color(i), label=m, yerr=err,
                    error_kw={"lw": 0.6, "capsize": 1.5})
         ax.set_xticks(np.arange(len(groups)), [*tasks, "macro mean"])
         ax.set_ylabel(f"{metric} ({split}, 95% bootstrap CI)")
@@ -196,145 +197,3 @@ def task_bars(table_path: str | Path, metric: str = "auROC", split: str = "test"
 
 
 # --------------------------------------------------------------------------- locus panel
-
-
-def parse_locus(text: str) -> tuple[str, int, int]:
-    """``chr2:100000-150000`` -> ``("chr2", 100000, 150000)`` (0-based, end exclusive)."""
-    try:
-        chrom, rng = text.rsplit(":", 1)
-        start, end = (int(v.replace(",", "")) for v in rng.split("-"))
-    except ValueError as exc:
-        raise ValueError(f"locus {text!r} is not chrom:start-end") from exc
-    if end <= start or start < 0:
-        raise ValueError(f"locus {text!r} has end <= start")
-    return chrom, start, end
-
-
-def auto_locus(peak_files: Sequence[str | Path], chromosomes: Sequence[str],
-               chrom_sizes: Mapping[str, int], width: int) -> tuple[str, int, int]:
-    """The ``width`` bp window of ``chromosomes`` holding the most peak summits of all samples
-    (centred on a summit; the first such window in genome order on ties)."""
-    from seq2func.core.intervals import read_peaks
-
-    summits = pd.concat([read_peaks(p)[["chrom", "summit"]] for p in peak_files])
-    best: tuple[int, str, int] = (-1, "", 0)
-    for chrom in chromosomes:
-        s = np.sort(summits.loc[summits["chrom"] == chrom, "summit"].to_numpy(np.int64))
-        size = int(chrom_sizes[chrom])
-        if s.size == 0:
-            if best[0] < 0:
-                best = (0, chrom, 0)
-            continue
-        lo = np.clip(s - width // 2, 0, max(0, size - width))
-        counts = np.searchsorted(s, lo + width) - np.searchsorted(s, lo)
-        i = int(np.argmax(counts))
-        if counts[i] > best[0]:
-            best = (int(counts[i]), chrom, int(lo[i]))
-    _, chrom, start = best
-    return chrom, start, min(start + width, int(chrom_sizes[chrom]))
-
-
-def genes_in(gtf: str | Path, chrom: str, start: int, end: int) -> pd.DataFrame:
-    """Genes (GTF/GFF ``gene`` records) overlapping a locus: name, start, end, strand, exons."""
-    from seq2func.core.io import open_text
-
-    genes: dict[str, dict[str, Any]] = {}
-    with open_text(gtf) as fh:
-        for line in fh:
-            if line.startswith("#"):
-                continue
-            f = line.rstrip("\n").split("\t")
-            if len(f) < 9 or f[0] != chrom:
-                continue
-            a, b = int(f[3]) - 1, int(f[4])
-            if b <= start or a >= end or f[2] not in ("gene", "exon"):
-                continue
-            attrs = dict(kv.strip().split(" ", 1) for kv in f[8].strip().strip(";").split(";")
-                         if " " in kv.strip())
-            gid = attrs.get("gene_id", "").strip('"')
-            g = genes.setdefault(gid, {"gene_id": gid, "exons": []})
-            if f[2] == "gene":
-                g.update(name=attrs.get("gene_name", gid).strip('"'), start=a, end=b,
-                         strand=f[6])
-            else:
-                g["exons"].append((a, b))
-    rows = [g for g in genes.values() if "start" in g]
-    return pd.DataFrame(rows, columns=["gene_id", "name", "start", "end", "strand", "exons"])
-
-
-def locus_panel(
-    locus: tuple[str, int, int],
-    observed: Mapping[str, str | Path],
-    predicted: Mapping[str, str | Path],
-    peaks: Mapping[str, str | Path],
-    gtf: str | Path,
-    *,
-    bin_size: int = 50,
-    predicted_label: str = "predicted",
-) -> Any:
-    """Observed signal, predicted track, peaks per task and genes over one locus.
-
-    Observed base-resolution signal is summed in ``bin_size`` bp bins (NaN = no coverage = 0);
-    the predicted track is averaged in the same bins.
-    """
-    import pyBigWig
-
-    from seq2func.core.intervals import read_peaks
-
-    chrom, start, end = locus
-    n_bins = max(1, (end - start) // bin_size)
-    end = start + n_bins * bin_size
-    x = start + bin_size * (np.arange(n_bins) + 0.5)
-    tasks = list(observed)
-    plt = pyplot()
-    with figure_style():
-        heights = [1.0] * (2 * len(tasks)) + [0.35 * len(tasks), 0.8]
-        fig, axes = plt.subplots(len(heights), 1, figsize=(7.0, 0.75 * sum(heights) + 0.6),
-                                 sharex=True, gridspec_kw={"height_ratios": heights})
-        for i, task in enumerate(tasks):
-            with pyBigWig.open(str(observed[task])) as bw:
-                v = np.nan_to_num(bw.values(chrom, start, end, numpy=True), nan=0.0)
-            ax = axes[2 * i]
-            ax.fill_between(x, v.reshape(n_bins, bin_size).sum(axis=1), step="mid",
-                            color=_color(i), lw=0)
-            ax.set_ylabel(f"{task}\nobserved", rotation=0, ha="right", va="center")
-            ax = axes[2 * i + 1]
-            if task in predicted:
-                with pyBigWig.open(str(predicted[task])) as bw:
-                    size = bw.chroms(chrom) or 0
-                    a, b = min(start, size), min(end, size)
-                    p = np.full(end - start, np.nan)
-                    if b > a:
-                        p[a - start : b - start] = bw.values(chrom, a, b, numpy=True)
-                with np.errstate(all="ignore"):
-                    pb = np.nanmean(p.reshape(n_bins, bin_size), axis=1)
-                ax.fill_between(x, np.nan_to_num(pb, nan=0.0), step="mid", color=_color(i),
-                                alpha=0.55, lw=0)
-            ax.set_ylabel(f"{task}\n{predicted_label}", rotation=0, ha="right", va="center")
-        ax = axes[-2]
-        for i, task in enumerate(tasks):
-            pk = read_peaks(peaks[task]) if task in peaks else pd.DataFrame()
-            if len(pk):
-                pk = pk[(pk["chrom"] == chrom) & (pk["end"] > start) & (pk["start"] < end)]
-                for a, b in zip(pk["start"], pk["end"], strict=True):
-                    ax.add_patch(plt.Rectangle((a, i - 0.3), b - a, 0.6, color=_color(i), lw=0))
-        ax.set_ylim(-0.6, len(tasks) - 0.4)
-        ax.set_yticks(range(len(tasks)), [f"{t} peaks" for t in tasks])
-        ax = axes[-1]
-        genes = genes_in(gtf, chrom, start, end)
-        for j, g in enumerate(genes.itertuples()):
-            yy = j % 3
-            ax.plot([max(g.start, start), min(g.end, end)], [yy, yy], color="0.2", lw=0.6)
-            for a, b in g.exons:
-                ax.add_patch(plt.Rectangle((a, yy - 0.25), b - a, 0.5, color="0.2", lw=0))
-            mid = (max(g.start, start) + min(g.end, end)) / 2
-            ax.text(mid, yy + 0.35, f"{g.name} ({g.strand})", ha="center", va="bottom",
-                    fontsize=5)
-        ax.set_ylim(-0.7, 3.0)
-        ax.set_yticks([])
-        ax.set_ylabel("genes", rotation=0, ha="right", va="center")
-        ax.set_xlim(start, end)
-        ax.set_xlabel(f"{chrom} position (bp)")
-        fig.suptitle(f"{chrom}:{start:,}-{end:,} (held-out chromosome)")
-        fig.tight_layout()
-    return fig

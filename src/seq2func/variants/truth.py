@@ -1,8 +1,9 @@
 """How well variant scores separate variants with a true effect from neutral ones (demo truth).
 
-Truth (``resources/demo/truth/variants.tsv``, written by :mod:`seq2func.simulate.variants`):
-``true_effect`` is set when a variant changes some cell type's accessibility logit by at least
-:data:`seq2func.simulate.variants.EFFECT_THRESHOLD_LOGIT`. Classes used here:
+Truth (``resources/demo/truth/variants.tsv`` and ``simulation.json``, written by the demo
+simulator): ``true_effect`` is set when a variant changes some cell type's accessibility logit
+by at least the threshold recorded in ``simulation.json`` (:func:`effect_threshold`). Classes
+used here:
 
 * positives: ``true_effect`` (overall) or ``|delta_logit_<cell>| >= threshold`` (per task);
 * negatives: variants of the neutral classes (``neutral_cre``, ``neutral_far``) without effect.
@@ -28,10 +29,23 @@ from seq2func.core.metrics import MetricRow, auprc, auroc, metric_row
 NEUTRAL_TYPES = ("neutral_cre", "neutral_far")
 
 
-def _threshold() -> float:
-    from seq2func.simulate.variants import EFFECT_THRESHOLD_LOGIT
+def effect_threshold(simulation_json: str | Path) -> float:
+    """The logit change that makes a variant a true-effect variant in the simulator's truth.
 
-    return float(EFFECT_THRESHOLD_LOGIT)
+    Raises
+    ------
+    InputError
+        If ``simulation.json`` does not record it (a demo simulated by an older version).
+    """
+    import json
+
+    from seq2func.core.errors import InputError
+
+    data = json.loads(Path(simulation_json).read_text(encoding="utf-8"))
+    if "variant_effect_threshold_logit" not in data:
+        raise InputError(simulation_json, "no 'variant_effect_threshold_logit'",
+                         fix="resimulate the demo with this version of seq2func")
+    return float(data["variant_effect_threshold_logit"])
 
 
 def join_truth(table: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
@@ -57,10 +71,13 @@ def score_column(table: pd.DataFrame, task: str) -> str | None:
 
 
 def variant_rows(model: str, joined: pd.DataFrame, tasks: Sequence[str],
-                 task_cells: Mapping[str, str], test_chroms: Sequence[str],
+                 task_cells: Mapping[str, str], test_chroms: Sequence[str], threshold: float,
                  n_boot: int = 1000, seed: int = 0) -> list[MetricRow]:
-    """auROC and auPRC rows (see the module docstring) for one model's joined table."""
-    thr = _threshold()
+    """auROC and auPRC rows (see the module docstring) for one model's joined table.
+
+    ``threshold`` is the truth's logit change of a true effect (:func:`effect_threshold`).
+    """
+    thr = threshold
     neutral = joined["type"].isin(NEUTRAL_TYPES).to_numpy() & ~joined["true_effect"].astype(
         bool).to_numpy()
     rows: list[MetricRow] = []
