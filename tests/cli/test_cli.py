@@ -44,7 +44,46 @@ def test_bad_params_give_exit_code_2(tmp_path: Path, capsys) -> None:
     assert "--params is not valid JSON" in capsys.readouterr().err
 
 
-def test_parser_has_no_duplicate_commands() -> None:
+#: the subcommands, one list per stage module of seq2func.cli (names are part of the interface)
+SUBCOMMANDS = {
+    "simulate": ["simulate"], "config": ["validate-config"], "download": ["fetch", "ingest"],
+    "preprocess": ["preprocess", "preprocess-plan", "preprocess-chrom", "preprocess-gather",
+                   "preprocess-qc"],
+    "train": ["train-accessibility", "predict-accessibility"],
+    "expression": ["expression-prepare", "expression-predicted-chromatin", "train-expression",
+                   "evaluate-expression"],
+    "evaluate": ["evaluate-accessibility", "accessibility-tracks", "evaluate-gates"],
+    "report": ["figure"], "interpret": ["explain", "discover-motifs", "motif-recovery"],
+    "variants": ["score-variants", "variant-metrics"],
+}
+
+
+def test_each_stage_module_registers_its_subcommands() -> None:
+    import argparse
+    import importlib
+
+    from seq2func.cli import STAGES
+
+    assert list(STAGES) == list(SUBCOMMANDS)
+    for stage in STAGES:
+        parser = argparse.ArgumentParser()
+        sub = parser.add_subparsers()
+        importlib.import_module(f"seq2func.cli.{stage}").register(sub)
+        assert list(sub.choices) == SUBCOMMANDS[stage], stage
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert len(sub.choices) == len(set(sub.choices))
+    assert list(sub.choices) == [c for cmds in SUBCOMMANDS.values() for c in cmds]
+
+
+def test_runners_only_parse_arguments_and_call_their_stage() -> None:
+    """Every ``_run_*`` of the CLI is short: orchestration lives in the stage packages."""
+    import ast
+
+    long = []
+    for path in sorted((REPO / "src" / "seq2func" / "cli").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("_run_"):
+                body = node.end_lineno - node.body[0].lineno + 1
+                if body > 16:
+                    long.append(f"{path.name}:{node.name} ({body} lines)")
+    assert not long, long

@@ -174,12 +174,6 @@ def scan(codes: np.ndarray, pwm: np.ndarray) -> np.ndarray:
     return out[0] if single else out
 
 
-def relative_scores(codes: np.ndarray, pwm: np.ndarray) -> np.ndarray:
-    """Scores of :func:`scan` rescaled to [0, 1] between the minimum and maximum score."""
-    lo, hi = score_range(pwm)
-    return (scan(codes, pwm) - lo) / (hi - lo)
-
-
 def sample_instance(
     motif: Motif,
     rng: np.random.Generator,

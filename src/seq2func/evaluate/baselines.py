@@ -12,7 +12,6 @@ Features are computed in numpy from uint8 codes (no per-sequence Python loop ove
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,9 +173,3 @@ def top_kmers(model: BaselineModel, task: int, n: int = 10) -> list[tuple[str, f
     names = kmer_names(model.k)
     order = np.argsort(-w)[:n]
     return [(names[i], float(w[i])) for i in order]
-
-
-def predict_all(models: Sequence[BaselineModel], codes: np.ndarray
-                ) -> dict[str, dict[str, np.ndarray]]:
-    """Predictions of several fitted baselines, by baseline name."""
-    return {m.name: m.predict(codes) for m in models}

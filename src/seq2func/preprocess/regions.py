@@ -30,9 +30,6 @@ from seq2func.core.intervals import count_points, merge_intervals, nms_positions
 from seq2func.core.sequence import window_composition
 from seq2func.dataset.geometry import Geometry
 
-#: per-sample fates of summits decided per chromosome (the plan counts the others)
-CHROM_FATES = ("window_off_chrom", "blacklisted", "too_many_n", "merged", "kept")
-
 
 @dataclass
 class SummitSet:
