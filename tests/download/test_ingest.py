@@ -14,9 +14,8 @@ import pytest
 from seq2func.cli import main
 from seq2func.core.errors import InputError
 from seq2func.core.io import read_chrom_sizes
+from seq2func.download.fasta import fasta_records
 from seq2func.download.ingest import (
-    _fasta_records,
-    _runs,
     build_expression,
     ingest_bed,
     ingest_bigwig,
@@ -26,6 +25,7 @@ from seq2func.download.ingest import (
     ingest_vcf,
     read_quantification,
 )
+from seq2func.download.signal import value_runs
 
 CHROMS = ["chr1", "chr2", "chrM"]
 
@@ -78,7 +78,7 @@ def test_fasta_stream_is_independent_of_block_size(tmp_path: Path,
     def parse(block: int) -> dict[str, str]:
         out: dict[str, list[bytes]] = {}
         name = ""
-        for n, chunk in _fasta_records(src, block=block):
+        for n, chunk in fasta_records(src, block=block):
             if chunk is None:
                 name = n
                 out[name] = []
@@ -104,7 +104,7 @@ def test_fasta_duplicate_spelling_is_an_error(tmp_path: Path, genome: dict[str, 
 
 def test_runs_encode_nan_gaps_exactly() -> None:
     v = np.array([np.nan, 1, 1, 2, np.nan, np.nan, 2, 2, 0, 0], dtype=np.float32)
-    s, e, val = _runs(v)
+    s, e, val = value_runs(v)
     assert s.tolist() == [1, 3, 6, 8] and e.tolist() == [3, 4, 8, 10]
     assert val.tolist() == [1, 2, 2, 0]
 
@@ -121,7 +121,7 @@ def _write_bigwig(path: Path, chroms: dict[str, int], rng: np.random.Generator
         v[rng.random(n) < 0.2] = np.nan
         v[100:400] = np.nan
         values[c] = v
-        s, e, val = _runs(v)
+        s, e, val = value_runs(v)
         bw.addEntries([c] * len(s), s, ends=e, values=val.astype(np.float64))
     bw.close()
     return values
