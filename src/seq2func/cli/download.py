@@ -6,13 +6,14 @@ import argparse
 import json
 import logging
 
-from seq2func.cli.args import unique_pairs
+from seq2func.cli.args import json_arg, unique_pairs
 from seq2func.core.errors import Seq2FuncError
 
 log = logging.getLogger("seq2func")
 
 
 def _add_fetch(sub: argparse._SubParsersAction) -> None:
+    """Add ``seq2func fetch``."""
     p = sub.add_parser(
         "fetch", help="download one file by ENCODE accession, URL or path (verified, resumable)",
         description="Fetch SOURCE into OUTPUT: an ENCODE file accession (ENCFF...), "
@@ -32,11 +33,14 @@ def _add_fetch(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_fetch(args: argparse.Namespace) -> int:
-    from seq2func.download import DownloadSettings, FileSpec
+    """Fetch one file (``seq2func fetch``)."""
+    import os
+
+    from seq2func.download import SETTINGS_ENV, DownloadSettings, FileSpec
     from seq2func.download.fetch import fetch
 
-    settings = (DownloadSettings.from_json(args.settings, source="--settings")
-                if args.settings is not None else DownloadSettings.from_environment())
+    raw = args.settings if args.settings is not None else os.environ.get(SETTINGS_ENV, "{}")
+    settings = DownloadSettings.from_config(json_arg(raw, "--settings"), source="--settings")
     try:
         spec = FileSpec(args.source, args.md5 or None,
                         int(args.size) if str(args.size).strip() else None)
@@ -53,6 +57,7 @@ INGEST_KINDS = ("fasta", "bigwig", "peaks", "bed", "gtf", "vcf", "expression")
 
 
 def _add_ingest(sub: argparse._SubParsersAction) -> None:
+    """Add ``seq2func ingest``."""
     p = sub.add_parser(
         "ingest", help="convert a downloaded file into a canonical input (renamed chromosomes)",
         description="Convert a downloaded file into the workflow's canonical input: "
@@ -76,28 +81,20 @@ def _add_ingest(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_ingest(args: argparse.Namespace) -> int:
+    """Ingest downloaded file(s) into a canonical input (``seq2func ingest KIND``)."""
     from seq2func.download.ingest import ingest
 
     inputs = (unique_pairs(args.input, "--input", "SAMPLE=PATH") if args.kind == "expression"
               else args.input)
-    chromosomes = _json_list(args.chromosomes, "--chromosomes") if args.kind == "fasta" else None
+    try:
+        chromosomes = (json.loads(args.chromosomes) if args.kind == "fasta" and args.chromosomes
+                       else None)
+    except json.JSONDecodeError as exc:
+        raise Seq2FuncError(f"--chromosomes is not a JSON list: {exc}") from exc
     ingest(args.kind, inputs, args.output, chrom_sizes=args.chrom_sizes,
            chromosomes=chromosomes, sizes_out=args.sizes_out, gtf=args.gtf,
            provenance=args.provenance)
     return 0
-
-
-def _json_list(text: str | None, flag: str) -> list | None:
-    """A JSON list argument (None when not given)."""
-    if text is None:
-        return None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise Seq2FuncError(f"{flag} is not a JSON list: {exc}") from exc
-    if not isinstance(value, list):
-        raise Seq2FuncError(f"{flag} is not a JSON list: {text[:80]!r}")
-    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:

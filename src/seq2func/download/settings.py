@@ -1,8 +1,9 @@
 """How files are fetched: :class:`DownloadSettings`, the transport part of the ``download`` section.
 
 The workflow builds the settings once from the config and hands them to every download job
-through the environment variable :data:`SETTINGS_ENV` (JSON, see :meth:`DownloadSettings.to_json`),
-not through ``params``: changing a time-out must not make Snakemake download everything again.
+through the environment variable :data:`SETTINGS_ENV` (:meth:`DownloadSettings.to_json`, read
+back by ``seq2func fetch``), not through ``params``: changing a time-out must not make Snakemake
+download everything again.
 
 Example
 -------
@@ -14,12 +15,10 @@ True
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
-from seq2func.core.errors import Seq2FuncError
 from seq2func.core.settings import Settings
 
 #: environment variable through which the workflow passes DownloadSettings (JSON) to jobs
@@ -76,31 +75,13 @@ class DownloadSettings(Settings):
 
     @classmethod
     def from_json(cls, text: str, source: str = "download settings") -> DownloadSettings:
-        """Build from a JSON object of (part of) the ``download`` section.
-
-        Parameters
-        ----------
-        text
-            JSON text, e.g. :meth:`to_json`'s; missing keys take the schema's defaults.
-        source
-            Where the text came from, for error messages (``--settings``).
+        """Build from :meth:`to_json`'s text (missing keys take the schema's defaults).
 
         Raises
         ------
-        Seq2FuncError
-            When the text is not a JSON object.
+        ValueError
+            When the text is not JSON.
         ConfigError
-            For an unknown key or a bad value.
+            For an unknown key or a bad value, naming ``source``.
         """
-        try:
-            section = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise Seq2FuncError(f"{source} is not a valid JSON object: {exc}") from exc
-        if not isinstance(section, dict):
-            raise Seq2FuncError(f"{source} is not a valid JSON object: {text[:80]!r}")
-        return cls.from_config(section, source=source)
-
-    @classmethod
-    def from_environment(cls) -> DownloadSettings:
-        """The settings the workflow put in :data:`SETTINGS_ENV` (defaults when it is unset)."""
-        return cls.from_json(os.environ.get(SETTINGS_ENV, "{}"), source=SETTINGS_ENV)
+        return cls.from_config(json.loads(text), source=source)

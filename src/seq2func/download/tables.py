@@ -130,10 +130,7 @@ def ingest_peaks(src: PathLike, out: PathLike,
 def ingest_bed(src: PathLike, out: PathLike, chrom_sizes: PathLike | Mapping[str, int]) -> int:
     """Write a BED file (e.g. a blacklist) as sorted BED4 (name ``.`` when absent).
 
-    Returns
-    -------
-    int
-        Number of intervals written.
+    The number of intervals written is returned.
     """
     sizes = genome_sizes(chrom_sizes)
     df, lines = read_bed_like(src)
