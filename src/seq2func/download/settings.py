@@ -7,8 +7,9 @@ download everything again.
 
 Example
 -------
+>>> import json
 >>> s = DownloadSettings.from_config({"retries": 2})
->>> DownloadSettings.from_json(s.to_json()) == s
+>>> DownloadSettings.from_config(json.loads(s.to_json())) == s
 True
 """
 
@@ -70,18 +71,8 @@ class DownloadSettings(Settings):
     chunk_bytes: int
 
     def to_json(self) -> str:
-        """The settings as a JSON object (sorted keys), e.g. for :data:`SETTINGS_ENV`."""
-        return json.dumps(self.to_config(), sort_keys=True)
+        """The settings as a JSON object (sorted keys), e.g. for :data:`SETTINGS_ENV`.
 
-    @classmethod
-    def from_json(cls, text: str, source: str = "download settings") -> DownloadSettings:
-        """Build from :meth:`to_json`'s text (missing keys take the schema's defaults).
-
-        Raises
-        ------
-        ValueError
-            When the text is not JSON.
-        ConfigError
-            For an unknown key or a bad value, naming ``source``.
+        :meth:`from_config` of the parsed object gives the settings back.
         """
-        return cls.from_config(json.loads(text), source=source)
+        return json.dumps(self.to_config(), sort_keys=True)
