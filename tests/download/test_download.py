@@ -12,16 +12,9 @@ import pytest
 
 from encode_server import FakeEncode
 from seq2func.cli import main
-from seq2func.download.fetch import (
-    DownloadError,
-    DownloadSettings,
-    FileSpec,
-    download_name,
-    fetch,
-    find_in_mirror,
-    missing_offline,
-    parse_source,
-)
+from seq2func.download import DownloadError, DownloadSettings, FileSpec
+from seq2func.download.fetch import fetch
+from seq2func.download.sources import download_name, find_in_mirror, missing_offline, parse_source
 
 DATA = bytes(range(256)) * 4000  # 1 MB, every byte value
 
@@ -37,7 +30,7 @@ def settings(server: FakeEncode, **kw) -> DownloadSettings:
     base = {"encode_url": server.url, "retries": 3, "backoff_s": 0.01, "max_backoff_s": 0.02,
             "timeout_s": 10.0, "chunk_bytes": 65536}
     base.update(kw)
-    return DownloadSettings(**base)
+    return DownloadSettings.from_config(base)
 
 
 def md5(data: bytes) -> str:
@@ -209,7 +202,7 @@ def test_local_path_and_file_url(tmp_path: Path) -> None:
     src = tmp_path / "in" / "peaks file.bed"
     src.parent.mkdir()
     src.write_bytes(DATA)
-    s = DownloadSettings(offline=True)
+    s = DownloadSettings.from_config({"offline": True})
     rec = fetch(FileSpec(str(src), md5(DATA)), tmp_path / "a.bed", s)
     assert (tmp_path / "a.bed").read_bytes() == DATA and rec["via"] == "local"
     assert rec["verified"] is True
@@ -226,12 +219,13 @@ def test_mirror_is_used_without_network(tmp_path: Path) -> None:
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     (mirror / "ENCFF356LFX.bed.gz").write_bytes(DATA)  # fetched by hand, ENCODE's name
-    s = DownloadSettings(encode_url="http://127.0.0.1:9", mirror=str(mirror), offline=True)
+    s = DownloadSettings.from_config({"encode_url": "http://127.0.0.1:9", "mirror": str(mirror),
+                                    "offline": True})
     rec = fetch(FileSpec("ENCFF356LFX", md5(DATA)), tmp_path / "dl" / "ENCFF356LFX.bed.gz", s)
     assert rec["via"] == "mirror" and rec["verified"]
     # a mirror made from another checkout's downloads/ carries provenance with the md5
     dl = tmp_path / "dl"
-    s2 = DownloadSettings(mirror=str(dl), offline=True)
+    s2 = DownloadSettings.from_config({"mirror": str(dl), "offline": True})
     rec2 = fetch(FileSpec("ENCFF356LFX"), tmp_path / "dl2" / "ENCFF356LFX.bed.gz", s2)
     assert rec2["md5_expected_from"] == "mirror provenance"
     assert rec2["original"]["md5"] == md5(DATA)
@@ -243,7 +237,8 @@ def test_mirror_is_used_without_network(tmp_path: Path) -> None:
 
 def test_offline_without_mirror_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(DownloadError, match="offline mode and no mirror is set"):
-        fetch(FileSpec("ENCFF356LFX"), tmp_path / "x.bed.gz", DownloadSettings(offline=True))
+        fetch(FileSpec("ENCFF356LFX"), tmp_path / "x.bed.gz",
+              DownloadSettings.from_config({"offline": True}))
 
 
 def test_missing_offline_lists_every_missing_file(tmp_path: Path) -> None:

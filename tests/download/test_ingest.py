@@ -12,12 +12,13 @@ import pandas as pd
 import pytest
 
 from seq2func.cli import main
-from seq2func.core.errors import InputError
+from seq2func.core.errors import InputError, Seq2FuncError
 from seq2func.core.io import read_chrom_sizes
+from seq2func.download.fasta import fasta_records
 from seq2func.download.ingest import (
-    _fasta_records,
-    _runs,
+    INGEST_KINDS,
     build_expression,
+    ingest,
     ingest_bed,
     ingest_bigwig,
     ingest_fasta,
@@ -26,6 +27,7 @@ from seq2func.download.ingest import (
     ingest_vcf,
     read_quantification,
 )
+from seq2func.download.signal import value_runs
 
 CHROMS = ["chr1", "chr2", "chrM"]
 
@@ -78,7 +80,7 @@ def test_fasta_stream_is_independent_of_block_size(tmp_path: Path,
     def parse(block: int) -> dict[str, str]:
         out: dict[str, list[bytes]] = {}
         name = ""
-        for n, chunk in _fasta_records(src, block=block):
+        for n, chunk in fasta_records(src, block=block):
             if chunk is None:
                 name = n
                 out[name] = []
@@ -104,7 +106,7 @@ def test_fasta_duplicate_spelling_is_an_error(tmp_path: Path, genome: dict[str, 
 
 def test_runs_encode_nan_gaps_exactly() -> None:
     v = np.array([np.nan, 1, 1, 2, np.nan, np.nan, 2, 2, 0, 0], dtype=np.float32)
-    s, e, val = _runs(v)
+    s, e, val = value_runs(v)
     assert s.tolist() == [1, 3, 6, 8] and e.tolist() == [3, 4, 8, 10]
     assert val.tolist() == [1, 2, 2, 0]
 
@@ -121,7 +123,7 @@ def _write_bigwig(path: Path, chroms: dict[str, int], rng: np.random.Generator
         v[rng.random(n) < 0.2] = np.nan
         v[100:400] = np.nan
         values[c] = v
-        s, e, val = _runs(v)
+        s, e, val = value_runs(v)
         bw.addEntries([c] * len(s), s, ends=e, values=val.astype(np.float64))
     bw.close()
     return values
@@ -309,3 +311,73 @@ def test_cli_ingest_records_sources(tmp_path: Path, canonical: Path) -> None:
     assert rec["sources"][0]["accession"] == "ENCFF000XXX"
     assert main(["ingest", "expression", "--input", "nonsense", "--output", "x",
                  "--gtf", "y"]) == 2
+
+
+def _with_download_record(path: Path, accession: str) -> Path:
+    """Write a fetched file's provenance sidecar next to ``path``; return the sidecar."""
+    side = Path(str(path) + ".provenance.json")
+    side.write_text(json.dumps({"download": {
+        "source": accession, "accession": accession, "md5": "0" * 32, "role": "peaks",
+        "url": f"https://x/{path.name}", "assembly": "GRCh38", "bytes": 1, "via": "network",
+        "verified": True, "retrieved_utc": "2024-01-01T00:00:00Z", "transfer": {}}}))
+    return side
+
+
+def test_ingest_entry_point_writes_output_and_provenance(tmp_path: Path,
+                                                         canonical: Path) -> None:
+    src = tmp_path / "ENCFF000YYY.bed.gz"
+    with gzip.open(src, "wt") as fh:
+        fh.write(NARROWPEAK)
+    side = _with_download_record(src, "ENCFF000YYY")
+    out = tmp_path / "peaks" / "x.narrowPeak"
+    extra = ingest("peaks", [src], out, chrom_sizes=canonical / "chrom.sizes",
+                   provenance=[side, tmp_path / "no-record.bed"])
+    assert extra["records"] == 4 == len(out.read_text().splitlines())
+    # the sources keep the download record's identity, not its transfer details
+    assert extra["sources"] == [{k: v for k, v in json.loads(side.read_text())["download"].items()
+                                 if k != "transfer"}]
+    rec = json.loads(Path(str(out) + ".provenance.json").read_text())
+    assert rec["step"] == "ingest-peaks" and rec["sources"] == extra["sources"]
+    # a single path is one input too, and the genome may be a mapping
+    assert ingest("peaks", src, tmp_path / "y.narrowPeak",
+                  chrom_sizes=read_chrom_sizes(canonical / "chrom.sizes"))["sources"] == []
+
+
+def test_ingest_entry_point_by_kind(tmp_path: Path, canonical: Path, genome: dict[str, str],
+                                    gtf: Path) -> None:
+    fa = _write_fasta(tmp_path / "g.fa.gz", genome)
+    extra = ingest("fasta", [fa], tmp_path / "g.fa", chromosomes=["chr1", "chr2"],
+                   sizes_out=tmp_path / "g.sizes")
+    assert extra["chromosomes"] == {"chr1": 5003, "chr2": 3001}
+    assert read_chrom_sizes(tmp_path / "g.sizes") == extra["chromosomes"]
+    bw = tmp_path / "s.bw"
+    _write_bigwig(bw, {"1": 5003, "2": 3001}, np.random.default_rng(3))
+    records = ingest("bigwig", [bw], tmp_path / "o.bw",
+                     chrom_sizes=canonical / "chrom.sizes")["records"]
+    assert set(records) == {"chr1", "chr2", "chrM"} and records["chrM"] == 0
+    quant = _rsem(tmp_path / "q.tsv", [("ENSG00000000001.5", 1.5), ("ENSG00000000002.3", 2.0)])
+    extra = ingest("expression", {"K562": quant}, tmp_path / "e.tsv", gtf=gtf)
+    assert extra["samples"] == ["K562"] and extra["genes"] == 2
+    assert ingest("expression", {}, tmp_path / "empty.tsv", gtf=gtf)["genes"] == 3
+
+
+@pytest.mark.parametrize(("kind", "inputs", "kwargs", "message"), [
+    ("bigwig", ["a.bw"], {}, "ingest bigwig needs --chrom-sizes"),
+    ("fasta", ["a.fa"], {}, "ingest fasta needs --chromosomes"),
+    ("expression", {}, {}, "ingest expression needs --gtf"),
+    ("expression", ["a.tsv"], {"gtf": "g.gtf"}, "sample -> path pairs"),
+    ("peaks", ["a.bed", "b.bed"], {"chrom_sizes": "c"}, "takes exactly one --input"),
+    ("peaks", [], {"chrom_sizes": "c"}, "takes exactly one --input"),
+    ("bigBed", ["a.bb"], {}, "unknown ingest kind 'bigBed'"),
+])
+def test_ingest_entry_point_argument_errors(tmp_path: Path, kind: str, inputs, kwargs: dict,
+                                            message: str) -> None:
+    with pytest.raises(Seq2FuncError, match=message):
+        ingest(kind, inputs, tmp_path / "out", **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_offers_the_kinds_of_the_entry_point() -> None:
+    from seq2func.cli import download as cli_download
+
+    assert cli_download.INGEST_KINDS == INGEST_KINDS

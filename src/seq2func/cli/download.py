@@ -6,13 +6,14 @@ import argparse
 import json
 import logging
 
-from seq2func.cli.args import unique_pairs
+from seq2func.cli.args import json_arg, unique_pairs
 from seq2func.core.errors import Seq2FuncError
 
 log = logging.getLogger("seq2func")
 
 
 def _add_fetch(sub: argparse._SubParsersAction) -> None:
+    """Add ``seq2func fetch``."""
     p = sub.add_parser(
         "fetch", help="download one file by ENCODE accession, URL or path (verified, resumable)",
         description="Fetch SOURCE into OUTPUT: an ENCODE file accession (ENCFF...), "
@@ -32,15 +33,14 @@ def _add_fetch(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_fetch(args: argparse.Namespace) -> int:
+    """Fetch one file (``seq2func fetch``)."""
     import os
 
-    from seq2func.download.fetch import SETTINGS_ENV, DownloadSettings, FileSpec, fetch
+    from seq2func.download import SETTINGS_ENV, DownloadSettings, FileSpec
+    from seq2func.download.fetch import fetch
 
     raw = args.settings if args.settings is not None else os.environ.get(SETTINGS_ENV, "{}")
-    try:
-        settings = DownloadSettings.from_config(json.loads(raw))
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise Seq2FuncError(f"--settings is not a valid JSON object: {exc}") from exc
+    settings = DownloadSettings.from_config(json_arg(raw, "--settings"), source="--settings")
     try:
         spec = FileSpec(args.source, args.md5 or None,
                         int(args.size) if str(args.size).strip() else None)
@@ -51,10 +51,13 @@ def _run_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+#: the kinds of seq2func.download.ingest.INGEST_KINDS (not imported: it loads pandas, and every
+#: subcommand builds this parser)
 INGEST_KINDS = ("fasta", "bigwig", "peaks", "bed", "gtf", "vcf", "expression")
 
 
 def _add_ingest(sub: argparse._SubParsersAction) -> None:
+    """Add ``seq2func ingest``."""
     p = sub.add_parser(
         "ingest", help="convert a downloaded file into a canonical input (renamed chromosomes)",
         description="Convert a downloaded file into the workflow's canonical input: "
@@ -78,49 +81,19 @@ def _add_ingest(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_ingest(args: argparse.Namespace) -> int:
-    from seq2func.core.provenance import write_provenance
-    from seq2func.download import ingest
+    """Ingest downloaded file(s) into a canonical input (``seq2func ingest KIND``)."""
+    from seq2func.download.ingest import ingest
 
-    def need(value: str | None, flag: str) -> str:
-        if not value:
-            raise Seq2FuncError(f"ingest {args.kind} needs {flag}")
-        return value
-
-    inputs = list(args.input)
-    extra: dict[str, object] = {}
-    if args.kind == "expression":
-        quants = unique_pairs(inputs, "--input", "SAMPLE=PATH")
-        table = ingest.build_expression(quants, need(args.gtf, "--gtf"), args.output)
-        extra = {"genes": len(table), "samples": list(quants)}
-    else:
-        if len(inputs) != 1:
-            raise Seq2FuncError(f"ingest {args.kind} takes exactly one --input")
-        src = inputs[0]
-        if args.kind == "fasta":
-            try:
-                chromosomes = json.loads(need(args.chromosomes, "--chromosomes"))
-            except json.JSONDecodeError as exc:
-                raise Seq2FuncError(f"--chromosomes is not a JSON list: {exc}") from exc
-            sizes = ingest.ingest_fasta(src, args.output, chromosomes, args.sizes_out)
-            extra = {"chromosomes": sizes}
-        else:
-            fn = {"bigwig": ingest.ingest_bigwig, "peaks": ingest.ingest_peaks,
-                  "bed": ingest.ingest_bed, "gtf": ingest.ingest_gtf,
-                  "vcf": ingest.ingest_vcf}[args.kind]
-            extra = {"records": fn(src, args.output, need(args.chrom_sizes, "--chrom-sizes"))}
-    from seq2func.download.fetch import read_download_record
-
-    sources = []
-    for side in args.provenance:
-        base = side[: -len(".provenance.json")] if side.endswith(".provenance.json") else side
-        rec = read_download_record(base)
-        if rec is not None:
-            sources.append({k: rec.get(k) for k in ("source", "role", "accession", "url", "md5",
-                                                    "bytes", "assembly", "retrieved_utc", "via",
-                                                    "verified")})
-    extra["sources"] = sources
-    write_provenance(args.output, step=f"ingest-{args.kind}", extra=extra)
-    log.info("ingested %s -> %s", ", ".join(inputs), args.output)
+    inputs = (unique_pairs(args.input, "--input", "SAMPLE=PATH") if args.kind == "expression"
+              else args.input)
+    try:
+        chromosomes = (json.loads(args.chromosomes) if args.kind == "fasta" and args.chromosomes
+                       else None)
+    except json.JSONDecodeError as exc:
+        raise Seq2FuncError(f"--chromosomes is not a JSON list: {exc}") from exc
+    ingest(args.kind, inputs, args.output, chrom_sizes=args.chrom_sizes,
+           chromosomes=chromosomes, sizes_out=args.sizes_out, gtf=args.gtf,
+           provenance=args.provenance)
     return 0
 
 

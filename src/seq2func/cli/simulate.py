@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from pathlib import Path
 
-from seq2func.core.errors import Seq2FuncError
+from seq2func.cli.args import json_arg
 
 log = logging.getLogger("seq2func")
 
 
 def _add_simulate(sub: argparse._SubParsersAction) -> None:
+    """Add ``seq2func simulate``."""
     p = sub.add_parser("simulate", help="simulate the embedded demo study (genome, signal, truth)",
                        description="Simulate the demo study into OUTDIR (genome/, signal/, "
                                    "peaks/, expression/, variants/, truth/).")
@@ -26,16 +26,12 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_simulate(args: argparse.Namespace) -> int:
+    """Simulate the demo study (``seq2func simulate``)."""
     from seq2func.core.config import load_samples
     from seq2func.simulate import SimulationConfig, simulate_demo
 
-    try:
-        params = json.loads(args.params)
-    except json.JSONDecodeError as exc:
-        raise Seq2FuncError(f"--params is not valid JSON: {exc}") from exc
-    cfg = SimulationConfig.from_config(params)
-    samples = load_samples(args.samples)
-    summary = simulate_demo(cfg, samples, args.motifs, Path(args.outdir),
+    cfg = SimulationConfig.from_config(json_arg(args.params, "--params"), source="--params")
+    summary = simulate_demo(cfg, load_samples(args.samples), args.motifs, Path(args.outdir),
                             progress=not args.no_progress)
     log.info("simulated %d bp, %s peaks, %d genes, %s variants",
              summary["genome"]["length"], summary["peaks"], summary["genes"],

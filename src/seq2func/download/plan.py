@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from seq2func.core.errors import ConfigError
-from seq2func.download.fetch import FileSpec, download_name, missing_offline, parse_source
+from seq2func.download.sources import FileSpec, download_name, missing_offline, parse_source
 
 #: file name extension of a download, by role, when the source does not give one (accessions)
 ROLE_EXT = {
@@ -99,6 +99,13 @@ class DownloadPlan:
         return plan
 
     def _add(self, role: str, entry: Any, source: str, key: str) -> str:
+        """Plan one file (once per download name) and return its download path.
+
+        Raises
+        ------
+        ConfigError
+            Naming ``key`` for a bad entry or a name clash with another source.
+        """
         try:
             spec = FileSpec.from_config(entry)
             parse_source(spec.source)
@@ -140,6 +147,6 @@ class DownloadPlan:
         return [s for s, roles in self.samples.items() if "expression" in roles]
 
     def missing_offline(self, mirror: str | None) -> list[str]:
-        """See :func:`seq2func.download.fetch.missing_offline`."""
+        """See :func:`seq2func.download.sources.missing_offline`."""
         return missing_offline({n: spec for n, (_, spec) in self.files.items()}, mirror,
                                self.downloads_dir)

@@ -45,10 +45,12 @@ class Gene:
 
     @property
     def start(self) -> int:
+        """First base of the first exon."""
         return self.exons[0][0]
 
     @property
     def end(self) -> int:
+        """End (exclusive) of the last exon."""
         return self.exons[-1][1]
 
 

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seq2func.core.sequence import CODE_TO_ASCII
+from seq2func.core.sequence import ASCII_TO_CODE, CODE_TO_ASCII
 from seq2func.simulate.markov import adjust_transitions, sample_markov
 
 LOWER = np.frombuffer(b"acgtn", dtype=np.uint8)
-N_BYTE = ord("N")
 
 #: simple repeat units (microsatellites); (GATA)n is a real, frequent human microsatellite and
 #: doubles as a decoy for the GATA1 motif.
@@ -43,6 +42,11 @@ class RepeatLibrary:
 def to_ascii(codes: np.ndarray, lower: bool = False) -> np.ndarray:
     """Codes 0-4 to ASCII bytes (upper or lower case)."""
     return (LOWER if lower else CODE_TO_ASCII)[codes]
+
+
+def to_upper(seq: np.ndarray) -> np.ndarray:
+    """ASCII bases in upper case (a byte that is not a base becomes ``N``)."""
+    return CODE_TO_ASCII[ASCII_TO_CODE[seq]]
 
 
 def mutate(codes: np.ndarray, divergence: float, rng: np.random.Generator,

@@ -55,9 +55,6 @@ MOTIF_IDS: dict[str, str] = {
     "NFYA": "MA0060.4",
 }
 
-PROMOTER_MOTIFS = ("SP1", "NRF1", "NFYA")
-
-
 @dataclass(frozen=True)
 class PairRule:
     """Cooperative pair of motifs.
@@ -135,6 +132,7 @@ def load_grammar_motifs(motifs: Sequence[Motif]) -> dict[str, Motif]:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function."""
     return 1.0 / (1.0 + np.exp(-x))
 
 

@@ -1,8 +1,9 @@
 """Higher-order Markov models of genomic background sequence.
 
 The demo genome's background is drawn from an order-k Markov chain whose transition counts were
-fitted to real human sequence (see :func:`fit_markov` and ``seq2func/simulate/data/README.md``). Sampling is
-vectorised over many independent chains, so hundreds of megabases take seconds, not hours.
+fitted to real human sequence (see :func:`fit_markov`, :func:`save_markov` and
+``seq2func/simulate/data/README.md``). Sampling is vectorised over many independent chains, so
+hundreds of megabases take seconds, not hours.
 """
 
 from __future__ import annotations

@@ -47,15 +47,24 @@ class _Layout:
         self.sites: list[Site] = []
 
     def fits(self, offset: int, length: int) -> bool:
+        """Whether ``length`` bases at ``offset`` are free and inside the core's margins."""
         return (CORE_MARGIN <= offset and offset + length <= self.width - CORE_MARGIN
                 and not self.used[offset : offset + length].any())
 
     def take(self, site: Site, length: int) -> None:
+        """Occupy a site's bases (and one on each side) and record it."""
         self.used[max(0, site.offset - 1) : site.offset + length + 1] = True
         self.sites.append(site)
 
     def place(self, motif: str, length: int, strong: bool = True, strand: str | None = None,
               tries: int = 200) -> int | None:
+        """Place a site at a random free offset (random strand unless given).
+
+        Returns
+        -------
+        int or None
+            The offset, or None when no free offset was found in ``tries`` draws.
+        """
         for _ in range(tries):
             off = int(self.rng.integers(CORE_MARGIN, self.width - CORE_MARGIN - length + 1))
             if self.fits(off, length):
@@ -214,6 +223,7 @@ def promoter_recipe(strand: str, motifs: Mapping[str, Motif], rng: np.random.Gen
 
 def _add_weak_decoys(lay: _Layout, motifs: Mapping[str, Motif], rng: np.random.Generator,
                      n: int) -> None:
+    """Place ``n`` weak sites of random motifs (decoys that score below the hit threshold)."""
     names = list(motifs)
     for _ in range(n):
         name = names[int(rng.integers(len(names)))]

@@ -24,6 +24,7 @@ import pandas as pd
 from seq2func.core.motifs import Motif
 from seq2func.core.sequence import ASCII_TO_CODE
 from seq2func.simulate.genes import promoter_terms
+from seq2func.simulate.genome import to_upper
 from seq2func.simulate.grammar import CORE_WIDTH, accessibility_terms, motif_features
 
 FRACTIONS = {
@@ -35,13 +36,6 @@ FRACTIONS = {
 }
 #: a variant has a true effect if it changes some cell type's accessibility logit by this much
 EFFECT_THRESHOLD_LOGIT = 0.5
-
-UPPER = np.frombuffer(b"ACGTN", dtype=np.uint8)
-
-
-def _upper(seq: np.ndarray) -> np.ndarray:
-    return UPPER[ASCII_TO_CODE[seq]]
-
 
 def simulate_variants(
     chrom: str,
@@ -87,6 +81,7 @@ def simulate_variants(
     used: set[int] = set()
 
     def free(pos: int) -> bool:
+        """Whether ``pos`` is more than 10 bp from every variant drawn so far."""
         return all(abs(pos - u) > 10 for u in used)
 
     for vtype, k in zip(FRACTIONS, counts, strict=True):
@@ -110,57 +105,71 @@ def simulate_variants(
 
 def _draw(vtype: str, chrom: str, seq: np.ndarray, cres: pd.DataFrame, strong: pd.DataFrame,
           motifs: Mapping[str, Motif], rng: np.random.Generator) -> dict[str, object] | None:
+    """One candidate variant of class ``vtype`` (None when the draw is unusable)."""
     if vtype in ("motif_break", "motif_deletion"):
-        if strong.empty:
-            return None
-        inst = strong.iloc[int(rng.integers(len(strong)))]
-        m = motifs[str(inst["motif"])]
-        probs = m.probabilities()
-        info = (probs * np.log2(probs / 0.25)).sum(axis=1)
-        top = np.argsort(-info, kind="stable")[:3]
-        j = int(top[rng.integers(len(top))])  # position within the motif (motif orientation)
-        pos0 = int(inst["start"]) + (j if inst["strand"] == "+" else m.length - 1 - j)
-        if vtype == "motif_break":
-            worst = int(np.argmin(probs[j]))
-            alt_code = worst if inst["strand"] == "+" else 3 - worst
-            ref = chr(_upper(seq[pos0 : pos0 + 1])[0])
-            alt = "ACGT"[alt_code]
-            if ref == alt or ref == "N":
-                return None
-            edit = ("snv", pos0, alt)
-            return _record(chrom, pos0 + 1, ref, alt, vtype, inst["cre_id"], inst["motif"], edit,
-                           pos0)
-        length = int(rng.integers(1, 5))
-        anchor = pos0 - 1
-        ref = _upper(seq[anchor : pos0 + length]).tobytes().decode()
-        alt = ref[0]
-        edit = ("del", pos0, length)
-        return _record(chrom, anchor + 1, ref, alt, vtype, inst["cre_id"], inst["motif"], edit,
-                       pos0)
+        return _draw_in_motif(vtype, chrom, seq, strong, motifs, rng)
     if vtype in ("spacing_insertion", "neutral_cre"):
-        if cres.empty:
+        return _draw_in_core(vtype, chrom, seq, cres, strong, rng)
+    return _draw_far(vtype, chrom, seq, cres, rng)
+
+
+def _draw_in_motif(vtype: str, chrom: str, seq: np.ndarray, strong: pd.DataFrame,
+                   motifs: Mapping[str, Motif], rng: np.random.Generator
+                   ) -> dict[str, object] | None:
+    """A ``motif_break`` SNV or ``motif_deletion`` at an informative base of a strong site."""
+    if strong.empty:
+        return None
+    inst = strong.iloc[int(rng.integers(len(strong)))]
+    m = motifs[str(inst["motif"])]
+    probs = m.probabilities()
+    info = (probs * np.log2(probs / 0.25)).sum(axis=1)
+    top = np.argsort(-info, kind="stable")[:3]
+    j = int(top[rng.integers(len(top))])  # position within the motif (motif orientation)
+    pos0 = int(inst["start"]) + (j if inst["strand"] == "+" else m.length - 1 - j)
+    if vtype == "motif_break":
+        worst = int(np.argmin(probs[j]))
+        alt_code = worst if inst["strand"] == "+" else 3 - worst
+        ref = chr(to_upper(seq[pos0 : pos0 + 1])[0])
+        alt = "ACGT"[alt_code]
+        if ref == alt or ref == "N":
             return None
-        cre = cres.iloc[int(rng.integers(len(cres)))]
-        cs = int(cre["core_start"])
-        pos0 = int(rng.integers(cs + 40, cs + CORE_WIDTH - 40))
-        near = strong[(strong["cre_id"] == cre["cre_id"])]
-        if vtype == "neutral_cre" and (
-                ((near["start"] - 5 <= pos0) & (pos0 < near["end"] + 5)).any()):
-            return None
-        if vtype == "spacing_insertion":
-            ins = "".join("ACGT"[i] for i in rng.integers(0, 4, size=int(rng.integers(2, 7))))
-            ref = chr(_upper(seq[pos0 - 1 : pos0])[0])
-            if ref == "N":
-                return None
-            edit = ("ins", pos0, ins)
-            return _record(chrom, pos0, ref, ref + ins, vtype, cre["cre_id"], "", edit, pos0)
-        ref = chr(_upper(seq[pos0 : pos0 + 1])[0])
+        edit = ("snv", pos0, alt)
+        return _record(chrom, pos0 + 1, ref, alt, vtype, inst["cre_id"], inst["motif"], edit,
+                       pos0)
+    length = int(rng.integers(1, 5))
+    anchor = pos0 - 1
+    ref = to_upper(seq[anchor : pos0 + length]).tobytes().decode()
+    alt = ref[0]
+    edit = ("del", pos0, length)
+    return _record(chrom, anchor + 1, ref, alt, vtype, inst["cre_id"], inst["motif"], edit,
+                   pos0)
+
+
+def _draw_in_core(vtype: str, chrom: str, seq: np.ndarray, cres: pd.DataFrame,
+                  strong: pd.DataFrame, rng: np.random.Generator) -> dict[str, object] | None:
+    """A ``spacing_insertion`` or a ``neutral_cre`` SNV (5 bp from any site) in a CRE core."""
+    if cres.empty:
+        return None
+    cre = cres.iloc[int(rng.integers(len(cres)))]
+    cs = int(cre["core_start"])
+    pos0 = int(rng.integers(cs + 40, cs + CORE_WIDTH - 40))
+    near = strong[(strong["cre_id"] == cre["cre_id"])]
+    if vtype == "neutral_cre" and (
+            ((near["start"] - 5 <= pos0) & (pos0 < near["end"] + 5)).any()):
+        return None
+    if vtype == "spacing_insertion":
+        ins = "".join("ACGT"[i] for i in rng.integers(0, 4, size=int(rng.integers(2, 7))))
+        ref = chr(to_upper(seq[pos0 - 1 : pos0])[0])
         if ref == "N":
             return None
-        alt = "ACGT"[("ACGT".index(ref) + int(rng.integers(1, 4))) % 4]
-        return _record(chrom, pos0 + 1, ref, alt, vtype, cre["cre_id"], "", ("snv", pos0, alt),
-                       pos0)
-    # neutral_far
+        edit = ("ins", pos0, ins)
+        return _record(chrom, pos0, ref, ref + ins, vtype, cre["cre_id"], "", edit, pos0)
+    return _snv(chrom, seq, pos0, vtype, cre["cre_id"], rng)
+
+
+def _draw_far(vtype: str, chrom: str, seq: np.ndarray, cres: pd.DataFrame,
+              rng: np.random.Generator) -> dict[str, object] | None:
+    """A ``neutral_far`` SNV, at least 2 kb from any CRE centre."""
     centers = np.sort(cres["center"].to_numpy()) if not cres.empty else np.zeros(0, int)
     pos0 = int(rng.integers(0, seq.size))
     if centers.size:
@@ -168,15 +177,22 @@ def _draw(vtype: str, chrom: str, seq: np.ndarray, cres: pd.DataFrame, strong: p
         d = min(abs(int(centers[j]) - pos0) for j in (i - 1, i) if 0 <= j < centers.size)
         if d < 2000:
             return None
-    ref = chr(_upper(seq[pos0 : pos0 + 1])[0])
+    return _snv(chrom, seq, pos0, vtype, "", rng)
+
+
+def _snv(chrom: str, seq: np.ndarray, pos0: int, vtype: str, cre_id: object,
+         rng: np.random.Generator) -> dict[str, object] | None:
+    """A random SNV at ``pos0`` (None at an ``N``)."""
+    ref = chr(to_upper(seq[pos0 : pos0 + 1])[0])
     if ref == "N":
         return None
     alt = "ACGT"[("ACGT".index(ref) + int(rng.integers(1, 4))) % 4]
-    return _record(chrom, pos0 + 1, ref, alt, vtype, "", "", ("snv", pos0, alt), pos0)
+    return _record(chrom, pos0 + 1, ref, alt, vtype, cre_id, "", ("snv", pos0, alt), pos0)
 
 
 def _record(chrom: str, pos: int, ref: str, alt: str, vtype: str, cre_id: object, motif: object,
             edit: tuple, pos0: int) -> dict[str, object]:
+    """A variant's record (``pos`` 1-based; ``_edit`` and ``_pos0`` are dropped later)."""
     return {"chrom": chrom, "pos": int(pos), "ref": ref, "alt": alt, "type": vtype,
             "cre_id": str(cre_id), "motif": str(motif), "_edit": edit, "_pos0": pos0}
 
@@ -202,6 +218,11 @@ def apply_edit(seq: np.ndarray, core_start: int, edit: tuple, width: int = CORE_
 
 def _score_effects(df: pd.DataFrame, seq: np.ndarray, cre_by_id: pd.DataFrame,
                    motifs: Mapping[str, Motif], cell_types: Sequence[str]) -> None:
+    """Add the true effects to ``df`` (in place): rescore each CRE core with the alternate allele.
+
+    Adds ``delta_logit_<c>``, ``delta_p_<c>`` per cell type, ``gene_id`` and
+    ``delta_log2_expression`` (promoter variants) and ``true_effect``.
+    """
     in_cre = df["cre_id"] != ""
     for c in cell_types:
         df[f"delta_logit_{c}"] = 0.0
