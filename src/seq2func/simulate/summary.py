@@ -14,6 +14,7 @@ from seq2func.simulate.assays import ARTEFACT_RATE, SAMPLE_SD
 from seq2func.simulate.elements import AMPLITUDE_SD, AMPLITUDE_SLOPE
 from seq2func.simulate.grammar import describe_grammars
 from seq2func.simulate.settings import SimulationConfig
+from seq2func.simulate.variants import EFFECT_THRESHOLD_LOGIT
 
 
 def sequence_stats(seq: np.ndarray) -> dict[str, Any]:
@@ -110,4 +111,5 @@ def summarize(cfg: SimulationConfig, genome: Mapping[str, Any], cres: pd.DataFra
         "expression_explainable": _explained(expr),
         "variants": {k: int(v) for k, v in variants["type"].value_counts().sort_index().items()},
         "variants_with_true_effect": int(variants["true_effect"].sum()),
+        "variant_effect_threshold_logit": float(EFFECT_THRESHOLD_LOGIT),
     }
