@@ -78,11 +78,11 @@ def main() -> int:
     ap.add_argument("--out", default=str(REPO / "bench" / "variants" / "result.json"))
     args = ap.parse_args()
 
-    from seq2func.train.loop import configure_runtime
+    from seq2func.train.runtime import configure_runtime
 
     configure_runtime(seed=0, deterministic=True, threads=2)
     from seq2func.core.sequence import Genome, one_hot
-    from seq2func.models.accessibility import load_model
+    from seq2func.models import load_model
     from seq2func.variants import score as va
 
     work = Path(args.workdir)

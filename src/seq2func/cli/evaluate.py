@@ -88,7 +88,7 @@ def _add_accessibility_tracks(sub: argparse._SubParsersAction) -> None:
 def _run_accessibility_tracks(args: argparse.Namespace) -> int:
     from seq2func.core.provenance import write_provenance
     from seq2func.dataset import Dataset
-    from seq2func.train.loop import configure_runtime
+    from seq2func.train.runtime import configure_runtime
 
     device = configure_runtime(seed=0, deterministic=True, threads=args.threads)
     from seq2func.evaluate.tracks import write_tracks

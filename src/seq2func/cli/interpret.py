@@ -36,12 +36,12 @@ def _run_explain(args: argparse.Namespace) -> int:
     from seq2func.core.provenance import write_provenance
     from seq2func.core.sequence import Genome
     from seq2func.dataset import Dataset
-    from seq2func.train.loop import configure_runtime
+    from seq2func.train.runtime import configure_runtime
 
     params = json_arg(args.params, "--params")
     device = configure_runtime(seed=0, deterministic=True, threads=args.threads)
     from seq2func.interpret import attributions as interpret
-    from seq2func.models.accessibility import load_ensemble
+    from seq2func.models import load_ensemble
 
     ds = Dataset(args.dataset_dir)
     tasks = list(ds.tasks)

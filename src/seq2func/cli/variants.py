@@ -37,7 +37,7 @@ def _run_score_variants(args: argparse.Namespace) -> int:
     from seq2func.core.io import write_tsv_atomic
     from seq2func.core.provenance import write_provenance
     from seq2func.dataset import Dataset
-    from seq2func.train.loop import configure_runtime
+    from seq2func.train.runtime import configure_runtime
 
     params = json_arg(args.params, "--params")
     device = configure_runtime(seed=0, deterministic=True, threads=args.threads)

@@ -48,7 +48,7 @@ def predict_chromosome(model, codes: np.ndarray, input_length: int, stride: int,
         and ``kind`` (``labels``: one value per ``stride`` bp; ``counts``: one per base).
     """
     from seq2func.core.sequence import extract_windows, one_hot
-    from seq2func.models.accessibility import predict_both_strands
+    from seq2func.models import predict_both_strands
 
     starts = window_starts(codes.size, input_length, stride)
     first = input_length // 2 - stride // 2
@@ -108,7 +108,7 @@ def write_tracks(
     import pyBigWig
 
     from seq2func.core.sequence import Genome
-    from seq2func.models.accessibility import load_ensemble
+    from seq2func.models import load_ensemble
 
     if stride <= 0 or stride > input_length:
         raise ValueError(f"stride must be in 1..input_length ({input_length}), not {stride}")

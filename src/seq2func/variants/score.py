@@ -240,7 +240,7 @@ def score_accessibility(model: Any, genome: Genome, variants: pd.DataFrame, task
     (models with a ``labels`` output) and ``ref_log_counts_, log2fc_<task>`` (models with
     ``log_counts``); NaN for variants that are not ``ok``.
     """
-    from seq2func.models.accessibility import predict_both_strands
+    from seq2func.models import predict_both_strands
 
     length = int(model.input_shape[1])
     ok = np.flatnonzero((variants["status"] == "ok").to_numpy())
@@ -483,7 +483,7 @@ def score_vcf(vcf: str | Path, genome_path: str | Path, model_paths: Sequence[st
     ``delta_log1p_tpm_<sample>`` of the gene with the largest absolute change), and the
     descriptions of float and string INFO fields for :func:`write_vcf`.
     """
-    from seq2func.models.accessibility import load_ensemble
+    from seq2func.models import load_ensemble
 
     header, table = read_vcf(vcf)
     with Genome(genome_path) as genome:
