@@ -104,7 +104,8 @@ class ChromatinSettings(Settings):
 
 @dataclass(frozen=True)
 class ExpressionModelSpec(Settings):
-    """Sizes of the expression models (``expression.model``).
+    """Sizes of the expression models (``expression.model``), built by
+    :func:`seq2func.expression.models.build_expression_model`.
 
     Attributes
     ----------
@@ -139,6 +140,9 @@ class ExpressionModelSpec(Settings):
 @dataclass(frozen=True)
 class BaselineSettings(Settings):
     """The scikit-learn baselines (``expression.baselines``).
+
+    They are fitted on the training genes only
+    (:func:`seq2func.expression.baselines.baseline_predictions`).
 
     Attributes
     ----------

@@ -22,16 +22,12 @@ def build_bpnet(input_length: int, n_tasks: int, profile_length: int, profile_bi
 
     Parameters
     ----------
-    input_length
-        Bases of the one-hot input ``sequence`` ``[B, L, 4]``.
-    n_tasks
-        Tracks (one per sample).
+    input_length, n_tasks
+        Bases of the one-hot input ``sequence`` ``[B, L, 4]``, and tracks (one per sample).
     profile_length, profile_bin
         Bases of the profile window and bases per profile bin (a divisor of it).
-    spec
-        The sizes.
-    name
-        The model's name.
+    spec, name
+        The sizes and the model's name.
     mean_log_counts
         Mean training log counts per task: the count head's bias starts there. Adam moves a
         bias by about one learning rate per step, so starting from 0 costs hundreds of steps
