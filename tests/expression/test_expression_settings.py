@@ -36,7 +36,7 @@ def test_nested_sections_are_built_with_the_schema_defaults() -> None:
 
 
 def test_unknown_keys_name_the_dotted_key() -> None:
-    with pytest.raises(ConfigError, match=r"'expression\.model\.dense_unit'.*dense_units"):
+    with pytest.raises(ConfigError, match=r"(?s)'expression\.model\.dense_unit'.*'dense_units'"):
         ExpressionSettings.from_config({"model": {"dense_unit": 3}})
     with pytest.raises(ConfigError, match=r"'expression\.train\.jitter'"):
         ExpressionSettings.from_config({"train": {"jitter": True}})
