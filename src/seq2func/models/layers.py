@@ -20,7 +20,13 @@ PACKAGE = "seq2func"
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class CenterCrop1D(layers.Layer):
-    """Keep the central ``length`` positions of a ``[B, L, C]`` tensor."""
+    """Keep the central ``length`` positions of a ``[B, L, C]`` tensor.
+
+    Parameters
+    ----------
+    length
+        Positions kept (``(L - length) // 2`` are dropped on the left).
+    """
 
     def __init__(self, length: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -44,6 +50,11 @@ class LogSumExpBin(layers.Layer):
 
     The softmax over bins of the result equals the sum of the base-level probabilities in each
     bin, so a binned multinomial stays exact.
+
+    Parameters
+    ----------
+    bin_size
+        Bases per bin (a divisor of ``L``; 1 returns the input).
     """
 
     def __init__(self, bin_size: int, **kwargs: Any) -> None:
@@ -87,6 +98,16 @@ class EnsembleMean(layers.Layer):
     mean distribution), so code written for one model reads an ensemble unchanged and the
     ensemble agrees with the seed ensemble of :mod:`seq2func.evaluate.accessibility` (mean of
     the members' probabilities).
+
+    Parameters
+    ----------
+    kind
+        One of :attr:`KINDS`.
+
+    Raises
+    ------
+    ValueError
+        For another ``kind``.
     """
 
     KINDS = ("sigmoid", "softmax", "mean")
