@@ -2,10 +2,11 @@
 
 For each variant (count-loss weight x count head), trains the demo's BPNet (config/config.yaml
 sizes and train settings, seed 1) on a preprocessed dataset with
-:func:`seq2func.train.loop.train_accessibility`, predicts the test chromosomes on both strands and
-reports the Pearson correlation of predicted and observed log counts per task, over all test
-regions and over peak regions. The k-mer ridge baseline (:mod:`seq2func.evaluate.baselines`) is fitted on
-the same training regions in the same run; ``ratio`` columns are model / baseline.
+:func:`seq2func.train.accessibility.train_accessibility`, predicts the test chromosomes on both
+strands and reports the Pearson correlation of predicted and observed log counts per task, over
+all test regions and over peak regions. The k-mer ridge baseline
+(:mod:`seq2func.evaluate.baselines`) is fitted on the same training regions in the same run;
+``ratio`` columns are model / baseline.
 
 Results are appended as JSON lines to ``bench/out/count_head/results.jsonl``; ``--report``
 prints the table.
@@ -43,10 +44,10 @@ def run(dataset: str, variants: list[str], keep: bool) -> list[dict]:
     import numpy as np
     import yaml
 
+    from seq2func import models
     from seq2func.evaluate import baselines
     from seq2func.evaluate.scores import read_split
-    from seq2func.models import accessibility as models
-    from seq2func.train.loop import train_accessibility
+    from seq2func.train.accessibility import train_accessibility
     from seq2func.train.settings import AccessibilityTrainSettings
 
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["accessibility"]
@@ -68,7 +69,8 @@ def run(dataset: str, variants: list[str], keep: bool) -> list[dict]:
         outdir = OUT / "models" / variant.replace(":", "_")
         shutil.rmtree(outdir, ignore_errors=True)
         t0 = time.perf_counter()
-        rec = train_accessibility(dataset, "bpnet", spec, settings, 1, outdir, threads=2)
+        rec = train_accessibility(dataset, models.ModelSpec.from_config("bpnet", spec),
+                                  settings, 1, outdir, threads=2)
         seconds = time.perf_counter() - t0
         pred = models.predict_split(str(outdir / "model.keras"), dataset, "test")
         np.testing.assert_array_equal(pred["region_id"], regions["region_id"].to_numpy())

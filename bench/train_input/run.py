@@ -67,9 +67,9 @@ def _time_fit(model, ds, steps: int, batch_size: int, warmup: int) -> tuple[floa
 
 def run(dataset: str, model_name: str, steps: int, warmup: int, threads: int,
         rounds: int) -> dict:
+    from seq2func import models
     from seq2func.dataset import Dataset, make_tf_dataset
-    from seq2func.models import accessibility as models
-    from seq2func.train.loop import configure_runtime
+    from seq2func.train.runtime import configure_runtime
     from seq2func.train.settings import AccessibilityTrainSettings
 
     spec, train_cfg = _spec(model_name)
@@ -81,8 +81,7 @@ def run(dataset: str, model_name: str, steps: int, warmup: int, threads: int,
     import tensorflow as tf
 
     meta = Dataset(dataset).meta
-    params = {k: v for k, v in spec.items() if k != "architecture"}
-    mspec = models.ModelSpec(model_name, spec["architecture"], params)
+    mspec = models.ModelSpec.from_config(model_name, spec)
     targets = mspec.outputs()
     bs = settings.batch_size
     losses, weights = models.losses_for(mspec, 1.0)

@@ -3,8 +3,8 @@
 Draws ``--n`` random variants (85% SNVs, 15% 1-10 bp indels) on the demo genome, writes them as a
 VCF, then
 
-* batched: ``seq2func.variants.score.score_vcf`` on all of them (reading, REF check, windows, strand-
-  averaged predictions in chunks, as the workflow runs it);
+* batched: ``seq2func.variants.score_vcf`` on all of them (reading, REF check, windows,
+  strand-averaged predictions in chunks, as the workflow runs it);
 * naive: for a random sample of ``--sample`` of the same variants, one forward call per variant
   (reference and alternate on both strands stacked in one batch of 4 via ``model(x)``, the
   cheapest per-variant call Keras offers; ``model.predict`` per variant is slower still).
@@ -78,12 +78,12 @@ def main() -> int:
     ap.add_argument("--out", default=str(REPO / "bench" / "variants" / "result.json"))
     args = ap.parse_args()
 
-    from seq2func.train.loop import configure_runtime
+    from seq2func.train.runtime import configure_runtime
 
     configure_runtime(seed=0, deterministic=True, threads=2)
     import seq2func.variants as va
     from seq2func.core.sequence import Genome, one_hot
-    from seq2func.models.accessibility import load_model
+    from seq2func.models import load_model
 
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     out = Path(sys.argv[1])
     max_epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 6
-    from seq2func.train.loop import configure_runtime, fit
+    from seq2func.train.loop import fit
+    from seq2func.train.runtime import configure_runtime
     from seq2func.train.settings import TrainSettings
 
     settings = TrainSettings.from_config({"batch_size": 32, "max_epochs": max_epochs,
@@ -43,7 +44,7 @@ def main() -> None:
         device = replace(device, strategy=tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]),
                          description="2 logical CPUs (MirroredStrategy)")
 
-    from seq2func.models.accessibility import BassetSpec, build_basset
+    from seq2func.models import BassetSpec, build_basset
 
     rng = np.random.default_rng(0)
     n, length = 2000, 100
@@ -64,8 +65,8 @@ def main() -> None:
         return tf.data.Dataset.from_tensor_slices((x[1600:], {"labels": y2[1600:]})).batch(64)
 
     def build():  # type: ignore[no-untyped-def]
-        return build_basset(length, 2, BassetSpec(conv_filters=(8,), conv_kernels=(7,),
-                                                  pool_sizes=(4,), dense_units=8, dropout=0.3))
+        return build_basset(length, 2, BassetSpec(conv_filters=[8], conv_kernels=[7],
+                                                  pool_sizes=[4], dense_units=8, dropout=0.3))
 
     def compile_model(model, lr):  # type: ignore[no-untyped-def]
         model.compile(optimizer=keras.optimizers.Adam(lr),

@@ -11,10 +11,10 @@ keras = pytest.importorskip("keras")
 pyBigWig = pytest.importorskip("pyBigWig")
 
 from preprocess_inputs import write_fasta  # noqa: E402
+from seq2func import models  # noqa: E402
 from seq2func.core.sequence import encode, one_hot  # noqa: E402
 from seq2func.dataset import Geometry  # noqa: E402
 from seq2func.evaluate import tracks  # noqa: E402
-from seq2func.models import accessibility as models  # noqa: E402
 
 L, P, BIN = 120, 100, 4
 GEO = Geometry(input_length=L, max_jitter=0, profile_length=P, count_window=P, profile_bin=BIN,

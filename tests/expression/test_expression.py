@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seq2func.expression.data import ExpressionWindow
+from seq2func.expression.settings import ExpressionSettings
 
 pytest.importorskip("tensorflow")
 
-WINDOW = ExpressionWindow(upstream=600, downstream=300, chromatin_flank=2000, chromatin_bin=500)
+SETTINGS = ExpressionSettings.from_config({"upstream": 600, "downstream": 300,
+                                           "chromatin": {"flank": 2000, "bin_size": 500}})
+WINDOW = SETTINGS.window
 SPLIT = {"valid": ["chr3"], "test": ["chr2"]}
 SAMPLES = ["erythroid", "hepatocyte", "fibroblast"]
 
@@ -28,7 +30,7 @@ def prepared(small_demo, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = Path(paths.outdir)
     prepare(root / "genome" / "genes.gtf", root / "expression" / "expression.tsv",
             root / "genome" / "genome.fa", {s: root / "signal" / f"{s}.bw" for s in SAMPLES},
-            SPLIT, WINDOW, out)
+            SPLIT, SETTINGS, out)
     return out
 
 
@@ -49,10 +51,11 @@ def test_prepare_writes_consistent_table_and_features(prepared: Path) -> None:
 
 
 def test_models_keep_the_variant_scoring_contract() -> None:
-    from seq2func.expression.models import ExpressionModelSpec, build_expression_model
+    from seq2func.expression.models import build_expression_model
+    from seq2func.expression.settings import ExpressionModelSpec
 
-    spec = ExpressionModelSpec(conv_filters=(4,), conv_kernels=(5,), pool_sizes=(10,),
-                               dense_units=4)
+    spec = ExpressionModelSpec.from_config({"conv_filters": [4], "conv_kernels": [5],
+                                            "pool_sizes": [10], "dense_units": 4})
     m = build_expression_model("seq_only", 900, 3, spec)
     assert len(m.inputs) == 1 and tuple(m.inputs[0].shape) == (None, 900, 4)
     assert tuple(m.outputs[0].shape) == (None, 3)
@@ -64,21 +67,20 @@ def test_models_keep_the_variant_scoring_contract() -> None:
 
 def test_train_predict_and_evaluate(prepared: Path, small_demo, tmp_path: Path) -> None:
     from seq2func.core.sequence import Genome
-    from seq2func.expression.models import (
-        ExpressionModelSpec,
-        predict_chromatin,
-        train_expression,
-    )
-    from seq2func.expression.stage import evaluate, load_arrays
-    from seq2func.models.accessibility import BassetSpec, build_basset, load_model
+    from seq2func.expression.data import load_arrays
+    from seq2func.expression.models import train_expression
+    from seq2func.expression.predicted import predict_chromatin
+    from seq2func.expression.settings import ExpressionModelSpec
+    from seq2func.expression.stage import evaluate
+    from seq2func.models import BassetSpec, build_basset, load_model
     from seq2func.train.settings import TrainSettings
 
     paths, _ = small_demo
     root = Path(paths.outdir)
     genes = pd.read_csv(prepared / "genes.tsv", sep="\t")
     # predicted chromatin from a (small, untrained) accessibility model: shapes, orientation
-    acc = build_basset(200, 3, BassetSpec(conv_filters=(4,), conv_kernels=(5,),
-                                          pool_sizes=(4,), dense_units=4))
+    acc = build_basset(200, 3, BassetSpec(conv_filters=[4], conv_kernels=[5],
+                                          pool_sizes=[4], dense_units=4))
     acc.save(tmp_path / "acc.keras")
     with Genome(root / "genome" / "genome.fa") as genome:
         pred, used = predict_chromatin([tmp_path / "acc.keras"] * 2, genome, genes, WINDOW)
@@ -90,15 +92,16 @@ def test_train_predict_and_evaluate(prepared: Path, small_demo, tmp_path: Path) 
         start = g["tss"] + WINDOW.chromatin_flank - WINDOW.chromatin_bin // 2 - 100
         x = genome.windows([g["chrom"]], [start], 200)
     from seq2func.core.sequence import one_hot
-    from seq2func.models.accessibility import predict_both_strands
+    from seq2func.models import predict_both_strands
 
     direct = predict_both_strands(load_model(str(tmp_path / "acc.keras")), one_hot(x))
     np.testing.assert_allclose(pred[i, 0], direct["labels"][0], rtol=1e-4, atol=1e-6)
     np.savez(tmp_path / "pred.npz", predicted=pred, tracks=np.asarray(SAMPLES),
              gene_id=genes["gene_id"].to_numpy().astype(str))
 
-    spec = ExpressionModelSpec(conv_filters=(8,), conv_kernels=(8,), pool_sizes=(8,),
-                               seq_head="global_max", dense_units=8)
+    spec = ExpressionModelSpec.from_config({"conv_filters": [8], "conv_kernels": [8],
+                                            "pool_sizes": [8], "seq_head": "global_max",
+                                            "dense_units": 8})
     settings = TrainSettings.from_config({"batch_size": 32, "max_epochs": 2})
     window = {"upstream": WINDOW.upstream, "downstream": WINDOW.downstream}
     preds = {}
@@ -110,7 +113,7 @@ def test_train_predict_and_evaluate(prepared: Path, small_demo, tmp_path: Path) 
             train = arrays.split == "train"
             np.testing.assert_allclose(arrays.chromatin[train].mean(axis=(0, 1)), 0, atol=1e-4)
         out = tmp_path / variant
-        rec = train_expression(arrays, variant, spec, settings, 1, out, window, threads=2)
+        rec = train_expression(arrays, variant, spec, settings, 1, out, WINDOW, threads=2)
         assert rec["epochs_run"] == 2
         run = json.loads((out / "run.json").read_text())
         assert run["expression_window"] == {**window, "samples": SAMPLES}
@@ -119,13 +122,14 @@ def test_train_predict_and_evaluate(prepared: Path, small_demo, tmp_path: Path) 
         preds[variant] = [out / "predictions.npz"]
     # rerunning a finished training resumes from its last checkpoint (no new epoch)
     again = train_expression(arrays, "seq_predicted", spec, settings, 1,
-                             tmp_path / "seq_predicted", window, threads=2)
+                             tmp_path / "seq_predicted", WINDOW, threads=2)
     assert again["resumed_after_epoch"] == 2
 
     ev = tmp_path / "eval"
-    ablation = evaluate(prepared / "genes.tsv", prepared / "features.npz", preds,
+    scoring = ExpressionSettings.from_config({"baselines": {"k": 4}, "n_bootstrap": 50})
+    ablation = evaluate(prepared / "genes.tsv", prepared / "features.npz", preds, scoring,
                         ev / "metrics.tsv", ev / "ablation.tsv",
-                        {"ablation": ev / "ablation_fig"}, k=4, n_boot=50,
+                        {"ablation": ev / "ablation_fig"},
                         truth=root / "truth" / "expression_terms.tsv", truth_out=ev / "truth.tsv")
     assert list(ablation["model"]) == ["seq_only", "seq_predicted", "kmer_ridge",
                                        "chromatin_ridge"]

@@ -10,14 +10,13 @@ import pytest
 
 from seq2func.core.errors import ConfigError, InputError
 from seq2func.core.sequence import Genome, decode, reverse_complement
-from seq2func.expression.data import (
-    ExpressionWindow,
-    build_gene_table,
+from seq2func.expression.features import (
     match_chromatin_samples,
     observed_chromatin,
     promoter_codes,
-    read_expression_table,
 )
+from seq2func.expression.genes import build_gene_table, read_expression_table
+from seq2func.expression.settings import ExpressionSettings, ExpressionWindow
 
 SIZES = {"chr1": 4000, "chr2": 3000}
 WINDOW = ExpressionWindow(upstream=100, downstream=50, chromatin_flank=200, chromatin_bin=50)
@@ -130,6 +129,8 @@ def test_chromatin_sample_matching() -> None:
 
 def test_window_geometry_checked() -> None:
     with pytest.raises(ValueError, match="multiple"):
-        ExpressionWindow.from_config({"chromatin": {"flank": 100, "bin_size": 30}})
-    w = ExpressionWindow.from_config({"upstream": 10, "downstream": 5})
+        ExpressionSettings.from_config({"chromatin": {"flank": 100, "bin_size": 30}})
+    with pytest.raises(ValueError, match="multiple"):
+        ExpressionWindow(10, 5, 100, 30)
+    w = ExpressionSettings.from_config({"upstream": 10, "downstream": 5}).window
     assert (w.length, w.n_bins) == (15, 40)

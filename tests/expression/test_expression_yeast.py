@@ -12,7 +12,7 @@ import pytest
 
 from conftest import SHARED_DATA
 from seq2func.download.ingest import read_quantification
-from seq2func.expression.data import ExpressionWindow
+from seq2func.expression.settings import ExpressionSettings
 from seq2func.expression.stage import evaluate, prepare
 
 YEAST = SHARED_DATA / "yeast_sacCer3_atac_rnaseq"
@@ -22,7 +22,12 @@ pytestmark = [
                        reason="real yeast bundle not available (../shared/data)"),
 ]
 # yeast promoters are short and genes dense: a small window
-WINDOW = ExpressionWindow(upstream=600, downstream=200, chromatin_flank=500, chromatin_bin=100)
+SETTINGS = ExpressionSettings.from_config({
+    "upstream": 600, "downstream": 200, "chromatin": {"flank": 500, "bin_size": 100},
+    "biotypes": ["protein_coding"], "baselines": {"k": 4}, "n_bootstrap": 50,
+    "model": {"conv_filters": [16], "conv_kernels": [8], "pool_sizes": [8],
+              "seq_head": "global_max", "dense_units": 16},
+    "train": {"batch_size": 64, "max_epochs": 2}})
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +41,7 @@ def yeast(tmp_path_factory: pytest.TempPathFactory) -> Path:
     prepare(YEAST / "Saccharomyces_cerevisiae.R64-1-1.99.chrnames.gff3.gz",
             out / "expression.tsv", YEAST / "sacCer3_R64.fa",
             {"atac": YEAST / "atac_SRR1822137_500k.tn5_cutsites.bw"},
-            {"valid": ["XI"], "test": ["chrIV"]}, WINDOW, out,
-            exclude_regex="^chrM$", biotypes=["protein_coding"])
+            {"valid": ["XI"], "test": ["chrIV"]}, SETTINGS, out, exclude_regex="^chrM$")
     return out
 
 
@@ -57,20 +61,17 @@ def test_yeast_gene_table(yeast: Path) -> None:
 
 def test_yeast_chromatin_and_sequence_predict_expression(yeast: Path, tmp_path: Path) -> None:
     pytest.importorskip("tensorflow")
-    from seq2func.expression.models import ExpressionModelSpec, train_expression
-    from seq2func.expression.stage import load_arrays
-    from seq2func.train.settings import TrainSettings
+    from seq2func.expression.data import load_arrays
+    from seq2func.expression.stage import train
 
     arrays = load_arrays(yeast / "genes.tsv", yeast / "features.npz", "seq_observed")
     assert arrays.extra["match"] == "all" and arrays.extra["tracks"] == ["atac"]
-    spec = ExpressionModelSpec(conv_filters=(16,), conv_kernels=(8,), pool_sizes=(8,),
-                               seq_head="global_max", dense_units=16)
-    train_expression(arrays, "seq_observed", spec, TrainSettings.from_config({"batch_size": 64, "max_epochs": 2}),
-                     1, tmp_path / "m", {"upstream": 600, "downstream": 200}, threads=2)
+    train(yeast / "genes.tsv", yeast / "features.npz", "seq_observed", SETTINGS, 1,
+          tmp_path / "m", threads=2)
     ablation = evaluate(yeast / "genes.tsv", yeast / "features.npz",
-                        {"seq_observed": [tmp_path / "m" / "predictions.npz"]},
-                        tmp_path / "metrics.tsv", tmp_path / "ablation.tsv", {}, k=4,
-                        n_boot=50).set_index("model")
+                        {"seq_observed": [tmp_path / "m" / "predictions.npz"]}, SETTINGS,
+                        tmp_path / "metrics.tsv", tmp_path / "ablation.tsv", {}
+                        ).set_index("model")
     # real data: accessibility upstream of the gene start and promoter k-mers both predict
     # expression of held-out chrIV genes (PROVENANCE: Spearman ~0.35 for ATAC vs WT TPM)
     assert ablation.loc["chromatin_ridge", "spearman"] > 0.2

@@ -69,7 +69,7 @@ def test_ism_mutants_change_exactly_one_base_each() -> None:
 
 
 def test_attributions_are_strand_symmetric_for_a_nonlinear_model() -> None:
-    from seq2func.models.accessibility import BassetSpec, build_basset
+    from seq2func.models import BassetSpec, build_basset
 
     keras.utils.set_random_seed(0)
     model = build_basset(L, T, BassetSpec(conv_filters=[6], conv_kernels=[5], pool_sizes=[2],
@@ -85,7 +85,7 @@ def test_attributions_are_strand_symmetric_for_a_nonlinear_model() -> None:
 
 
 def test_bpnet_targets() -> None:
-    from seq2func.models.accessibility import BPNetSpec, build_bpnet
+    from seq2func.models import BPNetSpec, build_bpnet
 
     keras.utils.set_random_seed(0)
     model = build_bpnet(L, T, 20, 1, BPNetSpec(filters=4, conv1_kernel=5, n_dilated_layers=1,

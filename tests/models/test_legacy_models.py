@@ -19,7 +19,7 @@ LEGACY = REPO / "tests" / "data" / "legacy_models"
 
 @pytest.mark.parametrize("name", ["basset", "bpnet"])
 def test_accessibility_models_of_the_flat_layout_load_and_predict_the_same(name: str) -> None:
-    from seq2func.models.accessibility import load_model
+    from seq2func.models import load_model
 
     model = load_model(str(LEGACY / f"{name}.keras"))
     expected = np.load(LEGACY / f"{name}_expected.npz")
@@ -29,7 +29,7 @@ def test_accessibility_models_of_the_flat_layout_load_and_predict_the_same(name:
 
 
 def test_expression_model_of_the_flat_layout_loads_and_predicts_the_same() -> None:
-    from seq2func.models.accessibility import load_model
+    from seq2func.models import load_model
 
     model = load_model(str(LEGACY / "expression_seq_observed.keras"))
     expected = np.load(LEGACY / "expression_seq_observed_expected.npz")

@@ -10,9 +10,10 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from seq2func import models  # noqa: E402
 from seq2func.core.errors import ConfigError  # noqa: E402
 from seq2func.dataset import Geometry  # noqa: E402
-from seq2func.models import accessibility as models  # noqa: E402
+from seq2func.models.predict import softmax  # noqa: E402
 
 GEO = Geometry(input_length=120, max_jitter=0, profile_length=100, count_window=100,
                profile_bin=4, label_window=50)
@@ -68,9 +69,9 @@ def test_logsumexp_bin_is_exact_for_the_multinomial() -> None:
     rng = np.random.default_rng(1)
     logits = rng.normal(size=(2, 12, 3)).astype(np.float32)
     binned = np.asarray(models.LogSumExpBin(4)(logits))
-    base = models._softmax(logits.astype(np.float64), axis=1)
+    base = softmax(logits.astype(np.float64), axis=1)
     want = base.reshape(2, 3, 4, 3).sum(axis=2)
-    np.testing.assert_allclose(models._softmax(binned.astype(np.float64), axis=1), want,
+    np.testing.assert_allclose(softmax(binned.astype(np.float64), axis=1), want,
                                rtol=1e-5)
 
 
@@ -92,17 +93,65 @@ def test_auto_counts_loss_weight_is_median_counts_over_ten() -> None:
     ("spec", "key"),
     [({"architecture": "cnn"}, "accessibility.models.m.architecture"),
      ({"architecture": "basset", "filters": 32}, "accessibility.models.m.filters"),
-     ({"architecture": "bpnet", "dense_units": 32}, "accessibility.models.m.dense_units")],
+     ({"architecture": "bpnet", "dense_units": 32}, "accessibility.models.m.dense_units"),
+     ({"architecture": "basset", "dense_units": "many"}, "accessibility.models.m.dense_units"),
+     ({"architecture": "bpnet", "counts_head": "max"}, "accessibility.models.m.counts_head")],
 )
-def test_parse_model_config_names_the_bad_key(spec: dict, key: str) -> None:
+def test_model_spec_names_the_bad_key(spec: dict, key: str) -> None:
     with pytest.raises(ConfigError) as err:
-        models.parse_model_config("m", spec)
+        models.ModelSpec.from_config("m", spec)
+    assert key in str(err.value)
+    with pytest.raises(ConfigError) as err:  # a spec built in code is checked when used
+        _ = models.ModelSpec("m", spec["architecture"],
+                             {k: v for k, v in spec.items() if k != "architecture"}).sizes
     assert key in str(err.value)
 
 
-def test_parse_model_config_drops_seeds() -> None:
-    spec = {"architecture": "bpnet", "filters": 16, "seeds": [1, 2]}
-    assert models.parse_model_config("m", spec) == {"architecture": "bpnet", "filters": 16}
+def test_model_spec_drops_seeds_and_keeps_the_given_sizes() -> None:
+    spec = models.ModelSpec.from_config("m", {"architecture": "bpnet", "filters": 16,
+                                              "seeds": [1, 2]})
+    assert spec.to_config() == {"architecture": "bpnet", "filters": 16}
+    assert spec.sizes.filters == 16
+
+
+def test_sizes_left_out_take_the_schema_defaults_of_the_architecture() -> None:
+    from seq2func.models.specs import architecture_defaults
+
+    for arch, cls in models.SPECS.items():
+        defaults = architecture_defaults(arch)
+        assert cls.from_config({}).to_config() == defaults
+        assert models.ModelSpec("m", arch).sizes.to_config() == defaults
+    assert models.BPNetSpec(filters=4).to_config() == {**architecture_defaults("bpnet"),
+                                                        "filters": 4}
+    with pytest.raises(ConfigError, match=r"accessibility\.models\.basset\.filters"):
+        models.BassetSpec(filters=4)
+    with pytest.raises(ValueError, match="BassetSpec holds basset sizes"):
+        models.BassetSpec.from_config({"architecture": "bpnet"})
+
+
+@pytest.mark.parametrize("arch", ["basset", "bpnet"])
+def test_spec_fields_are_the_keys_of_their_architecture_in_the_schema(arch: str) -> None:
+    from dataclasses import fields
+
+    from seq2func.core.settings import schema_fields
+    from seq2func.models.specs import COMMON_KEYS, ENTRY_SECTION, architecture_defaults
+
+    assert {f.name for f in fields(models.SPECS[arch])} == set(architecture_defaults(arch))
+    every = set(COMMON_KEYS).union(*(architecture_defaults(a) for a in models.SPECS))
+    assert every == schema_fields(ENTRY_SECTION)
+
+
+def test_the_workflow_config_gets_the_defaults_of_each_architecture() -> None:
+    from seq2func.core.config import validate_config
+    from seq2func.core.settings import schema_dir
+
+    cfg = {"study": "s", "source": "simulate", "samples": "x.tsv",
+           "split": {"valid": ["chr2"], "test": ["chr3"]},
+           "accessibility": {"models": {"b": {"architecture": "basset", "dense_units": 8},
+                                        "p": {"architecture": "bpnet", "seeds": [3]}}}}
+    out = validate_config(cfg, schema_dir() / "config.schema.yaml")["accessibility"]["models"]
+    assert out["b"] == {"architecture": "basset", **models.BassetSpec(dense_units=8).to_config()}
+    assert out["p"] == {"architecture": "bpnet", "seeds": [3], **models.BPNetSpec().to_config()}
 
 
 def test_saved_models_load_in_safe_mode_with_identical_outputs(tmp_path: Path) -> None:

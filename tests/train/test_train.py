@@ -28,7 +28,7 @@ def _train(out: Path, epochs: int = 6, *extra: str) -> subprocess.Popen:
 
 
 def _weights(path: Path) -> list[np.ndarray]:
-    from seq2func.models.accessibility import load_model
+    from seq2func.models import load_model
 
     return [np.asarray(w) for w in load_model(str(path)).get_weights()]
 
@@ -109,15 +109,16 @@ def test_a_checkpoint_removes_every_older_one_a_kill_left_behind(tmp_path: Path)
     """A kill between pointing state.json at epoch 2 and deleting epoch 1 (or in the middle of
     writing epoch 3) leaves directories behind; the next checkpoint removes them all."""
     keras = pytest.importorskip("keras")
-    from seq2func.train import loop as train
+    from seq2func.train import checkpoints
+
     inp = keras.Input((8,))
     model = keras.Model(inp, keras.layers.Dense(1)(keras.layers.Dropout(0.5)(inp)))
     root = tmp_path / "checkpoints"
     for stale in ("epoch_0001", "epoch_0002", ".epoch_0003.partial"):
         (root / stale).mkdir(parents=True)
-    state = train.LoopState(config_hash="h", epochs_done=3, checkpoint="epoch_0002")
-    train._save_checkpoint(model, state, root)
+    state = checkpoints.LoopState(config_hash="h", epochs_done=3, checkpoint="epoch_0002")
+    checkpoints.save_checkpoint(model, state, root)
     assert sorted(p.name for p in root.iterdir()) == ["epoch_0003", "state.json"]
-    loaded = train._load_checkpoint(root, "h")
+    loaded = checkpoints.load_checkpoint(root, "h")
     assert loaded is not None and loaded[0].checkpoint == "epoch_0003"
     assert (loaded[1] / "model.keras").exists()

@@ -5,13 +5,8 @@
 from __future__ import annotations
 
 import argparse
-import logging
-from pathlib import Path
 
 from seq2func.cli.args import json_arg, pairs, unique_pairs
-from seq2func.core.errors import Seq2FuncError
-
-log = logging.getLogger("seq2func")
 
 
 def _add_expression_prepare(sub: argparse._SubParsersAction) -> None:
@@ -36,21 +31,13 @@ def _add_expression_prepare(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_expression_prepare(args: argparse.Namespace) -> int:
-    from seq2func.core.provenance import write_provenance
-    from seq2func.expression.data import ExpressionWindow
+    from seq2func.expression.settings import ExpressionSettings
     from seq2func.expression.stage import prepare
 
-    params = json_arg(args.params, "--params")
-    window = ExpressionWindow.from_config(params)
-    bigwigs = unique_pairs(args.bigwigs, "--bigwigs", "SAMPLE=PATH")
-    qc = prepare(args.annotation, args.expression, args.genome, bigwigs,
-                 json_arg(args.split, "--split"), window, args.outdir,
-                 samples=params.get("samples") or None, exclude_regex=args.exclude_regex,
-                 biotypes=params.get("biotypes") or None)
-    out = Path(args.outdir) / "genes.tsv"
-    write_provenance(out, step="expression-prepare",
-                     inputs=[args.annotation, args.expression, args.genome, *bigwigs.values()],
-                     config=params, extra={"qc": qc})
+    settings = ExpressionSettings.from_config(json_arg(args.params, "--params"))
+    prepare(args.annotation, args.expression, args.genome,
+            unique_pairs(args.bigwigs, "--bigwigs", "SAMPLE=PATH"), json_arg(args.split, "--split"),
+            settings, args.outdir, exclude_regex=args.exclude_regex)
     return 0
 
 
@@ -73,30 +60,12 @@ def _add_expression_predicted_chromatin(sub: argparse._SubParsersAction) -> None
 
 
 def _run_expression_predicted_chromatin(args: argparse.Namespace) -> int:
-    import numpy as np
+    from seq2func.expression.settings import ExpressionSettings
+    from seq2func.expression.stage import predicted_chromatin
 
-    from seq2func.core.io import atomic_output
-    from seq2func.core.provenance import write_provenance
-    from seq2func.core.sequence import Genome
-    from seq2func.expression.data import ExpressionWindow, read_gene_table
-    from seq2func.train.loop import configure_runtime
-
-    window = ExpressionWindow.from_config(json_arg(args.params, "--params"))
-    device = configure_runtime(seed=0, deterministic=True, threads=args.threads)
-    from seq2func.expression.models import predict_chromatin
-
-    genes = read_gene_table(args.genes)
-    with Genome(args.genome) as genome:
-        pred, outputs = predict_chromatin(args.models, genome, genes, window)
-    if pred.shape[2] != len(args.tasks):
-        raise Seq2FuncError(f"the models predict {pred.shape[2]} tasks but --tasks names "
-                            f"{len(args.tasks)}")
-    with atomic_output(args.out) as tmp, open(tmp, "wb") as fh:
-        np.savez_compressed(fh, predicted=pred, tracks=np.asarray(args.tasks),
-                            gene_id=genes["gene_id"].to_numpy().astype(str))
-    write_provenance(args.out, step="expression-predicted-chromatin",
-                     inputs=[args.genes, *args.models], device=device.description,
-                     extra={"outputs": outputs, "shape": list(pred.shape)})
+    settings = ExpressionSettings.from_config(json_arg(args.params, "--params"))
+    predicted_chromatin(args.genes, args.genome, args.models, args.tasks, settings, args.out,
+                        threads=args.threads)
     return 0
 
 
@@ -120,23 +89,12 @@ def _add_train_expression(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_train_expression(args: argparse.Namespace) -> int:
-    from seq2func.expression.data import ExpressionWindow
-    from seq2func.expression.models import ExpressionModelSpec, train_expression
-    from seq2func.expression.stage import load_arrays
-    from seq2func.train.settings import TrainSettings
+    from seq2func.expression.settings import ExpressionSettings
+    from seq2func.expression.stage import train
 
-    params = json_arg(args.params, "--params")
-    window = ExpressionWindow.from_config(params)
-    arrays = load_arrays(args.genes, args.features, args.variant, args.predicted,
-                         match=params.get("chromatin", {}).get("match", "auto"))
-    spec = ExpressionModelSpec.from_config(params.get("model", {}))
-    settings = TrainSettings.from_config(params.get("train"))
-    inputs = [args.genes, args.features] + ([args.predicted] if args.predicted else [])
-    rec = train_expression(arrays, args.variant, spec, settings, args.seed, args.outdir,
-                           {"upstream": window.upstream, "downstream": window.downstream},
-                           threads=args.threads, inputs=inputs)
-    log.info("trained %s seed %d: best epoch %d, val loss %.4f", args.variant, args.seed,
-             rec["best_epoch"], rec["best_val_loss"])
+    settings = ExpressionSettings.from_config(json_arg(args.params, "--params"))
+    train(args.genes, args.features, args.variant, settings, args.seed, args.outdir,
+          predicted=args.predicted, threads=args.threads)
     return 0
 
 
@@ -162,19 +120,18 @@ def _add_evaluate_expression(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_evaluate_expression(args: argparse.Namespace) -> int:
+    from seq2func.expression.settings import ExpressionSettings
     from seq2func.expression.stage import evaluate
 
-    params = json_arg(args.params, "--params")
+    settings = ExpressionSettings.from_config(json_arg(args.params, "--params"))
     preds: dict[str, list[str]] = {}
     for variant, path in pairs(args.predictions, "--predictions", "VARIANT=PATH"):
         preds.setdefault(variant, []).append(path)
     stems = {k: v for k, v in (("scatter", args.scatter),
                                ("ablation", args.ablation_figure)) if v}
-    base = params.get("baselines", {})
-    evaluate(args.genes, args.features, preds, args.metrics, args.ablation, stems,
-             k=int(base.get("k", 5)), match=params.get("chromatin", {}).get("match", "auto"),
-             truth=args.truth, truth_out=args.truth_out,
-             n_boot=int(params.get("n_bootstrap", 1000)), config=params)
+    evaluate(args.genes, args.features, preds, settings, args.metrics, args.ablation, stems,
+             truth=args.truth, truth_out=args.truth_out)
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 
 from seq2func.cli.args import json_arg
 
@@ -30,14 +29,14 @@ def _add_train_accessibility(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_train_accessibility(args: argparse.Namespace) -> int:
-    from seq2func.models.accessibility import parse_model_config
-    from seq2func.train.loop import train_accessibility
+    from seq2func.models.specs import ModelSpec
+    from seq2func.train.accessibility import train_accessibility
     from seq2func.train.settings import AccessibilityTrainSettings
 
-    spec = parse_model_config(args.name, json_arg(args.spec, "--spec"))
+    spec = ModelSpec.from_config(args.name, json_arg(args.spec, "--spec"))
     settings = AccessibilityTrainSettings.from_config(json_arg(args.settings, "--settings"))
-    rec = train_accessibility(args.dataset_dir, args.name, spec, settings, args.seed,
-                              args.outdir, threads=args.threads)
+    rec = train_accessibility(args.dataset_dir, spec, settings, args.seed, args.outdir,
+                              threads=args.threads)
     log.info("trained %s seed %d on %s: best epoch %d, val loss %.4f", args.name, args.seed,
              rec["device"], rec["best_epoch"], rec["best_val_loss"])
     return 0
@@ -59,25 +58,10 @@ def _add_predict_accessibility(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_predict_accessibility(args: argparse.Namespace) -> int:
-    import numpy as np
+    from seq2func.train.accessibility import predict_accessibility
 
-    from seq2func.core.io import atomic_output
-    from seq2func.core.provenance import write_provenance
-    from seq2func.train.loop import configure_runtime
-
-    device = configure_runtime(seed=0, deterministic=True, threads=args.threads)
-    from seq2func.models.accessibility import predict_split
-
-    pred = predict_split(args.model, args.dataset_dir, args.split, batch_size=args.batch_size)
-    with atomic_output(args.out) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **pred)
-    write_provenance(args.out, step="predict-accessibility",
-                     inputs=[args.model, Path(args.dataset_dir) / "dataset.json"],
-                     device=device.description,
-                     extra={"split": args.split, "n_regions": int(pred["region_id"].size),
-                            "outputs": sorted(k for k in pred if k != "region_id")})
-    log.info("predicted %d %s regions -> %s", pred["region_id"].size, args.split, args.out)
+    predict_accessibility(args.model, args.dataset_dir, args.split, args.out,
+                          threads=args.threads, batch_size=args.batch_size)
     return 0
 
 

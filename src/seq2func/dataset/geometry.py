@@ -77,12 +77,14 @@ class Geometry:
     @property
     def profile_offset_bins(self) -> int:
         """First stored bin of the centred (unjittered) profile window."""
-        return (self.max_jitter + (self.signal_width - self.profile_length) // 2) // self.profile_bin
+        offset = self.max_jitter + (self.signal_width - self.profile_length) // 2
+        return offset // self.profile_bin
 
     @property
     def count_offset_bins(self) -> int:
         """First stored bin of the centred count window."""
-        return (self.max_jitter + (self.signal_width - self.count_window) // 2) // self.profile_bin
+        offset = self.max_jitter + (self.signal_width - self.count_window) // 2
+        return offset // self.profile_bin
 
     @property
     def max_shift_bins(self) -> int:

@@ -16,7 +16,7 @@ def make_tf_dataset(dataset: Dataset | PathLike, split: str, batch_size: int, *,
                     targets: Sequence[str] = TARGETS, repeat: bool = False,
                     fold: str | None = None, drop_remainder: bool = False,
                     shuffle_buffer: int = 4096) -> Any:
-    """A ``tf.data.Dataset`` of ``(one_hot, {target: tensor})`` batches (see :mod:`seq2func.dataset`).
+    """A ``tf.data.Dataset`` of ``(one_hot, {target: tensor})`` batches (:mod:`seq2func.dataset`).
 
     ``one_hot`` is float32 ``[B, input_length, 4]``; ``labels`` and ``log_counts`` float32
     ``[B, T]``; ``profile`` float32 ``[B, profile_length // profile_bin, T]``. Batches come from

@@ -1,8 +1,8 @@
 """Predicted accessibility as bigWig tracks tiling whole chromosomes (for IGV / UCSC).
 
-Each chromosome is read once as codes (:class:`seq2func.core.sequence.Genome`) and cut into windows of
-the model's input length every ``stride`` bp; windows are predicted on both strands (averaged)
-in batches, and each window reports the ``stride`` bp at its centre, so the track is continuous
+Each chromosome is read once as codes (:class:`seq2func.core.sequence.Genome`) and cut into
+windows of the model's input length every ``stride`` bp; windows are predicted on both strands
+(averaged) in batches, and each window reports the ``stride`` bp at its centre, so the track is continuous
 from ``input_length/2 - stride/2`` to the last full window:
 
 * Basset-like models (``labels`` head): the peak probability of each task, one value per
@@ -49,7 +49,7 @@ def predict_chromosome(model, codes: np.ndarray, input_length: int, stride: int,
         and ``kind`` (``labels``: one value per ``stride`` bp; ``counts``: one per base).
     """
     from seq2func.core.sequence import extract_windows, one_hot
-    from seq2func.models.accessibility import predict_both_strands
+    from seq2func.models import predict_both_strands
 
     starts = window_starts(codes.size, input_length, stride)
     first = input_length // 2 - stride // 2
@@ -101,7 +101,7 @@ def write_tracks(
     """Write ``<outdir>/<task>.bw`` with the model's predictions over ``chromosomes``.
 
     The models at ``model_paths`` (one, or e.g. the seeds of a model) predict as their seed
-    ensemble (:func:`seq2func.models.accessibility.load_ensemble`).
+    ensemble (:func:`seq2func.models.load_ensemble`).
 
     The bigWig header lists only ``chromosomes`` (with their genome sizes), so the file opens
     in genome browsers on the same assembly.
@@ -109,7 +109,7 @@ def write_tracks(
     import pyBigWig
 
     from seq2func.core.sequence import Genome
-    from seq2func.models.accessibility import load_ensemble
+    from seq2func.models import load_ensemble
 
     if stride <= 0 or stride > input_length:
         raise ValueError(f"stride must be in 1..input_length ({input_length}), not {stride}")
@@ -166,7 +166,7 @@ def run_tracks(model_paths: Sequence[str | Path], dataset_dir: str | Path,
     """
     from seq2func.core.provenance import write_provenance
     from seq2func.dataset import Dataset
-    from seq2func.train.loop import configure_runtime
+    from seq2func.train.runtime import configure_runtime
 
     device = configure_runtime(seed=0, deterministic=True, threads=threads)
     meta = Dataset(dataset_dir).meta

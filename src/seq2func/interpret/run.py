@@ -23,11 +23,11 @@ def explain(model_paths: Sequence[str | Path], dataset_dir: str | Path,
     from seq2func.core.io import read_chrom_sizes
     from seq2func.core.sequence import Genome
     from seq2func.dataset import Dataset
-    from seq2func.train.loop import configure_runtime
+    from seq2func.train.runtime import configure_runtime
 
     device = configure_runtime(seed=0, deterministic=True, threads=threads)
     from seq2func.interpret import attributions
-    from seq2func.models.accessibility import load_ensemble
+    from seq2func.models import load_ensemble
 
     ds = Dataset(dataset_dir)
     tasks = list(ds.tasks)

@@ -1,8 +1,8 @@
 """The gather: per-chromosome shards and statistics -> one training set.
 
 :func:`gather` concatenates the shards' region columns, computes the clipping thresholds on the
-training regions, writes ``regions.tsv.gz``, ``dataset.json`` (:class:`~seq2func.dataset.DatasetMeta`)
-and the QC table.
+training regions, writes ``regions.tsv.gz``, ``dataset.json``
+(:class:`~seq2func.dataset.DatasetMeta`) and the QC table.
 """
 
 from __future__ import annotations

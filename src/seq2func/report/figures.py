@@ -7,8 +7,9 @@
 * the locus panel is in :mod:`seq2func.report.locus`.
 
 Each function builds a matplotlib figure from files and returns it;
-:func:`seq2func.report.run.make_figure` saves it as PDF, SVG and PNG with a provenance sidecar. Figures only use the data passed in, so rebuilding from
-the same inputs gives byte-identical SVG and PDF files.
+:func:`seq2func.report.run.make_figure` saves it as PDF, SVG and PNG with a provenance sidecar.
+Figures only use the data passed in, so rebuilding from the same inputs gives byte-identical
+SVG and PDF files.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def training_curves(histories: Mapping[str, str | Path]) -> Any:
                 seed = key.split("/", 1)[1] if "/" in key else key
                 axes[0, j].plot(h["epoch"], h["loss"], color=model_color(i), ls="--", lw=0.8,
                                 label=f"{seed} train")
-                axes[0, j].plot(h["epoch"], h["val_loss"], color=model_color(i), label=f"{seed} valid")
+                axes[0, j].plot(h["epoch"], h["val_loss"], color=model_color(i),
+                                label=f"{seed} valid")
                 val = [c for c in h.columns if c.startswith("val_") and c != "val_loss"]
                 if val:
                     axes[1, j].plot(h["epoch"], h[val[0]], color=model_color(i), label=seed)
@@ -139,7 +141,8 @@ def counts_scatter(scores_path: str | Path, model: str | None = None) -> Any:
             obs, p = sc.log_counts[:, t], pred[:, t]
             ax.scatter(obs[~peak], p[~peak], s=2, lw=0, alpha=0.4, color="0.6",
                        label="background", rasterized=False)
-            ax.scatter(obs[peak], p[peak], s=2, lw=0, alpha=0.5, color=model_color(0), label="peaks")
+            ax.scatter(obs[peak], p[peak], s=2, lw=0, alpha=0.5, color=model_color(0),
+                       label="peaks")
             lo = float(min(obs.min(), p.min()))
             hi = float(max(obs.max(), p.max()))
             ax.plot([lo, hi], [lo, hi], color="0.3", lw=0.5)

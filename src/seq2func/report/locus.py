@@ -133,7 +133,8 @@ def locus_panel(
             if len(pk):
                 pk = pk[(pk["chrom"] == chrom) & (pk["end"] > start) & (pk["start"] < end)]
                 for a, b in zip(pk["start"], pk["end"], strict=True):
-                    ax.add_patch(plt.Rectangle((a, i - 0.3), b - a, 0.6, color=model_color(i), lw=0))
+                    ax.add_patch(plt.Rectangle((a, i - 0.3), b - a, 0.6, color=model_color(i),
+                                               lw=0))
         ax.set_ylim(-0.6, len(tasks) - 0.4)
         ax.set_yticks(range(len(tasks)), [f"{t} peaks" for t in tasks])
         ax = axes[-1]

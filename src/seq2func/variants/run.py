@@ -28,7 +28,7 @@ def score_variants(vcf: str | Path, genome_path: str | Path, model_paths: Sequen
     """
     from seq2func.core.io import write_tsv_atomic
     from seq2func.dataset import Dataset
-    from seq2func.train.loop import configure_runtime
+    from seq2func.train.runtime import configure_runtime
 
     device = configure_runtime(seed=0, deterministic=True, threads=threads)
     from seq2func.variants.score import score_vcf

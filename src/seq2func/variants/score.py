@@ -13,7 +13,7 @@ Steps
    the input length (:func:`splice`). For accessibility models the allele starts at the window
    centre (``L // 2``), so SNVs and indels are compared at the same position.
 4. :func:`score_accessibility` predicts reference and alternate windows of many variants per
-   model call (both strands averaged, :func:`seq2func.models.accessibility.predict_both_strands`) and gives,
+   model call (both strands averaged, :func:`seq2func.models.predict_both_strands`) and gives,
    per task, ``delta_p_<task>`` (change of peak probability, classifier models) and
    ``log2fc_<task>`` (log2 fold change of predicted counts, count models).
 5. :func:`score_expression` scores variants inside promoter windows with a sequence-only
@@ -54,7 +54,7 @@ def score_accessibility(model: Any, genome: Genome, variants: pd.DataFrame, task
     (models with a ``labels`` output) and ``ref_log_counts_, log2fc_<task>`` (models with
     ``log_counts``); NaN for variants that are not ``ok``.
     """
-    from seq2func.models.accessibility import predict_both_strands
+    from seq2func.models import predict_both_strands
 
     length = int(model.input_shape[1])
     ok = np.flatnonzero((variants["status"] == "ok").to_numpy())
@@ -161,7 +161,7 @@ def score_vcf(vcf: str | Path, genome_path: str | Path, model_paths: Sequence[st
     a sequence-only expression model for promoter variants).
 
     Several ``model_paths`` (or ``expression_models``), e.g. the seeds of a model, score as
-    their seed ensemble (:func:`seq2func.models.accessibility.load_ensemble`): the mean of their predicted
+    their seed ensemble (:func:`seq2func.models.load_ensemble`): the mean of their predicted
     probabilities and log counts.
 
     Returns the VCF header lines, the table (input columns, ``status``, scores,
@@ -169,7 +169,7 @@ def score_vcf(vcf: str | Path, genome_path: str | Path, model_paths: Sequence[st
     ``delta_log1p_tpm_<sample>`` of the gene with the largest absolute change), and the
     descriptions of float and string INFO fields for :func:`write_vcf`.
     """
-    from seq2func.models.accessibility import load_ensemble
+    from seq2func.models import load_ensemble
 
     header, table = read_vcf(vcf)
     with Genome(genome_path) as genome:

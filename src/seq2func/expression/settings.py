@@ -1,0 +1,204 @@
+"""Typed settings of the expression stage (the config's ``expression`` section).
+
+:class:`ExpressionSettings` holds the whole section, with the nested sections as their own
+settings (:class:`ChromatinSettings` and its :class:`PredictedModelSettings`,
+:class:`ExpressionModelSpec`, :class:`BaselineSettings`,
+:class:`~seq2func.train.settings.TrainSettings`); the schema gives every default.
+:class:`ExpressionWindow` is the input geometry the section defines.
+
+Example
+-------
+>>> s = ExpressionSettings.from_config({"upstream": 600, "chromatin": {"flank": 2000}})
+>>> s.window.length, s.window.n_bins, s.model.seq_head, s.train.batch_size
+(4100, 8, 'flatten', 32)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seq2func.core.settings import Settings
+from seq2func.train.settings import TrainSettings
+
+
+@dataclass(frozen=True)
+class ExpressionWindow:
+    """Geometry of the model inputs around each TSS.
+
+    Attributes
+    ----------
+    upstream, downstream
+        Promoter window ``[TSS - upstream, TSS + downstream)``, read 5'->3'.
+    chromatin_flank, chromatin_bin
+        Chromatin window ``TSS +- chromatin_flank`` in bins of ``chromatin_bin`` bp.
+
+    Raises
+    ------
+    ValueError
+        For an inconsistent geometry (checked on construction).
+    """
+
+    upstream: int
+    downstream: int
+    chromatin_flank: int
+    chromatin_bin: int
+
+    def __post_init__(self) -> None:
+        if self.upstream < 0 or self.downstream < 1:
+            raise ValueError("upstream must be >= 0 and downstream >= 1")
+        if self.chromatin_bin < 1 or (2 * self.chromatin_flank) % self.chromatin_bin:
+            raise ValueError("2 * chromatin_flank must be a multiple of chromatin_bin")
+
+    @property
+    def length(self) -> int:
+        """Promoter window length (bp)."""
+        return self.upstream + self.downstream
+
+    @property
+    def n_bins(self) -> int:
+        """Number of chromatin bins."""
+        return 2 * self.chromatin_flank // self.chromatin_bin
+
+
+@dataclass(frozen=True)
+class PredictedModelSettings(Settings):
+    """The accessibility model whose predictions form the predicted chromatin (used by the
+    workflow to pick the model files).
+
+    Attributes
+    ----------
+    name
+        Key of ``accessibility.models``.
+    seeds
+        Its seeds to average (empty: all seeds of the model).
+    """
+
+    SECTION = "expression.chromatin.predicted_model"
+
+    name: str
+    seeds: list[int]
+
+
+@dataclass(frozen=True)
+class ChromatinSettings(Settings):
+    """The chromatin input around each TSS (``expression.chromatin``).
+
+    Attributes
+    ----------
+    flank, bin_size
+        Window ``TSS +- flank`` in bins of ``bin_size`` bp.
+    match
+        Tracks feeding the input: ``name``, ``all`` or ``auto``
+        (:func:`seq2func.expression.features.match_chromatin_samples`).
+    predicted_model
+        Source of the predicted chromatin.
+    """
+
+    SECTION = "expression.chromatin"
+
+    flank: int
+    bin_size: int
+    match: str
+    predicted_model: PredictedModelSettings
+
+
+@dataclass(frozen=True)
+class ExpressionModelSpec(Settings):
+    """Sizes of the expression models (``expression.model``), built by
+    :func:`seq2func.expression.models.build_expression_model`.
+
+    Attributes
+    ----------
+    conv_filters, conv_kernels, pool_sizes
+        Convolution and max-pooling blocks of the sequence tower (equal lengths).
+    dense_units
+        Units of the sequence tower's dense layer.
+    seq_head
+        ``flatten`` (Xpresso, position-aware) or ``global_max`` (max over positions).
+    chromatin_filters, chromatin_kernel, chromatin_units
+        The chromatin tower: one convolution, then a dense layer.
+    dropout
+        Dropout of the sequence tower.
+    l2
+        L2 penalty on the sequence tower's weights.
+    """
+
+    SECTION = "expression.model"
+
+    conv_filters: list[int]
+    conv_kernels: list[int]
+    pool_sizes: list[int]
+    seq_head: str
+    dense_units: int
+    chromatin_filters: int
+    chromatin_kernel: int
+    chromatin_units: int
+    dropout: float
+    l2: float
+
+
+@dataclass(frozen=True)
+class BaselineSettings(Settings):
+    """The scikit-learn baselines (``expression.baselines``).
+
+    They are fitted on the training genes only
+    (:func:`seq2func.expression.baselines.baseline_predictions`).
+
+    Attributes
+    ----------
+    k
+        k-mer length of the k-mer ridge baseline (``4**k`` strand-specific features).
+    """
+
+    SECTION = "expression.baselines"
+
+    k: int
+
+
+@dataclass(frozen=True)
+class ExpressionSettings(Settings):
+    """The expression stage (``expression``).
+
+    Attributes
+    ----------
+    upstream, downstream
+        Promoter window around the TSS (see :class:`ExpressionWindow`).
+    samples
+        Expression samples to model (empty: every column of the expression table).
+    biotypes
+        Gene biotypes to keep (empty: all).
+    seeds, variants
+        Replicate seeds and model variants of the ablation (used by the workflow).
+    chromatin, model, baselines, train
+        The nested sections.
+    n_bootstrap
+        Bootstrap replicates (resampling genes) of the metric intervals.
+
+    Raises
+    ------
+    ValueError
+        For an inconsistent window geometry (checked on construction).
+    """
+
+    SECTION = "expression"
+
+    upstream: int
+    downstream: int
+    samples: list[str]
+    biotypes: list[str]
+    seeds: list[int]
+    variants: list[str]
+    chromatin: ChromatinSettings
+    model: ExpressionModelSpec
+    baselines: BaselineSettings
+    n_bootstrap: int
+    train: TrainSettings
+
+    def __post_init__(self) -> None:
+        _ = self.window  # a ValueError for an inconsistent geometry
+
+    @property
+    def window(self) -> ExpressionWindow:
+        """The input geometry."""
+        return ExpressionWindow(self.upstream, self.downstream, self.chromatin.flank,
+                                self.chromatin.bin_size)

@@ -1,0 +1,95 @@
+"""Strand-averaged predictions of accessibility models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from seq2func.models.ensemble import load_model
+
+
+def reverse_complement_onehot(x: np.ndarray) -> np.ndarray:
+    """Reverse complement of one-hot ``[B, L, 4]`` (A C G T order)."""
+    return x[:, ::-1, ::-1]
+
+
+def softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    """Numerically stable softmax of ``x`` along ``axis``."""
+    z = x - x.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function, in float64."""
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
+
+
+def predict_both_strands(model: keras.Model, x: np.ndarray, batch_size: int = 256
+                         ) -> dict[str, np.ndarray]:
+    """Predict on the sequences and their reverse complements and average the two strands.
+
+    Parameters
+    ----------
+    model
+        An accessibility model (or an ensemble of them, :func:`~seq2func.models.load_ensemble`).
+    x
+        One-hot sequences ``[B, L, 4]``.
+    batch_size
+        Examples per ``model.predict`` batch.
+
+    Returns
+    -------
+    dict
+        Whichever the model has: probabilities for ``labels`` (sigmoid), per-bin probabilities
+        for ``profile`` (softmax over bins, the reverse-strand profile flipped back), and
+        ``log_counts``.
+    """
+    fwd = model.predict(x, batch_size=batch_size, verbose=0)
+    rev = model.predict(reverse_complement_onehot(x), batch_size=batch_size, verbose=0)
+    out: dict[str, np.ndarray] = {}
+    if "labels" in fwd:
+        out["labels"] = 0.5 * (sigmoid(fwd["labels"]) + sigmoid(rev["labels"]))
+    if "profile" in fwd:
+        pf = softmax(np.asarray(fwd["profile"], dtype=np.float64), axis=1)
+        pr = softmax(np.asarray(rev["profile"], dtype=np.float64), axis=1)[:, ::-1, :]
+        out["profile"] = 0.5 * (pf + pr)
+    if "log_counts" in fwd:
+        out["log_counts"] = 0.5 * (np.asarray(fwd["log_counts"]) + np.asarray(rev["log_counts"]))
+    return out
+
+
+def predict_split(model_path: str | Path, dataset_dir: str | Path, split: str,
+                  batch_size: int = 256) -> dict[str, np.ndarray]:
+    """Strand-averaged predictions of a model for every region of a dataset split.
+
+    Returns
+    -------
+    dict
+        ``region_id`` and the model's outputs (see :func:`predict_both_strands`, as float32),
+        in the order of the split's rows in ``regions.tsv.gz``.
+
+    Raises
+    ------
+    ValueError
+        If the split has no regions.
+    """
+    from seq2func.core.sequence import one_hot
+    from seq2func.dataset import iter_numpy
+
+    model = load_model(str(model_path))
+    parts: dict[str, list[np.ndarray]] = {}
+    for piece in iter_numpy(dataset_dir, split, with_profile=False):
+        if len(piece.regions) != piece.codes.shape[0]:  # splits are whole chromosomes
+            raise ValueError(f"{dataset_dir}: shard piece of {piece.chrom} mixes splits")
+        if not len(piece.regions):
+            continue
+        pred = predict_both_strands(model, one_hot(piece.codes), batch_size=batch_size)
+        parts.setdefault("region_id", []).append(piece.regions["region_id"].to_numpy())
+        for k, v in pred.items():
+            parts.setdefault(k, []).append(v.astype(np.float32))
+    if not parts:
+        raise ValueError(f"split {split!r} of {dataset_dir} has no regions")
+    return {k: np.concatenate(v) for k, v in parts.items()}

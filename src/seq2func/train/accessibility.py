@@ -1,0 +1,162 @@
+"""Stage entry points of the accessibility models: train one model and seed, predict a split.
+
+TensorFlow (and :mod:`seq2func.models`) is imported only after
+:func:`~seq2func.train.runtime.configure_runtime`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from seq2func.core.io import atomic_output
+from seq2func.core.provenance import write_provenance
+from seq2func.train.loop import fit
+from seq2func.train.runtime import configure_runtime
+from seq2func.train.settings import AccessibilityTrainSettings
+
+if TYPE_CHECKING:  # seq2func.models imports TensorFlow: only after configure_runtime
+    from seq2func.models.specs import ModelSpec
+
+log = logging.getLogger(__name__)
+
+
+def train_accessibility(
+    dataset_dir: str | Path,
+    spec: ModelSpec,
+    settings: AccessibilityTrainSettings,
+    seed: int,
+    outdir: str | Path,
+    threads: int = 0,
+) -> dict[str, Any]:
+    """Train one accessibility model (one seed) on a preprocessed dataset.
+
+    Parameters
+    ----------
+    dataset_dir
+        Output of preprocessing (see :mod:`seq2func.dataset`).
+    spec
+        The model (:meth:`ModelSpec.from_config <seq2func.models.specs.ModelSpec.from_config>`
+        of its entry in ``accessibility.models``).
+    settings
+        Optimisation settings.
+    seed
+        Replicate seed: initialisation, data order, augmentation and dropout.
+    outdir
+        Where ``model.keras``, ``history.tsv``, ``run.json`` and ``checkpoints/`` go.
+    threads
+        CPU threads for TensorFlow (0: its default).
+
+    Returns
+    -------
+    dict
+        The run record (``run.json``).
+    """
+    device = configure_runtime(seed, settings.deterministic, threads, settings.mixed_precision)
+    import keras
+
+    from seq2func.dataset import Dataset, make_tf_dataset
+    from seq2func.models import build_accessibility_model, losses_for
+
+    ds = Dataset(dataset_dir)
+    meta = ds.meta
+    targets = spec.outputs()
+    mean_log_counts, weight = _count_head(ds, spec)
+    losses, loss_weights = losses_for(spec, float(weight) if weight != "auto" else 1.0)
+    metrics = ({"labels": [keras.metrics.AUC(from_logits=True, name="auroc")]}
+               if "labels" in targets else None)
+
+    def build() -> Any:
+        return build_accessibility_model(spec, meta.geometry, meta.n_tasks,
+                                         mean_log_counts=mean_log_counts)
+
+    def compile_model(model: Any, lr: float) -> None:
+        model.compile(optimizer=keras.optimizers.Adam(lr), loss=losses,
+                      loss_weights=loss_weights, metrics=metrics)
+
+    def train_data(epoch: int) -> Any:
+        return make_tf_dataset(
+            ds, "train", settings.batch_size, shuffle=True, jitter=settings.jitter,
+            reverse_complement=settings.reverse_complement, seed=seed * 100_003 + epoch,
+            targets=targets)
+
+    def val_data() -> Any:
+        return make_tf_dataset(ds, "valid", settings.batch_size, shuffle=False, jitter=False,
+                               reverse_complement=False, seed=0, targets=targets)
+
+    run_config = {"model": spec.name, "spec": spec.to_config(), "settings": asdict(settings),
+                  "seed": int(seed), "targets": list(targets),
+                  "counts_loss_weight": weight, "dataset": meta.checksums}
+    return fit(build_model=build, compile_model=compile_model, train_data=train_data,
+               val_data=val_data, settings=settings, outdir=outdir, run_config=run_config,
+               device=device, inputs=[ds.metadata_path], n_train=int(meta.n_regions["train"]))
+
+
+def _count_head(ds: Any, spec: ModelSpec) -> tuple[list[float] | None, float | str]:
+    """Mean training log counts per task (the count head's starting bias) and the count-loss
+    weight (``auto`` resolved on the training peaks).
+
+    A model without a count head (basset) gets ``(None, "auto")``, as its run record has
+    always said.
+    """
+    if "log_counts" not in spec.outputs():
+        return None, "auto"
+    from seq2func.models import auto_counts_loss_weight
+
+    train_rows = ds.regions("train")
+    cols = ds.columns("log_counts")
+    mean_log_counts = [float(v) for v in train_rows[cols].mean().to_numpy()]
+    weight = spec.sizes.counts_loss_weight
+    if weight == "auto":
+        peaks = train_rows[train_rows["source"] == "peak"]
+        weight = auto_counts_loss_weight(peaks[cols].to_numpy())
+        log.info("counts loss weight (auto: median peak counts / 10) = %.2f", weight)
+    return mean_log_counts, weight
+
+
+def predict_accessibility(model: str | Path, dataset_dir: str | Path, split: str,
+                          out: str | Path, *, threads: int = 0, batch_size: int = 256
+                          ) -> dict[str, np.ndarray]:
+    """Strand-averaged predictions of a model for every region of a split, with provenance.
+
+    Writes ``out`` (compressed ``.npz``: ``region_id`` and the model's outputs, see
+    :func:`seq2func.models.predict_split`) and its provenance record.
+
+    Parameters
+    ----------
+    model
+        ``model.keras``.
+    dataset_dir
+        The preprocessed dataset.
+    split
+        ``train``, ``valid`` or ``test``.
+    out
+        Output ``.npz``.
+    threads
+        CPU threads for TensorFlow (0: its default).
+    batch_size
+        Examples per prediction batch.
+
+    Returns
+    -------
+    dict
+        The arrays written.
+    """
+    device = configure_runtime(seed=0, deterministic=True, threads=threads)
+    from seq2func.models import predict_split
+
+    pred = predict_split(model, dataset_dir, split, batch_size=batch_size)
+    with atomic_output(out) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **pred)
+    write_provenance(out, step="predict-accessibility",
+                     inputs=[model, Path(dataset_dir) / "dataset.json"],
+                     device=device.description,
+                     extra={"split": split, "n_regions": int(pred["region_id"].size),
+                            "outputs": sorted(k for k in pred if k != "region_id")})
+    log.info("predicted %d %s regions -> %s", pred["region_id"].size, split, out)
+    return pred
+

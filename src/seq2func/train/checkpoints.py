@@ -1,0 +1,132 @@
+"""Checkpoints of the epoch loop: the loop state, saving and resuming them exactly.
+
+A checkpoint is a directory ``checkpoints/epoch_<n>/`` holding the model with its optimizer
+state (``model.keras``) and the states of its random seed generators (``seed_states.npz``:
+dropout; Keras does not restore them when loading a ``.keras`` file, exact resume needs them).
+``checkpoints/state.json`` (the :class:`LoopState`) names the checkpoint to resume from; it is
+written only once that checkpoint is complete, then every other checkpoint is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seq2func.core.io import write_text_atomic
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoopState:
+    """Bookkeeping of the epoch loop, saved with every checkpoint.
+
+    Attributes
+    ----------
+    config_hash
+        Hash of the run's configuration: a checkpoint of another configuration is not resumed.
+    epochs_done
+        Epochs completed.
+    learning_rate
+        The current learning rate (reduced on plateaus).
+    best_val, best_epoch
+        Best validation loss so far and its epoch (1-based; -1: none yet).
+    wait, lr_wait
+        Epochs since the last improvement, for early stopping and for the learning rate.
+    stopped_early
+        Whether early stopping ended the run.
+    checkpoint
+        Name of the checkpoint directory of this state.
+    history
+        One row per epoch (``history.tsv``).
+    """
+
+    config_hash: str
+    epochs_done: int = 0
+    learning_rate: float = 1e-3
+    best_val: float = float("inf")
+    best_epoch: int = -1
+    wait: int = 0
+    lr_wait: int = 0
+    stopped_early: bool = False
+    checkpoint: str = ""
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def seed_states(model: Any) -> list[np.ndarray]:
+    """States of the model's random seed generators (dropout), in a stable order."""
+    return [np.asarray(v.numpy()) for v in model.variables if "seed_generator" in v.path]
+
+
+def restore_seed_states(model: Any, states: Sequence[np.ndarray]) -> None:
+    """Assign :func:`seed_states` of a checkpoint back to the model's generators.
+
+    Raises
+    ------
+    RuntimeError
+        If the model has another number of generators.
+    """
+    variables = [v for v in model.variables if "seed_generator" in v.path]
+    if len(variables) != len(states):
+        raise RuntimeError("checkpoint does not match the model's random generators")
+    for v, s in zip(variables, states, strict=True):
+        v.assign(s)
+
+
+def save_checkpoint(model: Any, state: LoopState, ckpt_root: Path) -> None:
+    """Write a complete checkpoint directory, then atomically point ``state.json`` at it."""
+    name = f"epoch_{state.epochs_done:04d}"
+    tmp_dir = ckpt_root / f".{name}.partial"
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    tmp_dir.mkdir(parents=True)
+    model.save(tmp_dir / "model.keras")
+    np.savez(tmp_dir / "seed_states.npz", *seed_states(model))
+    final = ckpt_root / name
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp_dir, final)
+    state.checkpoint = name
+    write_text_atomic(ckpt_root / "state.json", json.dumps(asdict(state), indent=1) + "\n")
+    # only now is the new checkpoint the one to resume from: remove every other one, including
+    # any a kill left behind (between this write and the removal, or in a partial write)
+    for old in [*ckpt_root.glob("epoch_*"), *ckpt_root.glob(".epoch_*.partial")]:
+        if old.name != name:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def load_checkpoint(ckpt_root: Path, want_hash: str) -> tuple[LoopState, Path] | None:
+    """The state and directory of the checkpoint to resume from, if any.
+
+    None when there is no checkpoint, when it was made with another configuration (hash) or
+    when its model file is missing (both logged).
+    """
+    path = ckpt_root / "state.json"
+    if not path.exists():
+        return None
+    state = LoopState(**json.loads(path.read_text()))
+    if state.config_hash != want_hash:
+        log.warning("checkpoint in %s was made with another configuration; starting afresh",
+                    ckpt_root)
+        return None
+    ckpt = ckpt_root / state.checkpoint
+    if not (ckpt / "model.keras").exists():
+        log.warning("checkpoint %s is incomplete; starting afresh", ckpt)
+        return None
+    return state, ckpt
+
+
+def load_checkpoint_model(ckpt: Path) -> Any:
+    """The compiled model of a checkpoint directory, its seed generators restored."""
+    from seq2func.models import load_model
+
+    model = load_model(ckpt / "model.keras", compile=True)
+    with np.load(ckpt / "seed_states.npz") as z:
+        restore_seed_states(model, [z[k] for k in sorted(z.files, key=lambda s: int(s[4:]))])
+    return model
