@@ -2,8 +2,8 @@
 
 Each chromosome is read once as codes (:class:`seq2func.core.sequence.Genome`) and cut into
 windows of the model's input length every ``stride`` bp; windows are predicted on both strands
-(averaged) in batches, and each window reports the ``stride`` bp at its centre, so the track is continuous
-from ``input_length/2 - stride/2`` to the last full window:
+(averaged) in batches, and each window reports the ``stride`` bp at its centre, so the track is
+continuous from ``input_length/2 - stride/2`` to the last full window:
 
 * Basset-like models (``labels`` head): the peak probability of each task, one value per
   ``stride`` bp step (bedGraph-style fixed-step entries);
