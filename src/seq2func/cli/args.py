@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Sequence
 
@@ -37,3 +38,36 @@ def unique_pairs(items: Sequence[str], flag: str, form: str = "NAME=PATH") -> di
             raise Seq2FuncError(f"{flag}: {key!r} is given twice ({out[key]}, {value})")
         out[key] = value
     return out
+
+
+# ----------------------------------------------------------------------------- shared arguments
+
+
+def add_params(p: argparse.ArgumentParser, section: str) -> None:
+    """``--params``: the config section of the stage as JSON (missing keys: schema defaults)."""
+    p.add_argument("--params", default="{}",
+                   help=f"JSON: the config's {section} section (missing keys take the schema's "
+                        "defaults)")
+
+
+def add_dataset(p: argparse.ArgumentParser, what: str = "preprocessed dataset directory") -> None:
+    """``--dataset-dir``: a directory written by preprocessing."""
+    p.add_argument("--dataset-dir", required=True, help=what)
+
+
+def add_genome(p: argparse.ArgumentParser) -> None:
+    """``--genome``: the genome sequence."""
+    p.add_argument("--genome", required=True, help="genome FASTA (plain or bgzip) or 2bit")
+
+
+def add_ensemble(p: argparse.ArgumentParser, flag: str = "--model") -> None:
+    """``--model``: one model.keras, or several that act as their seed ensemble."""
+    p.add_argument(flag, required=True, nargs="+",
+                   help="model.keras (several: their seed ensemble, mean of the probabilities)")
+
+
+def add_runtime(p: argparse.ArgumentParser, progress: bool = False) -> None:
+    """``--threads`` for TensorFlow (and ``--no-progress`` with ``progress``)."""
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow")
+    if progress:
+        p.add_argument("--no-progress", action="store_true", help="hide the progress bar")

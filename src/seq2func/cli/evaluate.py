@@ -8,7 +8,14 @@ import argparse
 import json
 import logging
 
-from seq2func.cli.args import json_arg
+from seq2func.cli.args import (
+    add_dataset,
+    add_ensemble,
+    add_genome,
+    add_params,
+    add_runtime,
+    json_arg,
+)
 from seq2func.core.errors import Seq2FuncError
 
 log = logging.getLogger("seq2func")
@@ -20,13 +27,13 @@ def _add_evaluate_accessibility(sub: argparse._SubParsersAction) -> None:
         description="Score every accessibility model (per seed and seed ensemble) against "
                     "k-mer, GC-only and shuffled-label baselines fitted on the train split "
                     "(and, for simulated studies, the truth ceiling), with bootstrap intervals.")
-    p.add_argument("--dataset-dir", required=True, help="preprocessed dataset directory")
+    add_dataset(p)
     p.add_argument("--predictions", nargs="*", default=[],
                    help="prediction files .../<model>/seed<k>/<split>.npz")
     p.add_argument("--split", default="test", choices=["valid", "test"])
     p.add_argument("--samples", help="samples table (task -> cell type for the truth ceiling)")
     p.add_argument("--truth-dir", help="simulator truth directory (adds bayes_ceiling rows)")
-    p.add_argument("--params", default="{}", help="JSON: the config's evaluate section")
+    add_params(p, "evaluate")
     p.add_argument("--table", required=True, help="output metric table (TSV)")
     p.add_argument("--scores", required=True, help="output scores of every model (.npz)")
     p.set_defaults(func=_run_evaluate_accessibility)
@@ -48,16 +55,15 @@ def _add_accessibility_tracks(sub: argparse._SubParsersAction) -> None:
         description="Tile chromosomes with model input windows every STRIDE bp, predict on both "
                     "strands and write one bigWig per task (peak probability, or predicted "
                     "counts per base for profile models).")
-    p.add_argument("--model", required=True, nargs="+",
-                   help="model.keras (several: their seed ensemble, mean of the probabilities)")
-    p.add_argument("--dataset-dir", required=True, help="dataset (tasks, input length, split)")
-    p.add_argument("--genome", required=True, help="genome FASTA / 2bit")
+    add_ensemble(p)
+    add_dataset(p, "dataset (tasks, input length, split)")
+    add_genome(p)
     p.add_argument("--split", default="test", choices=["valid", "test", "all"],
                    help="chromosomes to tile")
     p.add_argument("--stride", type=int, default=None,
                    help="bp between tiled windows (default: the schema's evaluate.tracks)")
     p.add_argument("--batch-size", type=int, default=None, help="windows per model call")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow")
+    add_runtime(p)
     p.add_argument("--outdir", required=True, help="directory of <task>.bw")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_run_accessibility_tracks)

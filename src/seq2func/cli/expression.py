@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from seq2func.cli.args import json_arg, pairs, unique_pairs
+from seq2func.cli.args import add_genome, add_params, add_runtime, json_arg, pairs, unique_pairs
 
 
 def _add_expression_prepare(sub: argparse._SubParsersAction) -> None:
@@ -19,11 +19,11 @@ def _add_expression_prepare(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--annotation", required=True, help="GTF or GFF3")
     p.add_argument("--expression", required=True,
                    help="expression table (gene_id, gene_name, one TPM column per sample)")
-    p.add_argument("--genome", required=True, help="genome FASTA")
+    add_genome(p)
     p.add_argument("--bigwigs", nargs="+", required=True,
                    help="SAMPLE=PATH accessibility bigWigs (the chromatin tracks)")
     p.add_argument("--split", required=True, help="JSON: the config's split section")
-    p.add_argument("--params", default="{}", help="JSON: the config's expression section")
+    add_params(p, "expression")
     p.add_argument("--exclude-regex", default=None,
                    help="skip chromosomes matching this regex (preprocess.exclude_chromosomes)")
     p.add_argument("--outdir", required=True, help="output directory")
@@ -49,12 +49,12 @@ def _add_expression_predicted_chromatin(sub: argparse._SubParsersAction) -> None
                     "on its bins, predict on both strands and average (over strands and the "
                     "models given). Writes a .npz with 'predicted' (genes, bins, tasks).")
     p.add_argument("--genes", required=True, help="genes.tsv of expression-prepare")
-    p.add_argument("--genome", required=True, help="genome FASTA")
+    add_genome(p)
     p.add_argument("--models", nargs="+", required=True, help="accessibility model.keras files")
     p.add_argument("--tasks", nargs="+", required=True,
                    help="the accessibility models' task (sample) names, in output order")
-    p.add_argument("--params", default="{}", help="JSON: the config's expression section")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow")
+    add_params(p, "expression")
+    add_runtime(p)
     p.add_argument("--out", required=True, help="output .npz")
     p.set_defaults(func=_run_expression_predicted_chromatin)
 
@@ -81,9 +81,9 @@ def _add_train_expression(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--predicted", default=None, help="predicted chromatin (.npz; seq_predicted)")
     p.add_argument("--variant", required=True, choices=["seq_only", "seq_observed",
                                                         "seq_predicted"])
-    p.add_argument("--params", default="{}", help="JSON: the config's expression section")
+    add_params(p, "expression")
     p.add_argument("--seed", type=int, required=True, help="replicate seed")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow")
+    add_runtime(p)
     p.add_argument("--outdir", required=True, help="output directory")
     p.set_defaults(func=_run_train_expression)
 
@@ -109,7 +109,7 @@ def _add_evaluate_expression(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--features", required=True)
     p.add_argument("--predictions", nargs="*", default=[],
                    help="VARIANT=predictions.npz (repeat a variant for its seeds)")
-    p.add_argument("--params", default="{}", help="JSON: the config's expression section")
+    add_params(p, "expression")
     p.add_argument("--metrics", required=True, help="output metric table (TSV)")
     p.add_argument("--ablation", required=True, help="output ablation table (TSV)")
     p.add_argument("--scatter", default=None, help="figure stem: observed vs predicted")

@@ -7,7 +7,15 @@ from __future__ import annotations
 import argparse
 import logging
 
-from seq2func.cli.args import json_arg, unique_pairs
+from seq2func.cli.args import (
+    add_dataset,
+    add_ensemble,
+    add_genome,
+    add_params,
+    add_runtime,
+    json_arg,
+    unique_pairs,
+)
 
 log = logging.getLogger("seq2func")
 
@@ -18,15 +26,14 @@ def _add_explain(sub: argparse._SubParsersAction) -> None:
         description="Explain an accessibility model on the strongest test-set peaks of each "
                     "task: strand-averaged gradient x input for all of them, vectorised ISM "
                     "for the strongest few. Writes an .npz and one bigWig per task.")
-    p.add_argument("--model", required=True, nargs="+",
-                   help="model.keras (several: their seed ensemble, mean of the probabilities)")
-    p.add_argument("--dataset-dir", required=True, help="preprocessed dataset directory")
-    p.add_argument("--genome", required=True, help="genome FASTA/2bit")
+    add_ensemble(p)
+    add_dataset(p)
+    add_genome(p)
     p.add_argument("--chrom-sizes", required=True, help="chrom.sizes (bigWig header)")
-    p.add_argument("--params", default="{}", help="JSON: the config's interpret section")
+    add_params(p, "interpret")
     p.add_argument("--out", required=True, help="output attributions.npz")
     p.add_argument("--bigwig-dir", required=True, help="directory of <task>.bw")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow")
+    add_runtime(p)
     p.set_defaults(func=_run_explain)
 
 
@@ -47,7 +54,7 @@ def _add_discover_motifs(sub: argparse._SubParsersAction) -> None:
                     "the task's peaks, annotate each pattern with its most similar database "
                     "motif, draw logos; patterns are saved for motif-recovery.")
     p.add_argument("--attributions", required=True, help="attributions.npz of `explain`")
-    p.add_argument("--params", default="{}", help="JSON: the config's interpret section")
+    add_params(p, "interpret")
     p.add_argument("--database", required=True,
                    help="JASPAR-format file, or a pyjaspar release such as JASPAR2024")
     p.add_argument("--model-name", required=True, help="model name (recorded in the provenance)")

@@ -8,7 +8,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from seq2func.cli.args import json_arg
+from seq2func.cli.args import add_dataset, json_arg
 
 log = logging.getLogger("seq2func")
 
@@ -112,7 +112,7 @@ def _add_preprocess_gather(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("preprocess-gather", help="gather per-chromosome shards into a dataset",
                        description="Write regions.tsv.gz, dataset.json and the QC table.")
     p.add_argument("--plan-dir", required=True, help="directory of plan.json and summits.npz")
-    p.add_argument("--dataset-dir", required=True, help="dataset directory")
+    add_dataset(p, "dataset directory")
     p.add_argument("--qc-table", required=True, help="output per-sample QC table (TSV)")
     p.add_argument("--stats", nargs="+", default=None,
                    help="statistics of every chromosome job (each names its shard); default: "
@@ -132,7 +132,7 @@ def _add_preprocess_qc(sub: argparse._SubParsersAction) -> None:
                        description="Draw the per-sample QC figure (vector format from the "
                                    "suffix: .svg or .pdf).")
     p.add_argument("--plan-dir", required=True, help="directory of plan.json")
-    p.add_argument("--dataset-dir", required=True, help="dataset directory")
+    add_dataset(p, "dataset directory")
     p.add_argument("--qc-table", required=True, help="QC table written by preprocess-gather")
     p.add_argument("--figure", required=True, help="output figure (.svg or .pdf)")
     p.set_defaults(func=_run_preprocess_qc)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from seq2func.cli.args import json_arg
+from seq2func.cli.args import add_dataset, add_runtime, json_arg
 
 log = logging.getLogger("seq2func")
 
@@ -18,12 +18,12 @@ def _add_train_accessibility(sub: argparse._SubParsersAction) -> None:
         description="Train a Basset- or BPNet-style model on a preprocessed dataset with "
                     "checkpoints every epoch; a rerun after interruption resumes from the last "
                     "checkpoint. Writes OUTDIR/model.keras, history.tsv and run.json.")
-    p.add_argument("--dataset-dir", required=True, help="preprocessed dataset directory")
+    add_dataset(p)
     p.add_argument("--name", required=True, help="model name (config key)")
     p.add_argument("--spec", required=True, help="JSON: the model's config (architecture, sizes)")
     p.add_argument("--settings", default="{}", help="JSON: the config's accessibility.train")
     p.add_argument("--seed", type=int, required=True, help="replicate seed")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow")
+    add_runtime(p)
     p.add_argument("--outdir", required=True, help="output directory")
     p.set_defaults(func=_run_train_accessibility)
 
@@ -49,10 +49,10 @@ def _add_predict_accessibility(sub: argparse._SubParsersAction) -> None:
                     "peak probabilities (labels), log counts and profile probabilities, "
                     "whichever the model has. Writes a compressed .npz with region_id.")
     p.add_argument("--model", required=True, help="model.keras")
-    p.add_argument("--dataset-dir", required=True, help="preprocessed dataset directory")
+    add_dataset(p)
     p.add_argument("--split", required=True, choices=["train", "valid", "test"])
     p.add_argument("--out", required=True, help="output .npz")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow")
+    add_runtime(p)
     p.add_argument("--batch-size", type=int, default=256)
     p.set_defaults(func=_run_predict_accessibility)
 

@@ -6,7 +6,14 @@ import argparse
 import logging
 from pathlib import Path
 
-from seq2func.cli.args import json_arg, unique_pairs
+from seq2func.cli.args import (
+    add_dataset,
+    add_genome,
+    add_params,
+    add_runtime,
+    json_arg,
+    unique_pairs,
+)
 
 log = logging.getLogger("seq2func")
 
@@ -18,19 +25,18 @@ def _add_score_variants(sub: argparse._SubParsersAction) -> None:
                     "build reference/alternate windows of SNVs and indels, predict both in "
                     "batches on both strands, and write per-task scores.")
     p.add_argument("--vcf", required=True, help="VCF, plain or gzip/bgzip-compressed")
-    p.add_argument("--genome", required=True, help="genome FASTA/2bit")
+    add_genome(p)
     p.add_argument("--model", required=True, nargs="+",
                    help="accessibility model.keras (several: their seed ensemble)")
     p.add_argument("--model-name", required=True, help="model name (INFO descriptions)")
-    p.add_argument("--dataset-dir", required=True, help="dataset directory (task names)")
-    p.add_argument("--params", default="{}", help="JSON: the config's variants section")
+    add_dataset(p, "dataset directory (task names)")
+    add_params(p, "variants")
     p.add_argument("--expression-model", nargs="+",
                    help="sequence-only expression model.keras (several: their seed ensemble)")
     p.add_argument("--genes", help="gene table genes.tsv of the expression stage")
     p.add_argument("--out-vcf", required=True)
     p.add_argument("--out-tsv", required=True)
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_runtime(p, progress=True)
     p.set_defaults(func=_run_score_variants)
 
 
@@ -56,7 +62,7 @@ def _add_variant_metrics(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--simulation", default=None,
                    help="truth/simulation.json of the simulator (the true-effect threshold); "
                         "default: simulation.json next to --truth")
-    p.add_argument("--dataset-dir", required=True, help="dataset (tasks, test chromosomes)")
+    add_dataset(p, "dataset (tasks, test chromosomes)")
     p.add_argument("--samples", required=True, help="samples table (task -> cell type)")
     p.add_argument("--n-boot", type=int, default=None,
                    help="bootstrap replicates of the intervals (default: the schema's "
