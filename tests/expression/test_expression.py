@@ -23,7 +23,7 @@ SAMPLES = ["erythroid", "hepatocyte", "fibroblast"]
 
 @pytest.fixture(scope="module")
 def prepared(small_demo, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from seq2func.expression.stage import prepare
+    from seq2func.expression.run import prepare
 
     paths, _ = small_demo
     out = tmp_path_factory.mktemp("expr")
@@ -71,7 +71,7 @@ def test_train_predict_and_evaluate(prepared: Path, small_demo, tmp_path: Path) 
     from seq2func.expression.models import train_expression
     from seq2func.expression.predicted import predict_chromatin
     from seq2func.expression.settings import ExpressionModelSpec
-    from seq2func.expression.stage import evaluate
+    from seq2func.expression.run import evaluate
     from seq2func.models import BassetSpec, build_basset, load_model
     from seq2func.train.settings import TrainSettings
 

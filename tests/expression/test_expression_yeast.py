@@ -13,7 +13,7 @@ import pytest
 from conftest import SHARED_DATA
 from seq2func.download.ingest import read_quantification
 from seq2func.expression.settings import ExpressionSettings
-from seq2func.expression.stage import evaluate, prepare
+from seq2func.expression.run import evaluate, prepare
 
 YEAST = SHARED_DATA / "yeast_sacCer3_atac_rnaseq"
 pytestmark = [
@@ -62,7 +62,7 @@ def test_yeast_gene_table(yeast: Path) -> None:
 def test_yeast_chromatin_and_sequence_predict_expression(yeast: Path, tmp_path: Path) -> None:
     pytest.importorskip("tensorflow")
     from seq2func.expression.data import load_arrays
-    from seq2func.expression.stage import train
+    from seq2func.expression.run import train
 
     arrays = load_arrays(yeast / "genes.tsv", yeast / "features.npz", "seq_observed")
     assert arrays.extra["match"] == "all" and arrays.extra["tracks"] == ["atac"]

@@ -32,7 +32,7 @@ def _add_expression_prepare(sub: argparse._SubParsersAction) -> None:
 
 def _run_expression_prepare(args: argparse.Namespace) -> int:
     from seq2func.expression.settings import ExpressionSettings
-    from seq2func.expression.stage import prepare
+    from seq2func.expression.run import prepare
 
     settings = ExpressionSettings.from_config(json_arg(args.params, "--params"))
     prepare(args.annotation, args.expression, args.genome,
@@ -61,7 +61,7 @@ def _add_expression_predicted_chromatin(sub: argparse._SubParsersAction) -> None
 
 def _run_expression_predicted_chromatin(args: argparse.Namespace) -> int:
     from seq2func.expression.settings import ExpressionSettings
-    from seq2func.expression.stage import predicted_chromatin
+    from seq2func.expression.run import predicted_chromatin
 
     settings = ExpressionSettings.from_config(json_arg(args.params, "--params"))
     predicted_chromatin(args.genes, args.genome, args.models, args.tasks, settings, args.out,
@@ -90,7 +90,7 @@ def _add_train_expression(sub: argparse._SubParsersAction) -> None:
 
 def _run_train_expression(args: argparse.Namespace) -> int:
     from seq2func.expression.settings import ExpressionSettings
-    from seq2func.expression.stage import train
+    from seq2func.expression.run import train
 
     settings = ExpressionSettings.from_config(json_arg(args.params, "--params"))
     train(args.genes, args.features, args.variant, settings, args.seed, args.outdir,
@@ -121,7 +121,7 @@ def _add_evaluate_expression(sub: argparse._SubParsersAction) -> None:
 
 def _run_evaluate_expression(args: argparse.Namespace) -> int:
     from seq2func.expression.settings import ExpressionSettings
-    from seq2func.expression.stage import evaluate
+    from seq2func.expression.run import evaluate
 
     settings = ExpressionSettings.from_config(json_arg(args.params, "--params"))
     preds: dict[str, list[str]] = {}

@@ -8,6 +8,6 @@ window), :mod:`~seq2func.expression.genes` (the gene table and targets),
 :mod:`~seq2func.expression.models` (Keras models and their training),
 :mod:`~seq2func.expression.baselines` (ridge baselines), :mod:`~seq2func.expression.evaluate`
 (metrics, ablation, explainable variance), :mod:`~seq2func.expression.figures`, and
-:mod:`~seq2func.expression.stage` (one entry point per subcommand). Nothing here imports
+:mod:`~seq2func.expression.run` (one entry point per subcommand). Nothing here imports
 TensorFlow at import time.
 """
