@@ -157,6 +157,7 @@ def _targets(study_name: str = "mini") -> list[str]:
     return [f"resources/{study_name}/{p}" for p in [*CANONICAL, "variants/variants.vcf"]]
 
 
+@pytest.mark.slow
 def test_download_and_ingest_end_to_end(study) -> None:
     import pyBigWig
 
@@ -205,6 +206,7 @@ def test_download_and_ingest_end_to_end(study) -> None:
         res.stdout[-3000:]
 
 
+@pytest.mark.slow
 def test_offline_from_a_mirror_and_offline_error(study, tmp_path: Path) -> None:
     work, server, config = study
     downloads = work / "resources" / "mini" / "downloads"
