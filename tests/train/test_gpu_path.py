@@ -244,3 +244,48 @@ def test_two_replicas_with_a_last_batch_of_one_example(tmp_path: Path) -> None:
     # the global variance is not the replicas' average variance: the check above can tell
     assert np.max(np.abs(np.subtract(bn["global_variance"],
                                      bn["mean_of_replica_variances"]))) > 0.01
+
+
+def test_determinism_auto_and_the_checkpoint_key() -> None:
+    from seq2func.train.runtime import DeviceInfo, resolve_deterministic
+
+    assert resolve_deterministic("auto", gpu=False) is True
+    assert resolve_deterministic("auto", gpu=True) is False
+    assert resolve_deterministic(True, gpu=True) is True
+    with pytest.raises(ValueError):
+        resolve_deterministic("sometimes", gpu=False)
+    cpu = DeviceInfo(kind="cpu", n_gpus=0, names=[], mixed_precision=False, deterministic=True,
+                     description="CPU", tensorflow="2", built_with_cuda=False)
+    assert cpu.resume_key() == {"mixed_precision": False, "replicas": 1}
+    assert cpu.global_batch(64) == 64 and cpu.steps_per_execution("auto") == 1
+    assert cpu.steps_per_execution(4) == 4
+
+
+def test_a_checkpoint_of_another_precision_is_not_resumed(tmp_path: Path) -> None:
+    """The resolved precision is part of the checkpoint's hash: a run that resolves it
+    differently starts over instead of loading an optimizer state that does not fit."""
+    from dataclasses import replace
+
+    tf = pytest.importorskip("tensorflow")
+    from seq2func.train.loop import fit
+    from seq2func.train.runtime import configure_runtime
+    from seq2func.train.settings import TrainSettings
+
+    device = configure_runtime(seed=0, deterministic=True, threads=1)
+    x = _onehot(64, seed=1)
+    y = {"labels": (np.random.default_rng(2).random((64, TASKS)) < 0.5).astype(np.float32)}
+
+    def run(dev: Any, epochs: int) -> dict[str, Any]:
+        return fit(build_model=lambda: _build("basset"),
+                   compile_model=lambda m, lr: m.compile(
+                       optimizer=keras.optimizers.Adam(lr),
+                       loss={"labels": keras.losses.BinaryCrossentropy(from_logits=True)}),
+                   train_data=lambda e: tf.data.Dataset.from_tensor_slices((x, y)).batch(16),
+                   val_data=lambda: tf.data.Dataset.from_tensor_slices((x, y)).batch(16),
+                   settings=TrainSettings.from_config({"max_epochs": epochs, "batch_size": 16}),
+                   outdir=tmp_path, run_config={"test": "precision"}, device=dev)
+
+    run(device, 1)
+    assert run(device, 2)["resumed_after_epoch"] == 1
+    other = replace(device, mixed_precision=True)  # as a node that resolves auto to float16
+    assert run(other, 3)["resumed_after_epoch"] is None

@@ -111,7 +111,8 @@ def configure_runtime(seed: int, deterministic: bool | str = True, threads: int 
         > 0 bounds TensorFlow's CPU thread pools (Snakemake's ``threads``).
     mixed_precision
         ``"auto"`` (on for GPUs of compute capability >= 7.0), ``"on"`` or ``"off"`` (the
-        default: float32, as inference runs; training passes its setting).
+        default: float32, as inference runs; training passes its setting). Without mixed
+        precision TensorFloat-32 is off too, so float32 ops compute in float32 on any GPU.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
@@ -127,9 +128,13 @@ def configure_runtime(seed: int, deterministic: bool | str = True, threads: int 
     names, capable = _gpu_names(tf, gpus)
     use_mp = (mixed_precision == "on") or (mixed_precision == "auto" and capable)
     keras.mixed_precision.set_global_policy("mixed_float16" if use_mp else "float32")
+    # float32 means float32: no TensorFloat-32 matmuls/convolutions (10-bit mantissa) on
+    # Ampere and later GPUs, which TensorFlow otherwise uses for float32 ops
+    tf.config.experimental.enable_tensor_float_32_execution(use_mp)
     keras.utils.set_random_seed(int(seed))
     determinism = resolve_deterministic(deterministic, bool(gpus))
-    set_determinism(tf, determinism)
+    if determinism:
+        tf.config.experimental.enable_op_determinism()
     strategy, desc = _strategy(tf, names)
     if use_mp:
         desc += ", mixed precision (float16)"
@@ -156,12 +161,15 @@ def resolve_deterministic(setting: bool | str, gpu: bool) -> bool:
     return bool(setting)
 
 
-def set_determinism(tf: Any, on: bool) -> None:
-    """Turn TensorFlow's deterministic ops on or off (process-wide)."""
+def set_determinism(on: bool) -> None:
+    """Turn TensorFlow's deterministic ops on or off, process-wide (TensorFlow's public API
+    can only turn them on; ``seq2func check-gpu`` compares both)."""
+    from tensorflow.python.framework import config
+
     if on:
-        tf.config.experimental.enable_op_determinism()
+        config.enable_op_determinism()
     else:
-        tf.config.experimental.disable_op_determinism()
+        config.disable_op_determinism()
 
 
 def _limit_threads(tf: Any, threads: int) -> None:
