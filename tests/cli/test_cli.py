@@ -49,7 +49,7 @@ SUBCOMMANDS = {
     "simulate": ["simulate"], "config": ["validate-config"], "download": ["fetch", "ingest"],
     "preprocess": ["preprocess", "preprocess-plan", "preprocess-chrom", "preprocess-gather",
                    "preprocess-qc"],
-    "train": ["train-accessibility", "predict-accessibility"],
+    "train": ["train-accessibility", "predict-accessibility", "check-gpu"],
     "expression": ["expression-prepare", "expression-predicted-chromatin", "train-expression",
                    "evaluate-expression"],
     "evaluate": ["evaluate-accessibility", "accessibility-tracks", "evaluate-gates"],

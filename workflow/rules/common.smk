@@ -221,6 +221,10 @@ def preprocess_chrom_outputs(pattern):
 
 # train.smk: accessibility models (also explained, scored, evaluated later)
 ACC = config["accessibility"]
+# GPUs of a job that runs a trained model (tracks, attributions, variant scores, predicted
+# chromatin): one at most, inference runs on the first visible GPU; training jobs take
+# accessibility.gpus_per_job (MirroredStrategy over all of them)
+INFERENCE_GPUS = min(ACC["gpus_per_job"], 1)
 
 
 def model_seeds(model):

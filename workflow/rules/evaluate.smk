@@ -69,7 +69,7 @@ rule accessibility_tracks:
     wildcard_constraints:
         model="|".join(ACC["models"]),
     conda:
-        "../../envs/evaluate.yaml"
+        "../../envs/train.yaml"
     threads: 2
     resources:
         # one chromosome of codes + TensorFlow (+ each seed's weights); predictions are
@@ -77,7 +77,7 @@ rule accessibility_tracks:
         # chromosomes of a real genome are millions of windows per seed: a GPU job.
         mem_mb=lambda wc, attempt: 3000 * attempt,
         runtime=lambda wc, attempt: 30 * attempt * len(model_seeds(wc.model)),
-        gpu=ACC["gpus_per_job"],
+        gpu=INFERENCE_GPUS,
     params:
         dataset_dir=upstream_dir(DATASET_DIR),
         outdir=lambda wildcards, output: Path(output[0]).parent,

@@ -35,13 +35,13 @@ rule explain_accessibility:
     wildcard_constraints:
         model="|".join(ACC["models"]),
     conda:
-        "../../envs/interpret.yaml"
+        "../../envs/train.yaml"
     threads: 2
     resources:
         # TensorFlow + model ~1.5 GB; gradients of peaks_per_task x tasks windows in batches
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 60 * attempt * len(model_seeds(wc.model)),
-        gpu=ACC["gpus_per_job"],
+        gpu=INFERENCE_GPUS,
     params:
         interpret=as_json(INTERP),
         dataset_dir=upstream_dir(DATASET_DIR),

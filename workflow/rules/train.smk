@@ -59,7 +59,8 @@ rule predict_accessibility:
         seed=r"\d+",
         split="valid|test",
     conda:
-        "../../envs/train.yaml"
+        "../../envs/evaluate.yaml"
+    # a CPU job (~10^5 regions: minutes), so the CPU environment
     threads: 2
     resources:
         mem_mb=lambda wc, attempt: 3000 * attempt,

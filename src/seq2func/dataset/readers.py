@@ -260,7 +260,7 @@ def iter_batches(dataset: Dataset | PathLike, split: str, batch_size: int, *, sh
                  jitter: bool, reverse_complement: bool, seed: int,
                  targets: Sequence[str] = TARGETS, repeat: bool = False,
                  fold: str | None = None, one_hot: bool = True, drop_remainder: bool = False,
-                 shuffle_buffer: int = 4096, epoch: int = 0
+                 shuffle_buffer: int = 4096, epoch: int = 0, workers: int = 1, worker: int = 0
                  ) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
     """Numpy batches ``(x, {target: array})`` for training, streamed from the shards.
 
@@ -271,6 +271,12 @@ def iter_batches(dataset: Dataset | PathLike, split: str, batch_size: int, *, sh
     example with probability 1/2. The random stream is ``numpy.random.default_rng([seed,
     epoch])`` for pass ``epoch`` (incremented per pass when ``repeat``), so batches are
     reproducible. See :mod:`seq2func.dataset` for the targets.
+
+    With ``workers`` > 1 this is the share of reader ``worker`` (0-based) of ``workers``
+    parallel readers (:func:`~seq2func.dataset.tf.make_tf_dataset` interleaves them): the
+    block order and the buffer groups are those of one reader, and reader ``w`` takes groups
+    ``w, w + workers, ...``, shuffled and augmented with ``default_rng([seed, epoch, workers,
+    w])``. Rows left over at the end of each reader's share make one short batch per reader.
 
     Yields
     ------
@@ -292,6 +298,9 @@ def iter_batches(dataset: Dataset | PathLike, split: str, batch_size: int, *, sh
             rng = np.random.default_rng([int(seed), int(epoch)])
             order = rng.permutation(len(blocks)) if shuffle else np.arange(len(blocks))
             groups = _groups(blocks, order, shuffle_buffer)
+            if workers > 1:
+                groups = groups[worker::workers]
+                rng = np.random.default_rng([int(seed), int(epoch), int(workers), int(worker)])
             carry: _Rows | None = None
             for g, group in enumerate(groups):
                 rows = files.read(group, need_signal)

@@ -10,6 +10,7 @@ import keras
 
 from seq2func.core.errors import InputError
 from seq2func.models.layers import EnsembleMean
+from seq2func.models.precision import as_float32
 
 #: how :func:`load_ensemble` averages each named output (others: ``mean``)
 ENSEMBLE_KINDS = {"labels": "sigmoid", "profile": "softmax"}
@@ -19,8 +20,14 @@ def load_model(path: str | Path, compile: bool = False) -> keras.Model:
     """Load a seq2func model with Keras safe mode (custom objects are the registered ones).
 
     A file that carries Python code (e.g. a ``Lambda`` layer) is refused, not executed.
+    Uncompiled (the default: inference) the model computes in float32, also when the file was
+    saved in mixed precision (by earlier versions; :func:`~seq2func.models.precision.as_float32`).
+    Compiled (``compile=True``: resuming training from a checkpoint) it keeps the precision it
+    was saved with, so its optimizer state (a loss-scale optimizer under mixed precision) loads
+    whole.
     """
-    return keras.models.load_model(path, safe_mode=True, compile=compile)
+    model = keras.models.load_model(path, safe_mode=True, compile=compile)
+    return model if compile else as_float32(model)
 
 
 def load_ensemble(paths: Sequence[str | Path], name: str | None = None) -> keras.Model:

@@ -67,8 +67,10 @@ def train_accessibility(
     targets = spec.outputs()
     mean_log_counts, weight = _count_head(ds, spec)
     losses, loss_weights = losses_for(spec, float(weight) if weight != "auto" else 1.0)
+    # weighted: the zero-weight rows that pad validation batches on several replicas don't count
     metrics = ({"labels": [keras.metrics.AUC(from_logits=True, name="auroc")]}
                if "labels" in targets else None)
+    batch = device.global_batch(settings.batch_size)
 
     def build() -> Any:
         return build_accessibility_model(spec, meta.geometry, meta.n_tasks,
@@ -76,16 +78,16 @@ def train_accessibility(
 
     def compile_model(model: Any, lr: float) -> None:
         model.compile(optimizer=keras.optimizers.Adam(lr), loss=losses,
-                      loss_weights=loss_weights, metrics=metrics)
+                      loss_weights=loss_weights, weighted_metrics=metrics)
 
     def train_data(epoch: int) -> Any:
         return make_tf_dataset(
-            ds, "train", settings.batch_size, shuffle=True, jitter=settings.jitter,
+            ds, "train", batch, shuffle=True, jitter=settings.jitter,
             reverse_complement=settings.reverse_complement, seed=seed * 100_003 + epoch,
-            targets=targets)
+            targets=targets, workers=settings.input_workers)
 
     def val_data() -> Any:
-        return make_tf_dataset(ds, "valid", settings.batch_size, shuffle=False, jitter=False,
+        return make_tf_dataset(ds, "valid", batch, shuffle=False, jitter=False,
                                reverse_complement=False, seed=0, targets=targets)
 
     run_config = {"model": spec.name, "spec": spec.to_config(), "settings": asdict(settings),
