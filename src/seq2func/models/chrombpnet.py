@@ -50,7 +50,7 @@ class LogAddExp(layers.Layer):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class SelectTasks(layers.Layer):
-    """Pick channels of the last axis: ``[..., G] -> [..., T]`` with ``out[..., t] = x[..., index[t]]``.
+    """Pick channels of the last axis: ``[..., G] -> [..., T]``, ``out[..., t] = x[..., index[t]]``.
 
     Parameters
     ----------
