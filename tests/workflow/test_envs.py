@@ -204,15 +204,10 @@ def test_tests_run_the_pinned_python() -> None:
 
 def _rules() -> list[tuple[str, str, str]]:
     """(file, rule name, body) of every rule in the workflow."""
+    from rule_bodies import rule_bodies
+
     files = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
-    out = []
-    for path in files:
-        text = path.read_text()
-        # at any indentation: rules inside `if` blocks too
-        for m in re.finditer(r"^([ \t]*)(?:rule|checkpoint) (\w+):[ \t]*\n"
-                             r"((?:\1[ \t]+\S.*\n|[ \t]*\n)*)", text, flags=re.M):
-            out.append((path.name, m.group(2), m.group(3)))
-    return out
+    return [(path.name, name, body) for path, name, body in rule_bodies(files)]
 
 
 def _rule_env(body: str) -> str | None:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from seq2func.dataset.meta import Dataset, PathLike, as_dataset
-from seq2func.dataset.readers import TARGETS, check_targets, iter_batches
+from seq2func.dataset.readers import TARGETS, Selection, check_targets, iter_batches
 
 
 def make_tf_dataset(dataset: Dataset | PathLike, split: str, batch_size: int, *, shuffle: bool,
                     jitter: bool, reverse_complement: bool, seed: int,
                     targets: Sequence[str] = TARGETS, repeat: bool = False,
                     fold: str | None = None, drop_remainder: bool = False,
-                    shuffle_buffer: int = 4096, workers: int = 1) -> Any:
+                    shuffle_buffer: int = 4096, workers: int = 1,
+                    select: Selection | None = None,
+                    transform: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+                    | None = None, n_outputs: int | None = None) -> Any:
     """A ``tf.data.Dataset`` of ``(one_hot, {target: tensor})`` batches (:mod:`seq2func.dataset`).
 
     ``one_hot`` is float32 ``[B, input_length, 4]``; ``labels`` and ``log_counts`` float32
@@ -28,12 +31,16 @@ def make_tf_dataset(dataset: Dataset | PathLike, split: str, batch_size: int, *,
     block groups; each holds its own ``shuffle_buffer`` rows) run in parallel and their batches
     are interleaved in a fixed round-robin order, so the batches are still deterministic given
     ``seed`` (but not those of one reader). ``workers=1`` is one reader.
+
+    ``select`` restricts the regions (:func:`~seq2func.dataset.readers.iter_batches`);
+    ``transform`` maps each batch's targets to new ones with ``n_outputs`` tracks instead of
+    the dataset's tasks (e.g. the pooled tracks of a bias model's groups).
     """
     import tensorflow as tf
 
     ds = as_dataset(dataset)
     targets = check_targets(targets)
-    T = ds.meta.n_tasks
+    T = n_outputs or ds.meta.n_tasks
     geo = ds.geometry
     shapes = {"labels": (None, T), "log_counts": (None, T), "profile": (None, geo.profile_bins, T)}
     signature = (tf.TensorSpec((None, geo.input_length, 4), tf.float32),
@@ -44,11 +51,16 @@ def make_tf_dataset(dataset: Dataset | PathLike, split: str, batch_size: int, *,
         worker = int(worker)
         epoch = passes[worker]
         passes[worker] += 1
-        yield from iter_batches(ds, split, batch_size, shuffle=shuffle, jitter=jitter,
-                                reverse_complement=reverse_complement, seed=seed,
-                                targets=targets, repeat=repeat, fold=fold,
-                                drop_remainder=drop_remainder, shuffle_buffer=shuffle_buffer,
-                                epoch=epoch, workers=workers, worker=worker)
+        batches = iter_batches(ds, split, batch_size, shuffle=shuffle, jitter=jitter,
+                               reverse_complement=reverse_complement, seed=seed,
+                               targets=targets, repeat=repeat, fold=fold,
+                               drop_remainder=drop_remainder, shuffle_buffer=shuffle_buffer,
+                               epoch=epoch, workers=workers, worker=worker, select=select)
+        if transform is None:
+            yield from batches
+        else:
+            for x, y in batches:
+                yield x, transform(y)
 
     if workers == 1:
         out = tf.data.Dataset.from_generator(generator, output_signature=signature)

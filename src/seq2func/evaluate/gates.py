@@ -68,7 +68,17 @@ def _describe_reference(gate: Mapping[str, Any]) -> str:
     return f"{float(gate['threshold']):g}"
 
 
-def evaluate_gates(gates: Sequence[Mapping[str, Any]], tables: Mapping[str, str | Path],
+def _read_tables(paths: str | Path | Sequence[str | Path]) -> pd.DataFrame:
+    """One metric table, or several (e.g. one per model) read as one."""
+    from seq2func.core.tables import read_metric_table
+
+    if isinstance(paths, (str, Path)):
+        return read_metric_table(paths)
+    return pd.concat([read_metric_table(p) for p in paths], ignore_index=True)
+
+
+def evaluate_gates(gates: Sequence[Mapping[str, Any]],
+                   tables: Mapping[str, str | Path | Sequence[str | Path]],
                    source: str = "config") -> pd.DataFrame:
     """Evaluate every gate against the registered metric tables.
 
@@ -86,8 +96,6 @@ def evaluate_gates(gates: Sequence[Mapping[str, Any]], tables: Mapping[str, str 
     pandas.DataFrame
         One row per gate with :data:`COLUMNS`.
     """
-    from seq2func.core.tables import read_metric_table
-
     cache: dict[str, pd.DataFrame] = {}
     out = []
     for gate in gates:
@@ -108,7 +116,7 @@ def evaluate_gates(gates: Sequence[Mapping[str, Any]], tables: Mapping[str, str 
                         "detail": f"table {gate['table']!r} is not produced by this run"})
             continue
         if gate["table"] not in cache:
-            cache[gate["table"]] = read_metric_table(tables[gate["table"]])
+            cache[gate["table"]] = _read_tables(tables[gate["table"]])
         table = cache[gate["table"]]
         mine = _select(table, gate, gate["model"], source)
         if gate.get("compare_to") is not None:
@@ -148,7 +156,8 @@ def failed_message(gates_table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def run_gates(gates: Sequence[Mapping[str, Any]], tables: Mapping[str, str | Path],
+def run_gates(gates: Sequence[Mapping[str, Any]],
+              tables: Mapping[str, str | Path | Sequence[str | Path]],
               out: str | Path, source: str = "config (evaluate.gates)") -> pd.DataFrame:
     """Evaluate the gates and write the PASS/FAIL/NOT RUN table (with provenance)."""
     from seq2func.core.io import write_tsv_atomic
@@ -156,7 +165,8 @@ def run_gates(gates: Sequence[Mapping[str, Any]], tables: Mapping[str, str | Pat
 
     result = evaluate_gates(gates, tables, source=source)
     write_tsv_atomic(out, result, float_format="%.6g")
-    write_provenance(out, step="evaluate-gates", inputs=list(tables.values()),
+    files = [f for v in tables.values() for f in ([v] if isinstance(v, (str, Path)) else v)]
+    write_provenance(out, step="evaluate-gates", inputs=files,
                      config={"gates": list(gates), "tables": dict(tables)})
     counts = result["status"].value_counts().to_dict()
     log.info("quality gates: %s", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))

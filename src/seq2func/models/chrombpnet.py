@@ -133,3 +133,16 @@ def bias_free(model: keras.Model) -> keras.Model:
 def bias_of(model: keras.Model) -> keras.Model:
     """The frozen bias model inside a combined model (its :data:`BIAS` layer)."""
     return model.get_layer(BIAS)
+
+
+def task_view(bias_model: keras.Model, task_groups: Sequence[int]) -> keras.Model:
+    """A bias model with one output track per task (each task's head), for code that reads
+    models task by task (attributions, QC); the identity mapping returns the model itself."""
+    groups = [int(g) for g in task_groups]
+    if groups == list(range(bias_model.output["log_counts"].shape[-1])):
+        return bias_model
+    inp = keras.Input(tuple(bias_model.inputs[0].shape[1:]), name="sequence")
+    out = bias_model(inp)
+    return keras.Model(inp, {"profile": SelectTasks(groups, name="profile")(out["profile"]),
+                             "log_counts": SelectTasks(groups, name="log_counts")(
+                                 out["log_counts"])}, name=f"{bias_model.name}_by_task")

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import pdtrc
 
-from seq2func.core.sequence import ASCII_TO_CODE
+from seq2func.core.sequence import ASCII_TO_CODE, kmer_lookup
 
 PROFILE_HALF_WIDTH = 400
 
@@ -69,12 +69,7 @@ def bias_kmers() -> list[str]:
 
 def enzyme_bias(seq: np.ndarray, table: np.ndarray) -> np.ndarray:
     """Per-base cut preference from the 4-mer starting 2 bp before each position (N -> 1)."""
-    codes = ASCII_TO_CODE[seq].astype(np.int64)
-    pad = np.concatenate([[0, 0], codes, [0]])
-    ok = (np.lib.stride_tricks.sliding_window_view(pad, 4) < 4).all(axis=1)
-    idx = (np.minimum(pad[:-3], 3) * 64 + np.minimum(pad[1:-2], 3) * 16
-           + np.minimum(pad[2:-1], 3) * 4 + np.minimum(pad[3:], 3))
-    return np.where(ok, table[idx], 1.0).astype(np.float32)
+    return kmer_lookup(ASCII_TO_CODE[seq], table, k=4, offset=2)
 
 
 #: share of a CRE's cuts around its bound sites (narrow peaks flanking each footprint); the
