@@ -83,6 +83,21 @@ def kmer_lookup(codes: np.ndarray, table: np.ndarray, k: int = 4, offset: int = 
     return np.where(ok, np.asarray(table)[idx], missing).astype(np.float32)
 
 
+def cut_preference(codes: np.ndarray, table: np.ndarray, k: int = 4, offset: int = 2
+                   ) -> np.ndarray:
+    """An enzyme's cut preference per base, cuts of both strands pooled.
+
+    The mean of :func:`kmer_lookup` on the sequence and, mirrored back, on its reverse
+    complement: an enzyme reads the k-mer of the strand it cuts, and unstranded cut counts
+    (ATAC insertions, DNase I cuts) pool both strands. The result is strand-symmetric:
+    ``cut_preference(reverse_complement(x)) == cut_preference(x)[..., ::-1]``.
+    """
+    codes = np.asarray(codes)
+    forward = kmer_lookup(codes, table, k=k, offset=offset)
+    reverse = kmer_lookup(reverse_complement(codes), table, k=k, offset=offset)[..., ::-1]
+    return (0.5 * (forward + reverse)).astype(np.float32)
+
+
 def gc_fraction(codes: np.ndarray, axis: int = -1) -> np.ndarray:
     """GC fraction among non-N bases along ``axis`` (NaN where all bases are N)."""
     codes = np.asarray(codes)

@@ -15,7 +15,7 @@ The checks and thresholds are ChromBPNet's (kundajelab/chrombpnet: its report co
 * ``enzyme_patterns`` - how many TF-MoDISco patterns of the bias-free model match an enzyme
   pattern (similarity >= :data:`ENZYME_MATCH`): should be 0;
 * ``bias_truth_pearson`` (simulated studies) - per base on test background windows, the bias
-  model's profile logits vs the simulator's log cut preference (``truth/enzyme_bias.tsv``),
+  model's profile logits vs the simulator's log cut preference (``truth/enzyme_bias.tsv``, both strands pooled),
   both centred per window.
 """
 
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from seq2func.core.metrics import MetricRow, metric_row, pearson
-from seq2func.core.sequence import kmer_lookup
+from seq2func.core.sequence import cut_preference
 from seq2func.dataset import Dataset, iter_numpy
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def truth_rows(name: str, bias_model: Any, ds: Dataset, background: np.ndarray,
         weights = table[table["assay"].str.upper() == str(sample["assay"]).upper()]
         if weights.empty:
             continue
-        true = np.log(kmer_lookup(background, weights["weight"].to_numpy(np.float64)))
+        true = np.log(cut_preference(background, weights["weight"].to_numpy(np.float64)))
         true = true[:, off:off + geo.profile_length]
         x = logits[:, :, i] - logits[:, :, i].mean(axis=1, keepdims=True)
         y = true - true.mean(axis=1, keepdims=True)

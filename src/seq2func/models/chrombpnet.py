@@ -29,47 +29,11 @@ import keras
 from keras import layers, ops
 
 from seq2func.models.bpnet import build_bpnet
-from seq2func.models.layers import PACKAGE
+from seq2func.models.layers import LogAddExp, SelectTasks
 from seq2func.models.specs import BPNetSpec
 
 #: names of the two nested models inside a combined model
 BIAS, NOBIAS = "bias", "nobias"
-
-
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class LogAddExp(layers.Layer):
-    """``log(exp(a) + exp(b))`` of two tensors of one shape, in float32 (counts that add)."""
-
-    def call(self, inputs):  # type: ignore[no-untyped-def]
-        a, b = inputs
-        return ops.logaddexp(ops.cast(a, "float32"), ops.cast(b, "float32"))
-
-    def compute_output_shape(self, input_shape):  # type: ignore[no-untyped-def]
-        return tuple(input_shape[0])
-
-
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class SelectTasks(layers.Layer):
-    """Pick channels of the last axis: ``[..., G] -> [..., T]``, ``out[..., t] = x[..., index[t]]``.
-
-    Parameters
-    ----------
-    index
-        For each output channel (task), the input channel (bias group) it copies.
-    """
-
-    def __init__(self, index: Sequence[int], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.index = [int(i) for i in index]
-
-    def call(self, x):  # type: ignore[no-untyped-def]
-        return ops.take(x, self.index, axis=-1)
-
-    def compute_output_shape(self, input_shape):  # type: ignore[no-untyped-def]
-        return (*tuple(input_shape)[:-1], len(self.index))
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "index": self.index}
 
 
 def build_bias_model(input_length: int, n_groups: int, profile_length: int, profile_bin: int,

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import pdtrc
 
-from seq2func.core.sequence import ASCII_TO_CODE, kmer_lookup
+from seq2func.core.sequence import ASCII_TO_CODE, cut_preference
 
 PROFILE_HALF_WIDTH = 400
 
@@ -68,8 +68,9 @@ def bias_kmers() -> list[str]:
 
 
 def enzyme_bias(seq: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """Per-base cut preference from the 4-mer starting 2 bp before each position (N -> 1)."""
-    return kmer_lookup(ASCII_TO_CODE[seq], table, k=4, offset=2)
+    """Per-base cut preference (ASCII sequence): the 4-mer starting 2 bp before each position,
+    read on both strands and pooled (:func:`seq2func.core.sequence.cut_preference`; N -> 1)."""
+    return cut_preference(ASCII_TO_CODE[seq], table, k=4, offset=2)
 
 
 #: share of a CRE's cuts around its bound sites (narrow peaks flanking each footprint); the
