@@ -1,7 +1,10 @@
 """Ingest tables of genomic features: peaks and blacklist (BED-like), annotation (GTF), VCF.
 
 Chromosomes are renamed to the configured names and the others dropped; coordinates are checked
-against the genome (a feature beyond a chromosome's end means another assembly).
+against the genome. Peaks and blacklist intervals follow the rule preprocessing applies
+(:func:`~seq2func.core.intervals.fit_to_chromosomes`: overhangs clipped, a few bad intervals
+dropped with a warning, more refused as another assembly); an annotation feature beyond a
+chromosome's end stops the ingestion.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from seq2func.core.errors import InputError
-from seq2func.core.intervals import data_lines
+from seq2func.core.intervals import data_lines, fit_to_chromosomes
 from seq2func.core.io import (
     NARROWPEAK_COLUMNS,
     atomic_output,
@@ -51,13 +54,17 @@ def read_bed_like(path: PathLike) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 def _coords(df: pd.DataFrame, lines: np.ndarray, path: PathLike,
-            sizes: Mapping[str, int]) -> pd.DataFrame:
+            sizes: Mapping[str, int], what: str = "interval") -> pd.DataFrame:
     """Rename/filter chromosomes, validate start/end and sort a BED-like table.
+
+    Intervals are checked against the genome by the rule preprocessing applies too
+    (:func:`~seq2func.core.intervals.fit_to_chromosomes`): overhangs are clipped, a few invalid
+    or past-the-end intervals dropped with a warning, more stop the ingestion.
 
     Raises
     ------
     InputError
-        Naming the line of a non-integer coordinate or an interval outside its chromosome.
+        Naming the line of a non-integer coordinate, or too many bad intervals.
     """
     if df.shape[1] < 3:
         raise InputError(path, f"expected at least 3 tab-separated columns, got {df.shape[1]}",
@@ -69,23 +76,21 @@ def _coords(df: pd.DataFrame, lines: np.ndarray, path: PathLike,
     df[0] = df[0].map(mapping)
     for col in (1, 2):
         num = pd.to_numeric(df[col], errors="coerce")
-        bad = num.isna() | (num != num.round())
+        bad = num.isna() | (num != num.round()) | ~np.isfinite(num)
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(path, f"column {col + 1} is not an integer: {df[col].iloc[i]!r}",
                              int(lines[i]))
         df[col] = num.astype(np.int64)
-    size = df[0].map(sizes).to_numpy()
-    bad = (df[1].to_numpy() < 0) | (df[2].to_numpy() <= df[1].to_numpy()) | \
-        (df[2].to_numpy() > size)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        row = df.iloc[i]
-        problem = f"bad interval {row[0]}:{row[1]}-{row[2]}"
-        if row[2] > size[i]:
-            problem += f" (beyond the end of {row[0]}, {size[i]:,} bp: another assembly?)"
-        raise InputError(path, problem, int(lines[i]),
-                         "use a file of the same genome assembly as the FASTA")
+    check = pd.DataFrame({"chrom": df[0].to_numpy(), "start": df[1].to_numpy(),
+                          "end": df[2].to_numpy(), "line": lines}, index=df.index)
+    if df.shape[1] >= 10:  # narrowPeak: a summit past the end counts as past the end
+        off = pd.to_numeric(df[9], errors="coerce").to_numpy(dtype=np.float64)
+        check["summit"] = check["start"] + np.where(np.isfinite(off) & (off >= 0), off, 0
+                                                    ).astype(np.int64)
+    kept, _ = fit_to_chromosomes(check, sizes, path, what)
+    df = df.loc[kept.index]
+    df[2] = kept["end"].to_numpy()
     order = {c: i for i, c in enumerate(sizes)}
     df["_order"] = df[0].map(order)
     df = df.sort_values(["_order", 1, 2], kind="stable").drop(columns="_order")
@@ -109,7 +114,7 @@ def ingest_peaks(src: PathLike, out: PathLike,
     df, lines = read_bed_like(src)
     if df.empty:
         raise InputError(src, "no peaks in the file", fix="check the download")
-    df = _coords(df, lines, src, sizes)
+    df = _coords(df, lines, src, sizes, "peak")
     out_df = pd.DataFrame({"chrom": df[0], "start": df[1], "end": df[2]})
     for j, name in enumerate(NARROWPEAK_COLUMNS[3:]):
         col = j + 3

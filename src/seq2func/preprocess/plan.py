@@ -1,9 +1,10 @@
 """The scatter plan: every preprocessing input checked before any data is read.
 
 :func:`make_plan` checks the genome index, the bigWig headers (truncation, assembly, chromosome
-names), the peak files (names harmonised onto the genome's, peaks past chromosome ends clipped,
-dropped or - beyond :data:`PAST_END_TOLERANCE` - refused as another assembly, optional top-N
-per sample), the blacklist and the split chromosomes. It writes ``plan/plan.json``
+names), the peak files (names harmonised onto the genome's; intervals overhanging chromosome
+ends clipped, invalid or past the ends dropped or - beyond
+:data:`~seq2func.core.intervals.PAST_END_TOLERANCE` - refused; optional top-N per sample), the
+blacklist and the split chromosomes. It writes ``plan/plan.json``
 (chromosomes to process, name maps, per-sample peak counts) and ``plan/summits.npz`` (every peak
 kept, all samples, genome coordinates), which the per-chromosome jobs read.
 """
@@ -30,7 +31,7 @@ from seq2func.core.chroms import (
     resolve_names,
 )
 from seq2func.core.errors import ConfigError, InputError
-from seq2func.core.intervals import check_past_chromosome_ends, read_bed_intervals, read_peaks
+from seq2func.core.intervals import fit_to_chromosomes, read_bed_intervals, read_peaks
 from seq2func.core.io import atomic_output, write_text_atomic
 from seq2func.core.sequence import Genome
 from seq2func.preprocess.samples import SampleInput
@@ -211,17 +212,11 @@ def _peaks_on_genome(sample: SampleInput, df: pd.DataFrame, chroms: Chromosomes,
 
 def _peaks_inside(sample: SampleInput, df: pd.DataFrame, sizes: Mapping[str, int],
                   qc: dict[str, Any]) -> pd.DataFrame:
-    """Valid intervals, clipped at chromosome ends; past the ends dropped (or refused)."""
-    invalid = ((df["end"] <= df["start"]) | (df["start"] < 0)).to_numpy()
-    qc["invalid_interval"] = int(invalid.sum())
-    df = df[~invalid]
-    past = check_past_chromosome_ends(df, sizes, sample.peaks, what="peak")
-    qc["past_chrom_end"] = int(past.sum())
-    df = df[~past]
-    csize = df["chrom"].map(sizes).to_numpy(dtype=np.int64)
-    over = df["end"].to_numpy() > csize
-    qc["clipped_at_chrom_end"] = int(over.sum())
-    return df.assign(end=np.minimum(df["end"].to_numpy(), csize))
+    """Valid intervals, clipped at chromosome ends; past the ends dropped (or refused): the
+    rule ingestion applies too (:func:`~seq2func.core.intervals.fit_to_chromosomes`)."""
+    df, counts = fit_to_chromosomes(df, sizes, sample.peaks, what="peak")
+    qc.update(counts)
+    return df
 
 
 def _top_peaks(df: pd.DataFrame, n: int | None, qc: dict[str, Any]) -> pd.DataFrame:
