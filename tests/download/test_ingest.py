@@ -300,7 +300,8 @@ def test_expression_checks(tmp_path: Path, gtf: Path) -> None:
     with pytest.raises(InputError, match="no 'TPM' column"):
         read_quantification(bad)
     bad.write_text("gene_id\tTPM\nENSG1\tn/a\n")
-    with pytest.raises(InputError, match=r"line 2: TPM value 'n/a' is not a number"):
+    with pytest.raises(InputError, match=r"line 2: TPM value 'n/a' is not a finite, "
+                                         r"non-negative number"):
         read_quantification(bad)
 
 

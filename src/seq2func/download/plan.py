@@ -42,12 +42,17 @@ class DownloadPlan:
         Role (``genome``, ``blacklist``, ``annotation``, ``variants``) -> download path.
     samples
         Sample -> role (``signal``, ``peaks``, ``expression``) -> download path.
+    columns
+        Sample -> the column of its TPM in its expression file (the samples table's
+        ``expression_column``, else ``download.expression_column``; absent: the file's TPM
+        column).
     """
 
     downloads_dir: str
     files: dict[str, tuple[str, FileSpec]] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)
     samples: dict[str, dict[str, str]] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, download: Mapping[str, Any], samples: Any, samples_path: str,
@@ -91,6 +96,10 @@ class DownloadPlan:
                 plan.samples[sample][role] = plan._add(
                     role, {"source": value, "md5": md5}, samples_path,
                     f"sample {sample}, column {role}")
+            column = (str(row.get("expression_column", "") or "").strip()
+                      or download.get("expression_column"))
+            if column and "expression" in plan.samples[sample]:
+                plan.columns[sample] = str(column)
         if missing:
             raise ConfigError(samples_path, "signal/peaks",
                               f"with source: download every sample needs 'signal' and 'peaks'; "
@@ -145,6 +154,10 @@ class DownloadPlan:
     def expression_samples(self) -> list[str]:
         """Samples with an expression quantification, in table order."""
         return [s for s, roles in self.samples.items() if "expression" in roles]
+
+    def expression_columns(self) -> list[str]:
+        """``SAMPLE=COLUMN`` of the samples whose TPM column is named (``ingest --column``)."""
+        return [f"{s}={c}" for s, c in self.columns.items()]
 
     def missing_offline(self, mirror: str | None) -> list[str]:
         """See :func:`seq2func.download.sources.missing_offline`."""

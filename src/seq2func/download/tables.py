@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from seq2func.core.errors import InputError
+from seq2func.core.genes import is_gff3, record_coordinates
 from seq2func.core.intervals import data_lines, fit_to_chromosomes
 from seq2func.core.io import (
     NARROWPEAK_COLUMNS,
@@ -150,7 +151,13 @@ def ingest_bed(src: PathLike, out: PathLike, chrom_sizes: PathLike | Mapping[str
 
 
 def ingest_gtf(src: PathLike, out: PathLike, chrom_sizes: PathLike | Mapping[str, int]) -> int:
-    """Copy a GTF with renamed chromosomes, dropping other sequences (streamed).
+    """Copy a GTF or GFF3 annotation with renamed chromosomes, dropping other sequences.
+
+    Streamed. Every record is checked (9 columns, ``1 <= start <= end``,
+    :func:`~seq2func.core.genes.record_coordinates`); a GFF3's ``##FASTA`` section is not
+    copied, its ``##sequence-region`` lines are renamed like the records, and a GFF3 without a
+    ``##gff-version 3`` line gets one (the canonical ``genes.gtf`` then holds GFF3, which every
+    reader recognises by that line).
 
     Returns
     -------
@@ -160,47 +167,63 @@ def ingest_gtf(src: PathLike, out: PathLike, chrom_sizes: PathLike | Mapping[str
     Raises
     ------
     InputError
-        For a line that is not GTF, a feature beyond its chromosome's end, or no chromosome
-        of the genome in the file.
+        For a line that is not GTF/GFF3, a feature beyond its chromosome's end, or no
+        chromosome of the genome in the file.
     """
     sizes = genome_sizes(chrom_sizes)
     renamer = ChromRenamer(list(sizes))
     cache: dict[str, str | None] = {}
+    gff3 = is_gff3(src)
     n = 0
     with open_text(src) as fh, atomic_output(out) as tmp, \
             open(tmp, "w", encoding="utf-8") as fo:
+        header = False
         for lineno, line in enumerate(fh, start=1):
             if line.startswith("#"):
-                fo.write(line)
+                if line.startswith("##FASTA"):
+                    break
+                header = header or line.startswith("##gff-version")
+                line = _renamed_region(line, renamer)
+                if line:
+                    fo.write(line)
                 continue
             if not line.strip():
                 continue
-            tab = line.find("\t")
-            if tab <= 0:
-                raise InputError(src, "not a GTF line (no tab-separated columns)", lineno)
-            chrom = line[:tab]
+            if gff3 and not header:
+                fo.write("##gff-version 3\n")
+                header = True
+            fields = line.rstrip("\n\r").split("\t")
+            if len(fields) != 9:
+                raise InputError(src, f"not a GTF/GFF3 record: {len(fields)} tab-separated "
+                                      "columns (9 needed)", lineno)
+            chrom = fields[0]
             if chrom not in cache:
                 cache[chrom] = renamer(chrom)
             target = cache[chrom]
             if target is None:
                 continue
-            _check_gtf_end(line, target, sizes[target], src, lineno)
-            fo.write(target + line[tab:])
+            _check_gtf_end(fields, target, sizes[target], src, lineno)
+            fo.write(target + line[len(chrom):])
             n += 1
     if n == 0:
         renamer.mapping(sorted(cache), src)  # raises with the names seen
     return n
 
 
-def _check_gtf_end(line: str, chrom: str, length: int, src: PathLike, lineno: int) -> None:
-    """Check that a GTF feature has 9 columns and ends within its chromosome."""
-    fields = line.split("\t", 5)
-    if len(fields) < 6:
-        raise InputError(src, "a GTF line needs 9 tab-separated columns", lineno)
-    try:
-        end = int(fields[4])
-    except ValueError as exc:
-        raise InputError(src, f"end {fields[4]!r} is not an integer", lineno) from exc
+def _renamed_region(line: str, renamer: ChromRenamer) -> str:
+    """A ``##sequence-region`` line with its sequence renamed ("" if dropped); other comment
+    lines unchanged."""
+    if not line.startswith("##sequence-region"):
+        return line
+    parts = line.split()
+    target = renamer(parts[1]) if len(parts) > 1 else None
+    return "" if target is None else " ".join(["##sequence-region", target, *parts[2:]]) + "\n"
+
+
+def _check_gtf_end(fields: list[str], chrom: str, length: int, src: PathLike,
+                   lineno: int) -> None:
+    """Check a record's positions and that it ends within its chromosome."""
+    _, end = record_coordinates(fields, src, lineno)
     if end > length:
         raise InputError(src, f"feature ends at {end:,}, beyond {chrom} ({length:,} bp): "
                          "another assembly?", lineno,
