@@ -70,8 +70,8 @@ def test_train_predict_and_evaluate(prepared: Path, small_demo, tmp_path: Path) 
     from seq2func.expression.data import load_arrays
     from seq2func.expression.models import train_expression
     from seq2func.expression.predicted import predict_chromatin
-    from seq2func.expression.settings import ExpressionModelSpec
     from seq2func.expression.run import evaluate
+    from seq2func.expression.settings import ExpressionModelSpec
     from seq2func.models import BassetSpec, build_basset, load_model
     from seq2func.train.settings import TrainSettings
 

@@ -12,8 +12,8 @@ import pytest
 
 from conftest import SHARED_DATA
 from seq2func.download.ingest import read_quantification
-from seq2func.expression.settings import ExpressionSettings
 from seq2func.expression.run import evaluate, prepare
+from seq2func.expression.settings import ExpressionSettings
 
 YEAST = SHARED_DATA / "yeast_sacCer3_atac_rnaseq"
 pytestmark = [

@@ -31,8 +31,8 @@ def _add_expression_prepare(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_expression_prepare(args: argparse.Namespace) -> int:
-    from seq2func.expression.settings import ExpressionSettings
     from seq2func.expression.run import prepare
+    from seq2func.expression.settings import ExpressionSettings
 
     settings = ExpressionSettings.from_config(json_arg(args.params, "--params"))
     prepare(args.annotation, args.expression, args.genome,
@@ -60,8 +60,8 @@ def _add_expression_predicted_chromatin(sub: argparse._SubParsersAction) -> None
 
 
 def _run_expression_predicted_chromatin(args: argparse.Namespace) -> int:
-    from seq2func.expression.settings import ExpressionSettings
     from seq2func.expression.run import predicted_chromatin
+    from seq2func.expression.settings import ExpressionSettings
 
     settings = ExpressionSettings.from_config(json_arg(args.params, "--params"))
     predicted_chromatin(args.genes, args.genome, args.models, args.tasks, settings, args.out,
@@ -89,8 +89,8 @@ def _add_train_expression(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_train_expression(args: argparse.Namespace) -> int:
-    from seq2func.expression.settings import ExpressionSettings
     from seq2func.expression.run import train
+    from seq2func.expression.settings import ExpressionSettings
 
     settings = ExpressionSettings.from_config(json_arg(args.params, "--params"))
     train(args.genes, args.features, args.variant, settings, args.seed, args.outdir,
@@ -120,8 +120,8 @@ def _add_evaluate_expression(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_evaluate_expression(args: argparse.Namespace) -> int:
-    from seq2func.expression.settings import ExpressionSettings
     from seq2func.expression.run import evaluate
+    from seq2func.expression.settings import ExpressionSettings
 
     settings = ExpressionSettings.from_config(json_arg(args.params, "--params"))
     preds: dict[str, list[str]] = {}

@@ -27,6 +27,7 @@ from seq2func.core.io import (
     write_narrowpeak,
 )
 from seq2func.core.naming import ChromRenamer
+from seq2func.core.vcf import check_record
 from seq2func.download.formats import BIGBED_MAGIC, PathLike, genome_sizes, magic32
 
 #: narrowPeak's "unknown" values of columns 4-10 (name, score, strand, signal, p, q, summit)
@@ -241,11 +242,13 @@ def ingest_vcf(src: PathLike, out: PathLike, chrom_sizes: PathLike | Mapping[str
     Raises
     ------
     InputError
-        For a POS that is not an integer or lies outside its chromosome.
+        For a record that is not VCF (:func:`seq2func.core.vcf.check_record`) or a POS
+        outside its chromosome.
     """
     sizes = genome_sizes(chrom_sizes)
     renamer = ChromRenamer(list(sizes))
     n = 0
+    seen_header = False
     with open_text(src) as fh, atomic_output(out) as tmp, \
             open(tmp, "w", encoding="utf-8") as fo:
         for lineno, line in enumerate(fh, start=1):
@@ -259,17 +262,18 @@ def ingest_vcf(src: PathLike, out: PathLike, chrom_sizes: PathLike | Mapping[str
                 fo.write(line)
                 continue
             if line.startswith("#") or not line.strip():
+                seen_header = seen_header or line.startswith("#CHROM")
                 fo.write(line)
                 continue
+            if not seen_header:
+                raise InputError(src, "record before the #CHROM header line", lineno,
+                                 "a VCF needs a '#CHROM POS ID REF ALT QUAL FILTER INFO' line "
+                                 "before its records")
+            pos = check_record(line.rstrip("\n\r").split("\t"), src, lineno)
             tab = line.find("\t")
-            target = renamer(line[:tab]) if tab > 0 else None
+            target = renamer(line[:tab])
             if target is None:
                 continue
-            pos_end = line.find("\t", tab + 1)
-            try:
-                pos = int(line[tab + 1 : pos_end])
-            except ValueError as exc:
-                raise InputError(src, "POS is not an integer", lineno) from exc
             if not 1 <= pos <= sizes[target]:
                 raise InputError(src, f"POS {pos:,} outside {target} ({sizes[target]:,} bp)",
                                  lineno, "use a VCF of the same assembly as the FASTA")
