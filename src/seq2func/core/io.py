@@ -108,6 +108,34 @@ def file_checksum(path: PathLike, algorithm: str = "md5", chunk_size: int = 1 <<
     return h.hexdigest()
 
 
+def load_npz(path: PathLike, keys: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` another job wrote (read at once, no pickles).
+
+    Raises
+    ------
+    InputError
+        If the file is missing, damaged (truncated, not an npz) or lacks one of ``keys``,
+        naming it and the fix (rerun the job that writes it).
+    """
+    import zipfile
+    import zlib
+
+    fix = "delete it and rerun the job that writes it (snakemake recreates it)"
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except FileNotFoundError as exc:
+        raise InputError(path, "file not found", fix="run the job that writes it first"
+                         ) from exc
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        raise InputError(path, f"damaged .npz file ({exc})", fix=fix) from exc
+    missing = [k for k in keys if k not in arrays]
+    if missing:
+        raise InputError(path, f"lacks the array(s) {', '.join(missing)} (written by another "
+                               "version or step?)", fix=fix)
+    return arrays
+
+
 def open_text(path: PathLike) -> IO[str]:
     """Open a plain or gzip/bgzip-compressed text file for reading."""
     p = Path(path)

@@ -350,6 +350,10 @@ def _load_fai(path: Path) -> dict[str, tuple[int, int, int, int]]:
             raise InputError(path, f"cannot index the FASTA: {exc}",
                              fix="every line of a sequence (but its last) must have the same "
                                  "length; reformat e.g. with `seqkit seq -w 60`") from exc
+        except ValueError as exc:  # pyfaidx: 'Duplicate key "chr1"'
+            raise InputError(path, f"cannot index the FASTA: {exc} (a sequence name appears "
+                                   "twice)", fix="give every FASTA record a unique name"
+                             ) from exc
     out: dict[str, tuple[int, int, int, int]] = {}
     with open(fai, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):

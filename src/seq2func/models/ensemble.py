@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,50 @@ from seq2func.models.layers import EnsembleMean
 ENSEMBLE_KINDS = {"labels": "sigmoid", "profile": "softmax"}
 
 
+class UnsafeModelError(InputError, ValueError):
+    """A model file that carries Python code (refused by Keras safe mode)."""
+
+
+def check_model_file(path: str | Path) -> Path:
+    """``path`` if it is a complete ``.keras`` archive (every member's CRC checked).
+
+    Raises
+    ------
+    InputError
+        Naming the file when it is missing or damaged (truncated, overwritten, bit-flipped).
+    """
+    p = Path(path)
+    fix = "delete it and rerun the job that writes it (snakemake recreates it)"
+    if not p.is_file():
+        raise InputError(p, "model file not found", fix="train the model first (snakemake)")
+    try:
+        with zipfile.ZipFile(p) as z:
+            bad = z.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise InputError(p, f"damaged model file, not a complete .keras archive ({exc})",
+                         fix=fix) from exc
+    if bad is not None:
+        raise InputError(p, f"damaged model file: member {bad} fails its checksum", fix=fix)
+    return p
+
+
 def load_model(path: str | Path, compile: bool = False) -> keras.Model:
     """Load a seq2func model with Keras safe mode (custom objects are the registered ones).
 
-    A file that carries Python code (e.g. a ``Lambda`` layer) is refused, not executed.
+    A file that carries Python code (e.g. a ``Lambda`` layer) is refused, not executed
+    (:class:`UnsafeModelError`); a missing or damaged file is an InputError naming it
+    (:func:`check_model_file`).
     """
-    return keras.models.load_model(path, safe_mode=True, compile=compile)
+    p = check_model_file(path)
+    try:
+        return keras.models.load_model(p, safe_mode=True, compile=compile)
+    except ValueError as exc:
+        if "safe" in str(exc).lower():
+            raise UnsafeModelError(p, "refused by Keras safe mode: the file carries Python "
+                                      "code (e.g. a Lambda layer)",
+                                   fix="use a model saved by seq2func") from exc
+        raise InputError(p, f"cannot load the model ({str(exc).splitlines()[0][:200]})",
+                         fix="delete it and rerun the job that writes it") from exc
 
 
 def load_ensemble(paths: Sequence[str | Path], name: str | None = None) -> keras.Model:

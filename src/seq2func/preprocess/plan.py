@@ -341,9 +341,27 @@ def make_plan(genome_path: str | Path, samples: Sequence[SampleInput],
 
 
 def load_plan(plan_dir: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Read ``plan.json`` and ``summits.npz``."""
+    """Read ``plan.json`` and ``summits.npz``.
+
+    Raises
+    ------
+    InputError
+        If either is missing or damaged (naming the file; the fix reruns the plan).
+    """
+    import zipfile
+
     plan_dir = Path(plan_dir)
-    plan = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
-    with np.load(plan_dir / "summits.npz") as z:
-        arrays = {k: z[k] for k in z.files}
+    fix = "delete it and rerun preprocessing (snakemake reruns preprocess_plan)"
+    path = plan_dir / "plan.json"
+    try:
+        plan = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(plan, dict) or "chromosomes" not in plan:
+            raise ValueError("not a preprocessing plan")
+        path = plan_dir / "summits.npz"
+        with np.load(path) as z:
+            arrays = {k: z[k] for k in z.files}
+    except FileNotFoundError as exc:
+        raise InputError(path, "preprocessing plan file not found", fix=fix) from exc
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(path, f"damaged preprocessing plan file ({exc})", fix=fix) from exc
     return plan, arrays
