@@ -16,6 +16,10 @@ try:
         f"{RES}/downloads",
         source="configuration",
     )
+except ConfigError as exc:
+    raise WorkflowError(
+        f"invalid configuration:\n{attribute(exc, config_sources(workflow))}"
+    ) from None
 except Seq2FuncError as exc:
     raise WorkflowError(f"invalid configuration:\n{exc}") from None
 

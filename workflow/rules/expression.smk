@@ -54,7 +54,7 @@ rule expression_prepare:
         params=as_json(EXPR),
         split=as_json(config["split"]),
         # optional: preprocess.exclude_chromosomes may be null
-        exclude=(
+        exclude=from_config(
             ["--exclude-regex", config["preprocess"]["exclude_chromosomes"]]
             if config["preprocess"]["exclude_chromosomes"]
             else []

@@ -7,7 +7,7 @@ TARGETS["simulate"] = CANONICAL_INPUTS
 rule simulate_demo:
     input:
         motifs=DEMO_MOTIFS,
-        samples=config["samples"],
+        samples=samples_table,
     output:
         fasta=GENOME_FASTA,
         fai=GENOME_FAI,

@@ -16,9 +16,12 @@ same row of another model plus a margin::
 
 Optional selectors ``split`` and ``chromosome`` (default ``all``) narrow the row further.
 
-Status of each gate: ``PASS``; ``FAIL``; ``NOT RUN`` when its table is not registered in this
-run (e.g. a stage that is switched off), a selected row is missing or its value is NaN. A gate
-selecting several rows is a configuration error (it names the selectors to add).
+Status of each gate: ``PASS``; ``FAIL``; ``NOT RUN`` when its table is one the workflow knows
+(:data:`METRIC_TABLE_NAMES`) but not produced by this run (e.g. the demo-only ``motifs`` table in
+a real study), a selected row is missing or its value is NaN. A table name the workflow does not
+know (a typo), an unknown operator, both or neither of ``threshold`` and ``compare_to``, and a
+gate selecting several rows are configuration errors (:func:`check_gates`; the workflow checks
+at start-up).
 """
 
 from __future__ import annotations
@@ -41,6 +44,37 @@ PASS, FAIL, NOT_RUN = "PASS", "FAIL", "NOT RUN"
 COLUMNS = ["gate", "status", "table", "metric", "task", "aggregation", "model", "value", "op",
            "reference", "reference_value", "detail"]
 _SELECTORS = ("metric", "task", "aggregation", "split", "chromosome")
+#: every metric table the workflow's stages can register (``METRIC_TABLES`` of the rules)
+METRIC_TABLE_NAMES = ("accessibility", "expression", "expression_explainable_variance", "motifs",
+                      "variants")
+
+
+def check_gates(gates: Sequence[Mapping[str, Any]], source: str = "config") -> None:
+    """Check what a gate can get wrong without its table: the table name, operator, reference.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``evaluate.gates[<name>]`` and the fix (a suggestion for a misspelt table).
+    """
+    import difflib
+
+    for i, gate in enumerate(gates):
+        name = gate.get("name", i)
+        key = f"evaluate.gates[{name}]"
+        table = gate.get("table")
+        if table not in METRIC_TABLE_NAMES:
+            close = difflib.get_close_matches(str(table), METRIC_TABLE_NAMES, n=1)
+            raise ConfigError(source, f"{key}.table", f"unknown metric table {table!r}",
+                              (f"did you mean {close[0]!r}? " if close else "")
+                              + f"known tables: {', '.join(METRIC_TABLE_NAMES)}")
+        op = gate.get("op", ">=")
+        if op not in OPS:
+            raise ConfigError(source, f"{key}.op", f"unknown operator {op!r}",
+                              fix=f"use one of {list(OPS)}")
+        if (gate.get("threshold") is None) == (gate.get("compare_to") is None):
+            raise ConfigError(source, key, "needs exactly one of threshold and compare_to",
+                              "give a fixed threshold or the model to compare_to, not both")
 
 
 def _select(table: pd.DataFrame, gate: Mapping[str, Any], model: str, source: str
@@ -88,17 +122,12 @@ def evaluate_gates(gates: Sequence[Mapping[str, Any]], tables: Mapping[str, str 
     """
     from seq2func.core.tables import read_metric_table
 
+    check_gates(gates, source)
     cache: dict[str, pd.DataFrame] = {}
     out = []
     for gate in gates:
         name = gate["name"]
         op = gate.get("op", ">=")
-        if op not in OPS:
-            raise ConfigError(source, f"evaluate.gates[{name}].op", f"unknown operator {op!r}",
-                              fix=f"use one of {list(OPS)}")
-        if (gate.get("threshold") is None) == (gate.get("compare_to") is None):
-            raise ConfigError(source, f"evaluate.gates[{name}]",
-                              "needs exactly one of threshold and compare_to")
         row = {"gate": name, "table": gate["table"], "metric": gate["metric"],
                "task": gate.get("task", "all"), "aggregation": gate.get("aggregation") or "",
                "model": gate["model"], "op": op, "reference": _describe_reference(gate),

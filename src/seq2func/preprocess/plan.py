@@ -119,6 +119,15 @@ def plan_chromosomes(genome_path: str | Path, params: PreprocessSettings,
     with Genome(genome_path) as genome:
         sizes = dict(genome.sizes)
         gformat = genome.format
+    return choose_chromosomes(sizes, params, split_cfg, source, genome_path, gformat)
+
+
+def choose_chromosomes(sizes: Mapping[str, int], params: PreprocessSettings,
+                       split_cfg: Mapping[str, Any], source: str = "config",
+                       genome_path: str | Path = "genome", genome_format: str = "") -> Chromosomes:
+    """:func:`plan_chromosomes` for a genome given by its chromosome sizes (the start-up check
+    runs it on the configured chromosomes, before any genome exists)."""
+    sizes = dict(sizes)
     include = (resolve_names(params.chromosomes, list(sizes), source, "preprocess.chromosomes")
                if params.chromosomes else [])
     processed, skipped = filter_chromosomes(sizes, include, params.exclude_chromosomes)
@@ -130,7 +139,7 @@ def plan_chromosomes(genome_path: str | Path, params: PreprocessSettings,
     split, folds = _split_tables(split_cfg, list(sizes), source)
     for name, table in [("split", split)] + [(f["name"], f["table"]) for f in folds]:
         _check_split(name, table, processed, skipped, source)
-    return Chromosomes(sizes, gformat, processed, skipped, split, folds)
+    return Chromosomes(sizes, genome_format, processed, skipped, split, folds)
 
 
 # ----------------------------------------------------------------------------- bigWigs
