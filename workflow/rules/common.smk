@@ -174,11 +174,6 @@ def as_json(obj):
     return lambda wildcards: json_text(obj)
 
 
-def samples_table(wildcards):
-    """Input function: the samples table (a function: a path with braces is not a pattern)."""
-    return config["samples"]
-
-
 def from_config(value):
     """A params value taken from the config as it is (a function, not formatted: see as_json)."""
     return lambda wildcards: value

@@ -23,7 +23,7 @@ rule evaluate_accessibility:
         dataset=DATASET_JSON,
         regions=DATASET_REGIONS,
         predictions=accessibility_predictions("test"),
-        samples=samples_table,
+        samples=config["samples"],
         truth=[f"{TRUTH_DIR}/cres.tsv"] if SIMULATED else [],
     output:
         table=report(

@@ -97,7 +97,7 @@ if SIMULATED:
             ),
             simulation=f"{TRUTH_DIR}/simulation.json",
             planted=PLANTED_MOTIFS,
-            samples=samples_table,
+            samples=config["samples"],
         output:
             METRIC_TABLES["motifs"],
         log:

@@ -7,7 +7,7 @@ TARGETS["simulate"] = CANONICAL_INPUTS
 rule simulate_demo:
     input:
         motifs=DEMO_MOTIFS,
-        samples=samples_table,
+        samples=config["samples"],
     output:
         fasta=GENOME_FASTA,
         fai=GENOME_FAI,

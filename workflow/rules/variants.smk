@@ -66,7 +66,7 @@ if SIMULATED:
             truth=f"{TRUTH_DIR}/variants.tsv",
             simulation=f"{TRUTH_DIR}/simulation.json",
             dataset=DATASET_JSON,
-            samples=samples_table,
+            samples=config["samples"],
         output:
             table=METRIC_TABLES["variants"],
             figure=report(

@@ -25,7 +25,13 @@ from typing import Any
 
 import pandas as pd
 
-from seq2func.core.config import attribute, load_samples, replace_merged_mappings, validate_config
+from seq2func.core.config import (
+    attribute,
+    check_input_path,
+    load_samples,
+    replace_merged_mappings,
+    validate_config,
+)
 from seq2func.core.errors import ConfigError, InputError
 
 
@@ -60,6 +66,10 @@ def check_study(config: dict[str, Any], files: Sequence[str], schema_dir: str | 
     notes = replace_merged_mappings(config, files)
     try:
         validate_config(config, Path(schema_dir) / "config.schema.yaml", source="config")
+        for key in ("samples", "variants.genes", "variants.expression_model"):
+            value = config.get(key) if "." not in key else config["variants"][key[9:]]
+            if value:
+                check_input_path(value, key)
         samples = load_samples(config["samples"], Path(schema_dir) / "samples.schema.yaml")
         _check_settings(config)
         _check_references(config, samples)

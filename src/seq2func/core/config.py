@@ -239,6 +239,24 @@ def load_config(path: str | Path, schema_path: str | Path) -> dict[str, Any]:
     return validate_config(load_yaml(path), schema_path, source=path)
 
 
+_WILDCARD = re.compile(r"\{[^{}]*\}")
+
+
+def check_input_path(value: str, key: str, source: str = "config") -> None:
+    """Refuse a path that Snakemake would read as a wildcard pattern (``{name}``) when it
+    becomes the input of a rule; Snakemake cannot escape braces in input files.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``key``.
+    """
+    if _WILDCARD.search(str(value)):
+        raise ConfigError(source, key, f"{value!r} holds {{...}}, which Snakemake reads as a "
+                          "wildcard in the files of a rule",
+                          "rename the file (or link it) to a name without braces")
+
+
 def load_samples(path: str | Path, schema_path: str | Path | None = None) -> pd.DataFrame:
     """Read and check the samples table (TSV, one row per sample).
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from seq2func.core.config import check_input_path
 from seq2func.core.errors import ConfigError
 from seq2func.download.sources import FileSpec, download_name, missing_offline, parse_source
 
@@ -117,7 +118,8 @@ class DownloadPlan:
         """
         try:
             spec = FileSpec.from_config(entry)
-            parse_source(spec.source)
+            if parse_source(spec.source).kind == "local":
+                check_input_path(spec.source, key, source)
             name = download_name(spec.source, ROLE_EXT[role])
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(source, key, str(exc),
