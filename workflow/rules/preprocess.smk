@@ -12,7 +12,7 @@ checkpoint preprocess_plan:
     input:
         genome=GENOME_FASTA,
         fai=GENOME_FAI,
-        samples=samples_table,
+        samples=config["samples"],
         bigwigs=[signal_bigwig(s) for s in SAMPLES],
         peaks=[peaks_file(s) for s in SAMPLES],
         blacklist=BLACKLIST,
