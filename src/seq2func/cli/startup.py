@@ -86,6 +86,7 @@ def _check_settings(config: Mapping[str, Any]) -> None:
     from seq2func.evaluate.gates import check_gates
     from seq2func.evaluate.settings import EvaluateSettings
     from seq2func.expression.settings import ExpressionSettings
+    from seq2func.interpret.annotate import check_database
     from seq2func.interpret.settings import InterpretSettings
     from seq2func.preprocess.settings import PreprocessSettings
     from seq2func.train.settings import AccessibilityTrainSettings
@@ -102,6 +103,7 @@ def _check_settings(config: Mapping[str, Any]) -> None:
     InterpretSettings.from_config(config["interpret"])
     VariantSettings.from_config(config["variants"])
     check_gates(config["evaluate"]["gates"])
+    check_database(config["interpret"]["motif_database"])
 
 
 def _unknown(names: Iterable[str], known: Sequence[str], key: str, what: str) -> None:

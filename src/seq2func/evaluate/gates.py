@@ -60,8 +60,15 @@ def check_gates(gates: Sequence[Mapping[str, Any]], source: str = "config") -> N
     import difflib
 
     for i, gate in enumerate(gates):
+        if not isinstance(gate, Mapping):
+            raise ConfigError(source, f"evaluate.gates[{i}]", f"{gate!r} is not a mapping",
+                              "give each gate as {name, table, metric, model, ...}")
         name = gate.get("name", i)
         key = f"evaluate.gates[{name}]"
+        missing = [k for k in ("name", "table", "metric", "model") if k not in gate]
+        if missing:
+            raise ConfigError(source, key, f"lacks {', '.join(missing)}",
+                              "every gate names its name, table, metric and model")
         table = gate.get("table")
         if table not in METRIC_TABLE_NAMES:
             close = difflib.get_close_matches(str(table), METRIC_TABLE_NAMES, n=1)

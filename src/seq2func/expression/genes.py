@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -201,15 +200,15 @@ def _on_genome(genes: pd.DataFrame, chrom_sizes: Mapping[str, int], exclude_rege
                qc: dict[str, Any]) -> pd.DataFrame:
     """Genes on chromosomes of the genome (renamed to the genome's names: ``chr`` prefix added
     or removed), minus those on excluded chromosomes; counts go to ``qc``."""
-    from seq2func.core.chroms import match_names
+    from seq2func.core.chroms import exclusion_regex, match_names
 
     mapping = match_names(genes["chrom"].unique(), list(chrom_sizes)).mapping
     known = genes["chrom"].isin(list(mapping))
     qc["dropped_unknown_chromosome"] = int((~known).sum())
     genes = genes[known].copy()
     genes["chrom"] = genes["chrom"].map(mapping)
-    if exclude_regex:
-        rx = re.compile(exclude_regex)
+    rx = exclusion_regex(exclude_regex, "--exclude-regex", "preprocess.exclude_chromosomes")
+    if rx is not None:
         excl = genes["chrom"].map(lambda c: bool(rx.search(c)))
     else:
         excl = pd.Series(False, index=genes.index)
