@@ -110,7 +110,7 @@ def _unknown(names: Iterable[str], known: Sequence[str], key: str, what: str) ->
     """A ConfigError for the first of ``names`` not in ``known`` (with a close match)."""
     for name in names:
         if name not in known:
-            close = difflib.get_close_matches(str(name), list(known), n=1)
+            close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
             raise ConfigError("config", key, f"{name!r} is not {what}",
                               (f"did you mean {close[0]!r}? " if close else "")
                               + f"known: {', '.join(map(str, known)) or '(none)'}")

@@ -40,7 +40,8 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise InputError(p, "the top level must be a mapping of keys to values")
+        raise InputError(p, "the top level must be a mapping of keys to values",
+                         fix="write 'key: value' lines (see config/config.yaml)")
     return data
 
 
@@ -113,7 +114,9 @@ def explain_error(error: jsonschema.ValidationError, source: str,
                                f" of {', '.join(names)}",
                                f"give exactly one of {', '.join(names)}")
     desc = error.schema.get("description", "") if isinstance(error.schema, dict) else ""
-    return ConfigError(source, key, error.message.splitlines()[0][:300], desc)
+    fix = f"{desc} " if desc else ""
+    return ConfigError(source, key, error.message.splitlines()[0][:300],
+                       fix + f"(see config/README.md for '{key.split('.')[-1]}')")
 
 
 def validate_config(config: dict[str, Any], schema_path: str | Path,

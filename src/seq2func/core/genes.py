@@ -244,7 +244,8 @@ def read_gene_tss(path: str | Path, chromosomes: Iterable[str] | None = None,
         chrom_order.setdefault(f.chrom, len(chrom_order))
         if f.is_gene:
             if not f.gene_id:
-                raise InputError(p, "gene record without gene_id/ID", f.line)
+                raise InputError(p, "gene record without gene_id/ID", f.line,
+                                 "GTF genes need gene_id \"...\"; GFF3 genes an ID= or gene_id=")
             genes[f.gene_id] = {"gene_id": f.gene_id, "gene_name": gene_name(f),
                                 "chrom": f.chrom, "start": f.start, "end": f.end,
                                 "strand": f.strand, "biotype": gene_biotype(f)}

@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -108,6 +108,32 @@ def file_checksum(path: PathLike, algorithm: str = "md5", chunk_size: int = 1 <<
     return h.hexdigest()
 
 
+def read_json(path: PathLike, keys: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A JSON object another job (or the simulator) wrote.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, not a JSON object or lacks one of ``keys``, naming it.
+    """
+    import json
+
+    fix = "delete it and rerun the job that writes it (snakemake recreates it)"
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(path, "file not found", fix="run the job that writes it first") from exc
+    except (OSError, ValueError) as exc:
+        raise InputError(path, f"damaged JSON file ({exc})", fix=fix) from exc
+    if not isinstance(data, dict):
+        raise InputError(path, "not a JSON object", fix=fix)
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise InputError(path, f"lacks {', '.join(missing)} (written by another version?)",
+                         fix=fix)
+    return data
+
+
 def load_npz(path: PathLike, keys: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """Every array of an ``.npz`` another job wrote (read at once, no pickles).
 
@@ -149,6 +175,9 @@ def open_text(path: PathLike) -> IO[str]:
 # ----------------------------------------------------------------------------- chrom.sizes
 
 
+_SIZES_FIX = "each line is 'name<TAB>length' with a positive integer length"
+
+
 def read_chrom_sizes(path: PathLike) -> dict[str, int]:
     """Read a UCSC ``chrom.sizes`` file (name, length; tab separated) preserving order."""
     sizes: dict[str, int] = {}
@@ -165,11 +194,13 @@ def read_chrom_sizes(path: PathLike) -> dict[str, int]:
                 n = int(length)
             except ValueError as exc:
                 raise InputError(path, f"length {length!r} of {name!r} is not an integer",
-                                 lineno) from exc
+                                 lineno, _SIZES_FIX) from exc
             if n <= 0:
-                raise InputError(path, f"length of {name!r} must be positive, got {n}", lineno)
+                raise InputError(path, f"length of {name!r} must be positive, got {n}", lineno,
+                                 _SIZES_FIX)
             if name in sizes:
-                raise InputError(path, f"chromosome {name!r} listed twice", lineno)
+                raise InputError(path, f"chromosome {name!r} listed twice", lineno,
+                                 "list every chromosome once")
             sizes[name] = n
     if not sizes:
         raise InputError(path, "no chromosomes listed", fix="check that the file is not empty")

@@ -236,7 +236,8 @@ class Genome:
             self._faidx = _open_faidx(self.path)
             self.sizes = {k: int(r.rlen) for k, r in self._faidx.index.items()}
         if not self.sizes:
-            raise InputError(self.path, "the genome has no sequences")
+            raise InputError(self.path, "the genome has no sequences",
+                             fix="give a FASTA (or 2bit) with at least one sequence")
 
     # -- names
     @property

@@ -233,6 +233,20 @@ def _rerun_fix(chrom: str) -> str:
             f"it; or `seq2func preprocess-chrom --chrom {chrom} ...`)")
 
 
+def verify_split(dataset: Any, split: str, fold: str | None = None) -> None:
+    """Check the region table and every shard of a split (md5 and HDF5 open) before a reader
+    that cannot raise a clear error itself, e.g. a ``tf.data`` generator, reads them.
+
+    Raises
+    ------
+    InputError
+        As :func:`open_shard` and :meth:`~seq2func.dataset.meta.Dataset.regions`.
+    """
+    dataset.regions()
+    for shard in dataset.meta.shards_of(split, fold):
+        open_shard(dataset, shard).close()
+
+
 def open_shard(dataset: Any, shard: Any) -> Any:
     """Open a shard of ``dataset`` (a :class:`~seq2func.dataset.meta.Dataset`) for reading.
 

@@ -130,7 +130,8 @@ class DownloadPlan:
                 raise ConfigError(source, key, f"{spec.source} and {known[1].source} would "
                                   f"both be saved as {name}", "rename one of the files")
             if spec.md5 and known[1].md5 and spec.md5 != known[1].md5:
-                raise ConfigError(source, key, f"two different md5s given for {spec.source}")
+                raise ConfigError(source, key, f"two different md5s given for {spec.source}",
+                                  "give the file's md5 once, or the same md5 everywhere")
             if spec.md5 is None:
                 spec = known[1]
         self.files[name] = (role, spec)

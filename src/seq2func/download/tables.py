@@ -82,7 +82,7 @@ def _coords(df: pd.DataFrame, lines: np.ndarray, path: PathLike,
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(path, f"column {col + 1} is not an integer: {df[col].iloc[i]!r}",
-                             int(lines[i]))
+                             int(lines[i]), "BED columns 2 and 3 are 0-based integer positions")
         df[col] = num.astype(np.int64)
     check = pd.DataFrame({"chrom": df[0].to_numpy(), "start": df[1].to_numpy(),
                           "end": df[2].to_numpy(), "line": lines}, index=df.index)
@@ -196,7 +196,8 @@ def ingest_gtf(src: PathLike, out: PathLike, chrom_sizes: PathLike | Mapping[str
             fields = line.rstrip("\n\r").split("\t")
             if len(fields) != 9:
                 raise InputError(src, f"not a GTF/GFF3 record: {len(fields)} tab-separated "
-                                      "columns (9 needed)", lineno)
+                                      "columns (9 needed)", lineno,
+                                 "give a GTF or GFF3 annotation (tab-separated, 9 columns)")
             chrom = fields[0]
             if chrom not in cache:
                 cache[chrom] = renamer(chrom)
