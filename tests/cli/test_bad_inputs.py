@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +28,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, snakemake_cmd
 from preprocess_inputs import (
     SAMPLES,
     SMALL_PARAMS,
@@ -1210,3 +1212,97 @@ def test_the_catalogue_covers_every_stage() -> None:
     counts = pd.Series([c.stage for c in CASES]).value_counts()
     assert set(counts.index) == set(STAGES), counts
     assert len(CASES) >= 60
+
+
+# ----------------------------------------------------------------------------- controls
+
+
+CONTROLS = {
+    "validate-config": lambda b, t: _config(b, t, lambda c: None),
+    "ingest-fasta": lambda b, t: _fasta_ingest(b.study.genome, t, ["chr1", "chr2"]),
+    "ingest-bigwig": lambda b, t: _ingest(b, "bigwig", b.study.bigwigs[0], t),
+    "ingest-peaks": lambda b, t: _ingest(b, "peaks", b.study.peaks[0], t),
+    "ingest-gtf": lambda b, t: _ingest(b, "gtf", b.gtf, t),
+    "ingest-vcf": lambda b, t: _ingest(b, "vcf", b.vcf, t),
+    "ingest-expression": lambda b, t: _expression(b, t, b.rsem),
+    "preprocess-plan": lambda b, t: _plan(b, t),
+    "expression-prepare": lambda b, t: _prepare(b, t),
+    "evaluate-gates": lambda b, t: _gates(t, [{**GATE, "table": "motifs"}]),
+}
+
+
+@pytest.mark.parametrize("name", CONTROLS)
+def test_the_same_commands_accept_the_good_inputs(name: str, base: Base, tmp_path: Path) -> None:
+    """Each case differs from one of these runs by its one bad input."""
+    assert main(CONTROLS[name](base, tmp_path)) == 0
+
+
+# ----------------------------------------------------------------------------- workflow start-up
+
+
+def _workdir(tmp: Path, study: dict | None = None) -> tuple[Path, list[str]]:
+    """A working directory with the demo config, and ``--configfile study.yaml`` if given."""
+    (tmp / "config").mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "config" / "config.yaml", tmp / "config" / "config.yaml")
+    shutil.copy(REPO / "config" / "samples.tsv", tmp / "config" / "samples.tsv")
+    (tmp / "resources" / "motifs").mkdir(parents=True, exist_ok=True)
+    shutil.copy(MOTIFS, tmp / "resources" / "motifs" / MOTIFS.name)
+    if study is None:
+        return tmp, []
+    write(tmp / "study.yaml", yaml.safe_dump(study, sort_keys=False))
+    return tmp, ["--configfile", str(tmp / "study.yaml")]
+
+
+STARTUP = {
+    # a key of the --configfile is reported in that file, not in config/config.yaml
+    "tracks_model_typo": ({"evaluate": {"tracks": {"models": ["baset"]}}},
+                          ("study.yaml", "evaluate.tracks.models", "did you mean 'basset'")),
+    "gate_table_typo": ({"evaluate": {"gates": [{**GATE, "table": "expresion"}]}},
+                        ("study.yaml", "evaluate.gates[g].table", "did you mean 'expression'")),
+    "split_not_in_genome": ({"split": {"valid": ["chr5"], "test": ["chr7"]}},
+                            ("study.yaml", "split.test", "chr7")),
+    "flank_not_divisible": ({"expression": {"chromatin": {"flank": 1000, "bin_size": 300}}},
+                            ("study.yaml", "expression.chromatin.bin_size")),
+    "braces_in_samples_path": ({"samples": "config/samples_{x}.tsv"},
+                               ("study.yaml", "'samples'", "braces")),
+    "interpret_model_typo": ({"interpret": {"models": ["basst"]}},
+                             ("study.yaml", "interpret.models", "did you mean 'basset'")),
+    # the workflow's own config: a YAML syntax error names file and line
+    "yaml_syntax_error": (None, ("config/config.yaml", "line", "not valid YAML")),
+}
+
+
+@pytest.mark.parametrize("name", STARTUP)
+def test_workflow_start_up_refuses_a_bad_config(name: str, tmp_path: Path) -> None:
+    study, expect = STARTUP[name]
+    wd, args = _workdir(tmp_path, study)
+    if study is None:
+        cfg = wd / "config" / "config.yaml"
+        cfg.write_text(cfg.read_text().replace("study: demo", "study: [demo", 1))
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    res = subprocess.run(snakemake_cmd("-s", str(REPO / "Snakefile"), "-d", str(wd), "-n",
+                                       *args), capture_output=True, text=True, timeout=300,
+                         env=env, cwd=wd)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out[-2000:]
+    assert "Traceback" not in out and "fix: " in out, out[-2000:]
+    for text in expect:
+        assert text in out, (text, out[-2000:])
+    assert not (wd / "results").exists() and not (wd / "resources" / "demo").exists()
+
+
+def test_a_configfile_with_fewer_chromosomes_replaces_the_mapping(tmp_path: Path) -> None:
+    """Snakemake would merge simulate.chromosomes key by key (keeping the demo's chr3-chr5):
+    the study's mapping is taken whole, and the log says so."""
+    wd, args = _workdir(tmp_path, {"simulate": {"chromosomes": {
+        "chr1": 500_000, "chr2": 400_000, "chr6": 300_000}},
+        "split": {"valid": ["chr2"], "test": ["chr1"]}})
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    res = subprocess.run(snakemake_cmd("-s", str(REPO / "Snakefile"), "-d", str(wd), "-n", "-p",
+                                       *args, "--", "resources/demo/genome/chrom.sizes"),
+                         capture_output=True, text=True, timeout=300, env=env, cwd=wd)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-2000:]
+    command = next(line for line in out.splitlines() if "seq2func simulate" in line)
+    assert '"chr6": 300000' in command and '"chr3"' not in command
+    assert "simulate.chromosomes: taken whole from" in out and "chr3, chr4, chr5 are not" in out
