@@ -1217,6 +1217,19 @@ def test_the_catalogue_covers_every_stage() -> None:
 # ----------------------------------------------------------------------------- controls
 
 
+def _nan_signal(base: Base, tmp: Path) -> list[str]:
+    """preprocess-plan with a bigWig storing NaN (no data): accepted, no crash."""
+    import pyBigWig
+
+    path = tmp / "nan.bw"
+    bw = pyBigWig.open(str(path), "w")
+    bw.addHeader(list(base.study.sizes.items()), maxZooms=2)
+    for c in base.study.sizes:
+        bw.addEntries(c, [100, 200], values=[3.0, float("nan")], span=50)
+    bw.close()
+    return _plan(base, tmp, bigwigs=[path, *base.study.bigwigs[1:]])
+
+
 CONTROLS = {
     "validate-config": lambda b, t: _config(b, t, lambda c: None),
     "ingest-fasta": lambda b, t: _fasta_ingest(b.study.genome, t, ["chr1", "chr2"]),
@@ -1226,6 +1239,7 @@ CONTROLS = {
     "ingest-vcf": lambda b, t: _ingest(b, "vcf", b.vcf, t),
     "ingest-expression": lambda b, t: _expression(b, t, b.rsem),
     "preprocess-plan": lambda b, t: _plan(b, t),
+    "preprocess-plan-nan-signal": _nan_signal,
     "expression-prepare": lambda b, t: _prepare(b, t),
     "evaluate-gates": lambda b, t: _gates(t, [{**GATE, "table": "motifs"}]),
 }
