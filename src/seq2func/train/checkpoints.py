@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -135,7 +136,7 @@ def _complete(ckpt_root: Path, state: LoopState) -> Path | None:
             [z[k] for k in z.files]
         if state.best_epoch > 0:
             check_model_file(ckpt_root / "best.keras")
-    except (InputError, OSError, ValueError, EOFError) as exc:
+    except (InputError, OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
         log.warning("checkpoint %s is incomplete or damaged (%s); not resuming from it",
                     ckpt, str(exc).splitlines()[0])
         return None
