@@ -172,7 +172,7 @@ def test_yeast_bundle_ingests_as_it_is(tmp_path: Path) -> None:
     snf2 = df.set_index("gene_id").loc["YOR290C"]
     assert snf2["WT"] > 10 * snf2["snf2"]
     counts = YEAST / "rnaseq_counts_WT48_snf2_48.tsv.gz"
-    with pytest.raises(InputError, match="sums to .* not TPM"):
+    with pytest.raises(InputError, match=r"sums to .* not TPM"):
         build_expression({"WT": counts}, tmp_path / "genes.gtf", tmp_path / "c.tsv",
                          {"WT": "WT_rep01_MID39"})
 
