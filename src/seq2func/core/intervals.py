@@ -67,7 +67,7 @@ def _fast_fields(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
 def _parse_int_column(values: pd.Series, numbers: np.ndarray, path: Path, what: str
                       ) -> np.ndarray:
     num = pd.to_numeric(values, errors="coerce")
-    bad = num.isna() | (num != np.floor(num.fillna(0)))
+    bad = num.isna() | (num != np.floor(num.fillna(0))) | ~(num.abs() < 2**62)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(path, f"{what} {values.iloc[i]!r} is not an integer", int(numbers[i]),

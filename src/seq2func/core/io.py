@@ -12,6 +12,7 @@ import hashlib
 import io
 import os
 import tempfile
+import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -162,14 +163,57 @@ def load_npz(path: PathLike, keys: tuple[str, ...] = ()) -> dict[str, np.ndarray
     return arrays
 
 
+class _CheckedText(io.TextIOBase):
+    """A text stream whose decoding errors (binary data, a damaged gzip) are InputErrors
+    naming the file, raised wherever the reader stands."""
+
+    def __init__(self, inner: IO[str], path: Path) -> None:
+        self._inner = inner
+        self._path = path
+
+    def _fail(self, exc: Exception) -> InputError:
+        return InputError(self._path, f"cannot read as text ({type(exc).__name__}: {exc})",
+                          fix="give a UTF-8 text file, plain or gzip-compressed (is the "
+                              "download complete? compare its md5)")
+
+    def read(self, size: int | None = -1) -> str:
+        try:
+            return self._inner.read(size)
+        except (UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
+            raise self._fail(exc) from exc
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
+        try:
+            return self._inner.readline(size)
+        except (UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
+            raise self._fail(exc) from exc
+
+    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
+        return self
+
+    def __next__(self) -> str:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
 def open_text(path: PathLike) -> IO[str]:
-    """Open a plain or gzip/bgzip-compressed text file for reading."""
+    """Open a plain or gzip/bgzip-compressed text file for reading; text that cannot be decoded
+    (binary data, a truncated gzip) raises an InputError naming the file."""
     p = Path(path)
     with open(p, "rb") as fh:
         magic = fh.read(2)
     if magic == b"\x1f\x8b":
-        return gzip.open(p, "rt", encoding="utf-8")
-    return open(p, encoding="utf-8")
+        return _CheckedText(gzip.open(p, "rt", encoding="utf-8"), p)  # type: ignore[return-value]
+    return _CheckedText(open(p, encoding="utf-8"), p)  # type: ignore[return-value]
 
 
 # ----------------------------------------------------------------------------- chrom.sizes

@@ -9,7 +9,7 @@ chromosome's end stops the ingestion.
 
 from __future__ import annotations
 
-import io
+import logging
 import re
 from collections.abc import Mapping
 
@@ -29,6 +29,8 @@ from seq2func.core.io import (
 from seq2func.core.naming import ChromRenamer
 from seq2func.core.vcf import check_record
 from seq2func.download.formats import BIGBED_MAGIC, PathLike, genome_sizes, magic32
+
+log = logging.getLogger(__name__)
 
 #: narrowPeak's "unknown" values of columns 4-10 (name, score, strand, signal, p, q, summit)
 NARROWPEAK_DEFAULTS: tuple[object, ...] = (".", 0, ".", -1.0, -1.0, -1.0, -1)
@@ -50,8 +52,14 @@ def read_bed_like(path: PathLike) -> tuple[pd.DataFrame, np.ndarray]:
     lines, numbers = data_lines(path)
     if not lines:
         return pd.DataFrame(), np.zeros(0, dtype=np.int64)
-    df = pd.read_csv(io.StringIO("\n".join(lines)), sep="\t", header=None, dtype=str,
-                     keep_default_na=False)
+    fields = pd.Series(lines).str.split("\t")
+    short = np.flatnonzero(fields.str.len().to_numpy() < 3)
+    if short.size:
+        raise InputError(path, f"fewer than 3 tab-separated columns: {lines[short[0]][:80]!r}",
+                         int(numbers[short[0]]),
+                         "give a BED/narrowPeak file (chrom, start, end, ...; tab-separated)")
+    width = int(fields.str.len().max())
+    df = pd.DataFrame([f + [""] * (width - len(f)) for f in fields], dtype=str)
     return df, np.asarray(numbers)
 
 
@@ -78,7 +86,7 @@ def _coords(df: pd.DataFrame, lines: np.ndarray, path: PathLike,
     df[0] = df[0].map(mapping)
     for col in (1, 2):
         num = pd.to_numeric(df[col], errors="coerce")
-        bad = num.isna() | (num != num.round()) | ~np.isfinite(num)
+        bad = num.isna() | (num != num.round()) | ~(num.abs() < 2**62)
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(path, f"column {col + 1} is not an integer: {df[col].iloc[i]!r}",
@@ -124,14 +132,25 @@ def ingest_peaks(src: PathLike, out: PathLike,
             out_df[name] = NARROWPEAK_DEFAULTS[j]
             continue
         values = df[col]
-        if name in ("score", "peak"):
-            values = pd.to_numeric(values, errors="coerce").fillna(NARROWPEAK_DEFAULTS[j])
-            values = values.round().astype(np.int64)
-        elif name in ("signalValue", "pValue", "qValue"):
-            values = pd.to_numeric(values, errors="coerce").fillna(-1.0)
+        if name in ("score", "signalValue", "pValue", "qValue", "peak"):
+            values = _numeric_or_unknown(values, NARROWPEAK_DEFAULTS[j], name, src)
         out_df[name] = values.to_numpy()
     write_narrowpeak(out, out_df)
     return len(out_df)
+
+
+def _numeric_or_unknown(values: pd.Series, unknown: object, name: str, src: PathLike
+                        ) -> pd.Series:
+    """A numeric narrowPeak column; values that are not finite numbers become the format's
+    "unknown" value (logged when any was more than an empty field or ``.``)."""
+    num = pd.to_numeric(values, errors="coerce")
+    bad = ~np.isfinite(num.to_numpy(dtype=np.float64)) | ~(num.abs() < 2**62).to_numpy()
+    odd = bad & ~values.isin(["", "."]).to_numpy()
+    if odd.any():
+        log.warning("%s: %d %s value(s) are not finite numbers (e.g. %r); read as unknown (%s)",
+                    src, int(odd.sum()), name, values[odd].iloc[0], unknown)
+    num = num.where(~bad, unknown)
+    return num.round().astype(np.int64) if isinstance(unknown, int) else num.astype(float)
 
 
 def ingest_bed(src: PathLike, out: PathLike, chrom_sizes: PathLike | Mapping[str, int]) -> int:
