@@ -319,28 +319,30 @@ def yaml_syntax_error(base, tmp):
     return ["validate-config", str(path)]
 
 
+def _samples(base: Base, tmp: Path, name: str, text: str) -> list[str]:
+    """validate-config of the demo with the samples table ``text``."""
+    table = write(tmp / name, text)
+    return _config(base, tmp, lambda c: c.update(samples=str(table)))
+
+
 @case("config", "dup.tsv", "line 3", "duplicate sample", outputs=())
 def samples_table_duplicate_sample(base, tmp):
-    table = write(tmp / "dup.tsv", "sample\tcell_type\tassay\na\tx\tATAC\na\ty\tATAC\n")
-    return _config(base, tmp, lambda c: c.update(samples=str(table)))
+    return _samples(base, tmp, "dup.tsv", "sample\tcell_type\tassay\na\tx\tATAC\na\ty\tATAC\n")
 
 
 @case("config", "bad.tsv", "line 2", "file-name safe", outputs=())
 def samples_table_unsafe_name(base, tmp):
-    table = write(tmp / "bad.tsv", "sample\tcell_type\tassay\na b\tx\tATAC\n")
-    return _config(base, tmp, lambda c: c.update(samples=str(table)))
+    return _samples(base, tmp, "bad.tsv", "sample\tcell_type\tassay\na b\tx\tATAC\n")
 
 
 @case("config", "cols.tsv", "missing column 'assay'", outputs=())
 def samples_table_missing_column(base, tmp):
-    table = write(tmp / "cols.tsv", "sample\tcell_type\na\tx\n")
-    return _config(base, tmp, lambda c: c.update(samples=str(table)))
+    return _samples(base, tmp, "cols.tsv", "sample\tcell_type\na\tx\n")
 
 
 @case("config", "assay.tsv", "line 2", "assay", outputs=())
 def samples_table_unknown_assay(base, tmp):
-    table = write(tmp / "assay.tsv", "sample\tcell_type\tassay\na\tx\tChIP\n")
-    return _config(base, tmp, lambda c: c.update(samples=str(table)))
+    return _samples(base, tmp, "assay.tsv", "sample\tcell_type\tassay\na\tx\tChIP\n")
 
 
 # --- simulate
@@ -523,33 +525,24 @@ def _vcf_with(base: Base, tmp: Path, name: str, record: str) -> Path:
     return write(tmp / name, base.vcf.read_text() + record + "\n")
 
 
-@case("download", "alt.vcf", "line 8", "ALT 'X'")
-def vcf_alt_not_an_allele(base, tmp):
-    return _ingest(base, "vcf", _vcf_with(base, tmp, "alt.vcf", "chr1\t300\t.\tA\tX\t.\t.\t."),
-                   tmp)
+def _ingest_record(base: Base, tmp: Path, name: str, record: str) -> list[str]:
+    """ingest vcf of the good VCF with one more record (line 8)."""
+    return _ingest(base, "vcf", _vcf_with(base, tmp, name, record), tmp)
 
 
-@case("download", "qual.vcf", "line 8", "QUAL '1e400'")
-def vcf_infinite_qual(base, tmp):
-    return _ingest(base, "vcf", _vcf_with(base, tmp, "qual.vcf",
-                                          "chr1\t300\t.\tA\tC\t1e400\t.\t."), tmp)
-
-
-@case("download", "nanq.vcf", "line 8", "QUAL 'nan'")
-def vcf_nan_qual(base, tmp):
-    return _ingest(base, "vcf", _vcf_with(base, tmp, "nanq.vcf", "chr1\t300\t.\tA\tC\tnan\t.\t."),
-                   tmp)
-
-
-@case("download", "pos.vcf", "line 8", "POS '0'")
-def vcf_position_zero(base, tmp):
-    return _ingest(base, "vcf", _vcf_with(base, tmp, "pos.vcf", "chr1\t0\t.\tA\tC\t.\t.\t."), tmp)
-
-
-@case("download", "ref.vcf", "line 8", "REF '12'")
-def vcf_ref_not_dna(base, tmp):
-    return _ingest(base, "vcf", _vcf_with(base, tmp, "ref.vcf", "chr1\t300\t.\t12\tC\t.\t.\t."),
-                   tmp)
+#: one record added to the good VCF (its line 8): name, record, what the message says
+BAD_RECORDS = [
+    ("vcf_alt_not_an_allele", "chr1\t300\t.\tA\tX\t.\t.\t.", "ALT 'X'"),
+    ("vcf_infinite_qual", "chr1\t300\t.\tA\tC\t1e400\t.\t.", "QUAL '1e400'"),
+    ("vcf_nan_qual", "chr1\t300\t.\tA\tC\tnan\t.\t.", "QUAL 'nan'"),
+    ("vcf_position_zero", "chr1\t0\t.\tA\tC\t.\t.\t.", "POS '0'"),
+    ("vcf_ref_not_dna", "chr1\t300\t.\t12\tC\t.\t.\t.", "REF '12'"),
+    ("vcf_position_beyond_chromosome", "chr1\t99999\t.\tA\tC\t.\t.\t.", "outside chr1"),
+    ("vcf_alt_with_space", "chr1\t300\t.\tA\tA C\t.\t.\t.", "ALT 'A C'"),
+]
+for _name, _record, _problem in BAD_RECORDS:
+    CASES.append(Case(_name, "download", lambda b, t, r=_record, n=_name: _ingest_record(
+        b, t, f"{n}.vcf", r), (f"{_name}.vcf", "line 8", _problem), ("out",)))
 
 
 @case("download", "head.vcf", "line 1", "#CHROM")
@@ -561,12 +554,6 @@ def vcf_record_before_header(base, tmp):
 def vcf_space_separated(base, tmp):
     return _ingest(base, "vcf", write(tmp / "spaces.vcf", "##fileformat=VCFv4.2\n#CHROM POS\n"
                                       "chr1 300 . A C . . .\n"), tmp)
-
-
-@case("download", "far.vcf", "line 8", "outside chr1")
-def vcf_position_beyond_chromosome(base, tmp):
-    return _ingest(base, "vcf", _vcf_with(base, tmp, "far.vcf", "chr1\t99999\t.\tA\tC\t.\t.\t."),
-                   tmp)
 
 
 def _expression(base: Base, tmp: Path, table: Path, *columns: str,
@@ -589,25 +576,24 @@ def quantification_fpkm_as_tpm(base, tmp):
                                          lambda d: d[["gene_id", "FPKM"]]))
 
 
+def cell(column: str, row: int, value: str) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """An edit of a table: ``value`` in ``column`` of row ``row`` (line ``row + 2``)."""
+    return lambda d: d.assign(**{column: d[column].where(d.index != row, value)})
+
+
 @case("download", "inf.tsv", "line 4", "'1e400'")
 def quantification_infinite_tpm(base, tmp):
-    return _expression(base, tmp, _quant(base, tmp, "inf.tsv",
-                                         lambda d: d.assign(TPM=d["TPM"].where(d.index != 2,
-                                                                               "1e400"))))
+    return _expression(base, tmp, _quant(base, tmp, "inf.tsv", cell("TPM", 2, "1e400")))
 
 
 @case("download", "nan.tsv", "line 3", "'NaN'")
 def quantification_nan_tpm(base, tmp):
-    return _expression(base, tmp, _quant(base, tmp, "nan.tsv",
-                                         lambda d: d.assign(TPM=d["TPM"].where(d.index != 1,
-                                                                               "NaN"))))
+    return _expression(base, tmp, _quant(base, tmp, "nan.tsv", cell("TPM", 1, "NaN")))
 
 
 @case("download", "neg.tsv", "line 2", "non-negative")
 def quantification_negative_tpm(base, tmp):
-    return _expression(base, tmp, _quant(base, tmp, "neg.tsv",
-                                         lambda d: d.assign(TPM=d["TPM"].where(d.index != 0,
-                                                                               "-1"))))
+    return _expression(base, tmp, _quant(base, tmp, "neg.tsv", cell("TPM", 0, "-1")))
 
 
 @case("download", "dup.tsv", "listed twice", "line")
@@ -781,22 +767,23 @@ def preprocess_too_few_bigwigs(base, tmp):
     return _plan(base, tmp, bigwigs=list(base.study.bigwigs[:2]))
 
 
-@case("preprocess", "plan.json", "damaged", outputs=("shard.h5", "stats.json"))
-def preprocess_chrom_damaged_plan(base, tmp):
+def _chrom_job(base: Base, tmp: Path, damaged: str) -> list[str]:
+    """preprocess-chrom on a copy of the good plan whose file ``damaged`` is cut in half."""
     plan = tmp / "plan"
     shutil.copytree(base.dataset / "plan", plan)
-    truncate(plan / "plan.json", 0.5)
+    truncate(plan / damaged, 0.5)
     return ["preprocess-chrom", "--plan-dir", str(plan), "--chrom", "chr1", "--shard",
             str(tmp / "shard.h5"), "--stats", str(tmp / "stats.json"), "--no-progress"]
+
+
+@case("preprocess", "plan.json", "damaged", outputs=("shard.h5", "stats.json"))
+def preprocess_chrom_damaged_plan(base, tmp):
+    return _chrom_job(base, tmp, "plan.json")
 
 
 @case("preprocess", "summits.npz", "damaged", outputs=("shard.h5", "stats.json"))
 def preprocess_chrom_damaged_summits(base, tmp):
-    plan = tmp / "plan"
-    shutil.copytree(base.dataset / "plan", plan)
-    truncate(plan / "summits.npz", 0.5)
-    return ["preprocess-chrom", "--plan-dir", str(plan), "--chrom", "chr1", "--shard",
-            str(tmp / "shard.h5"), "--stats", str(tmp / "stats.json"), "--no-progress"]
+    return _chrom_job(base, tmp, "summits.npz")
 
 
 @case("preprocess", "dataset.json", "not readable as JSON", outputs=("qc.svg",))
@@ -902,14 +889,13 @@ def _table(base: Base, tmp: Path, name: str, edit: Callable[[pd.DataFrame], pd.D
 
 @case("expression", "inf.tsv", "line 3", "sample 'alpha'")
 def expression_infinite_tpm(base, tmp):
-    return _prepare(base, tmp, expression=_table(base, tmp, "inf.tsv", lambda d: d.assign(
-        alpha=d["alpha"].where(d.index != 1, "1e400"))))
+    return _prepare(base, tmp, expression=_table(base, tmp, "inf.tsv",
+                                                 cell("alpha", 1, "1e400")))
 
 
 @case("expression", "nan.tsv", "line 2", "finite")
 def expression_nan_tpm(base, tmp):
-    return _prepare(base, tmp, expression=_table(base, tmp, "nan.tsv", lambda d: d.assign(
-        beta=d["beta"].where(d.index != 0, "nan"))))
+    return _prepare(base, tmp, expression=_table(base, tmp, "nan.tsv", cell("beta", 0, "nan")))
 
 
 @case("expression", "dup.tsv", "listed twice")

@@ -231,3 +231,13 @@ def test_ambiguous_alleles_are_reported_not_scored(tmp_path: Path, caplog) -> No
     assert "2 variant allele(s) with ambiguity letters" in caplog.text
     write_vcf(tmp_path / "o.vcf", [], checked, {}, "test")
     assert "ambiguous (only ok is scored)" in (tmp_path / "o.vcf").read_text()
+
+
+def test_download_names_are_file_name_safe() -> None:
+    from seq2func.download.sources import download_name
+
+    assert download_name("https://example.org/q/%24%28id%29.tsv", ".tsv") == "__id_.tsv"
+    assert download_name("/data/my file `x`.bw", ".bigWig") == "my_file__x_.bw"
+    assert download_name("https://example.org/gencode.v29.annotation.gtf.gz", ".gtf") == \
+        "gencode.v29.annotation.gtf.gz"
+    assert download_name("ENCFF356LFX", ".bed.gz") == "ENCFF356LFX.bed.gz"
