@@ -1161,6 +1161,56 @@ def figure_training_curves_bad_history(base, tmp):
     return ["figure", "training-curves", "--histories", str(bad), "--out", str(tmp / "fig")]
 
 
+# --- files that are missing, directories, empty or cut short (every stage reads files)
+
+
+def _gz_cut(src: Path, dst: Path) -> Path:
+    data = gzip.compress(src.read_bytes())
+    dst.write_bytes(data[: len(data) // 2])
+    return dst
+
+
+#: stage, case name, command builder, what the message names
+UNREADABLE: list[tuple[str, str, Callable[[Base, Path], list[str]], tuple[str, ...]]] = [
+    ("config", "config_file_missing", lambda b, t: ["validate-config", str(t / "none.yaml")],
+     ("none.yaml", "no such file")),
+    ("download", "ingest_input_is_a_directory",
+     lambda b, t: _ingest(b, "peaks", t, t), ("is a directory",)),
+    ("download", "ingest_annotation_missing",
+     lambda b, t: _ingest(b, "gtf", t / "none.gtf", t), ("none.gtf", "no such file")),
+    ("download", "ingest_chrom_sizes_missing", lambda b, t: [
+        "ingest", "peaks", "--input", str(b.study.peaks[0]), "--output", str(t / "out"),
+        "--chrom-sizes", str(t / "none.sizes")], ("none.sizes", "no such file")),
+    ("download", "ingest_genome_missing",
+     lambda b, t: _fasta_ingest(t / "none.fa", t, ["chr1"]), ("none.fa", "no such file")),
+    ("download", "ingest_vcf_missing",
+     lambda b, t: _ingest(b, "vcf", t / "none.vcf", t), ("none.vcf", "no such file")),
+    ("download", "ingest_truncated_gzip_peaks",
+     lambda b, t: _ingest(b, "peaks", _gz_cut(b.study.peaks[0], t / "p.bed.gz"), t),
+     ("p.bed.gz", "cannot read as text")),
+    ("download", "ingest_chrom_sizes_not_sizes", lambda b, t: [
+        "ingest", "peaks", "--input", str(b.study.peaks[0]), "--output", str(t / "out"),
+        "--chrom-sizes", str(b.study.genome)], ("genome.fa", "line 1", "chrom.sizes")),
+    ("preprocess", "plan_truncated_gzip_peaks", lambda b, t: _plan(
+        b, t, peaks=[_gz_cut(b.study.peaks[0], t / "p.bed.gz"), *b.study.peaks[1:]]),
+     ("p.bed.gz", "cannot read as text")),
+    ("preprocess", "plan_genome_missing", lambda b, t: _plan(b, t, genome=t / "none.fa"),
+     ("none.fa", "not found")),
+    ("preprocess", "plan_samples_table_empty", lambda b, t: [
+        *_plan(b, t)[:4], str(write(t / "empty.tsv", "")), *_plan(b, t)[5:]],
+     ("empty.tsv", "samples table")),
+    ("expression", "prepare_expression_table_missing",
+     lambda b, t: _prepare(b, t, expression=t / "none.tsv"), ("none.tsv", "no such file")),
+    ("evaluate", "gates_metric_table_missing", lambda b, t: _gates(
+        t, [GATE], {"accessibility": str(t / "none.tsv")}), ("none.tsv", "not found")),
+    ("report", "figure_scores_missing", lambda b, t: [
+        "figure", "roc-pr", "--scores", str(t / "none.npz"), "--out", str(t / "fig")],
+     ("none.npz", "not found")),
+]
+for _stage, _name, _build, _expect in UNREADABLE:
+    CASES.append(Case(_name, _stage, _build, _expect, ("out",)))
+
+
 # ----------------------------------------------------------------------------- the checks
 
 

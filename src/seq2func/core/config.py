@@ -275,7 +275,12 @@ def load_samples(path: str | Path, schema_path: str | Path | None = None) -> pd.
     if not p.exists():
         raise InputError(p, "samples table not found",
                          fix="set 'samples' in the config to a TSV file")
-    df = pd.read_csv(p, sep="\t", dtype=str, comment="#", keep_default_na=False)
+    try:
+        df = pd.read_csv(p, sep="\t", dtype=str, comment="#", keep_default_na=False)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(p, f"not a tab-separated samples table ({str(exc).strip()})",
+                         fix="one header line (sample, cell_type, assay, ...) and one "
+                             "tab-separated row per sample") from exc
     df.columns = [c.strip() for c in df.columns]
     for col in ("sample", "cell_type", "assay"):
         if col not in df.columns:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import logging
 import os
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -57,8 +58,9 @@ def _fast_fields(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
     try:
         df = pd.read_csv(path, sep="\t", header=None, skiprows=skip, dtype={0: str},
                          skip_blank_lines=False, engine="c", low_memory=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, UnicodeDecodeError):
-        return None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, UnicodeDecodeError,
+            OSError, EOFError, zlib.error):
+        return None  # (the line-by-line parser names the problem)
     if df.shape[1] < 3 or not all(pd.api.types.is_integer_dtype(df[c]) for c in (1, 2)):
         return None
     return df, np.arange(len(df), dtype=np.int64) + skip + 1
