@@ -273,6 +273,34 @@ def no_training_chromosome(base, tmp):
                                                           test=["chr2", "chr5"]))
 
 
+@case("config", "study.yaml", "preprocess.chromosomes", "chr9", outputs=())
+def processed_chromosome_not_in_genome(base, tmp):
+    return _config(base, tmp, lambda c: c["preprocess"].update(chromosomes=["chr1", "chr9"]))
+
+
+#: config edits refused at start-up: name, the edit (section, key, value), what is named
+CONFIG_EDITS = [
+    ("locus_off_the_test_chromosomes", ("evaluate", "locus", "chr1:1000-5000"),
+     ("evaluate.locus", "not a processed test chromosome")),
+    ("locus_past_the_chromosome_end", ("evaluate", "locus", "chr2:1000-9000000"),
+     ("evaluate.locus", "ends past chr2")),
+    ("locus_end_before_start", ("evaluate", "locus", "chr2:5000-1000"),
+     ("evaluate.locus", "end <= start")),
+    ("negative_bootstrap", ("evaluate", "bootstrap", -1), ("evaluate.bootstrap", "minimum")),
+    ("no_seeds", ("accessibility", "seeds", []), ("accessibility.seeds", "should be non-empty")),
+    ("unknown_expression_variant", ("expression", "variants", ["seq_al"]),
+     ("expression.variants", "seq_only")),
+]
+for _name, (_section, _key, _value), _expect in CONFIG_EDITS:
+    CASES.append(Case(_name, "config", lambda b, t, s=_section, k=_key, v=_value: _config(
+        b, t, lambda c: c[s].update({k: v})), ("study.yaml", *_expect), ()))
+
+
+@case("config", "study.yaml", "interpret.modisco_window", "input_length", outputs=())
+def modisco_window_outside_the_input(base, tmp):
+    return _config(base, tmp, lambda c: c["interpret"].update(modisco_window=[100, 900]))
+
+
 @case("config", "study.yaml", "preprocess.input_lenght", "did you mean 'input_length'",
       outputs=())
 def unknown_key_typo(base, tmp):
@@ -996,11 +1024,21 @@ def gates_not_json(base, tmp):
 
 @case("evaluate", "evaluate.gates[g]", "selects 2 rows", "aggregation")
 def gates_select_several_rows(base, tmp):
+    return _gates(tmp, [GATE], _metric_table(tmp, ("macro mean over tasks", "pooled")))
+
+
+def _metric_table(tmp: Path, aggregations: tuple[str, ...]) -> dict[str, str]:
+    """A metric table with one basset auROC row per aggregation, as the gates' tables."""
     rows = [{"model": "basset", "split": "test", "metric": "auROC", "task": "all",
              "aggregation": agg, "value": 0.9, "ci_low": 0.8, "ci_high": 0.95, "n": 10,
-             "chromosome": "all"} for agg in ("macro mean over tasks", "pooled")]
+             "chromosome": "all"} for agg in aggregations]
     pd.DataFrame(rows).to_csv(tmp / "metrics.tsv", sep="\t", index=False)
-    return _gates(tmp, [GATE], {"accessibility": str(tmp / "metrics.tsv")})
+    return {"accessibility": str(tmp / "metrics.tsv")}
+
+
+@case("evaluate", "evaluate.gates[g].metric", "did you mean 'auROC'")
+def gates_metric_typo(base, tmp):
+    return _gates(tmp, [{**GATE, "metric": "auRoc"}], _metric_table(tmp, ("pooled",)))
 
 
 @case("evaluate", "metrics.tsv", "not a metric table")

@@ -103,6 +103,12 @@ def _check_settings(config: Mapping[str, Any]) -> None:
     InterpretSettings.from_config(config["interpret"])
     VariantSettings.from_config(config["variants"])
     check_gates(config["evaluate"]["gates"])
+    window = config["interpret"]["modisco_window"]
+    length = config["preprocess"]["input_length"]
+    if window is not None and not 0 <= window[0] < window[1] <= length:
+        raise ConfigError("config", "interpret.modisco_window", f"{window} is not a window "
+                          f"[start, end) of the {length} bp model input",
+                          f"give 0 <= start < end <= preprocess.input_length ({length})")
     check_database(config["interpret"]["motif_database"])
 
 
@@ -167,6 +173,26 @@ def configured_chromosomes(config: Mapping[str, Any], chrom_sizes: str | Path | 
     return dict.fromkeys(names, 1), "download.chromosomes"
 
 
+def _check_locus(locus: str, chroms: Any, origin: str) -> None:
+    """``evaluate.locus`` lies on a processed test chromosome (and inside it, sizes known)."""
+    if locus == "auto":
+        return
+    chrom, span = locus.rsplit(":", 1)
+    start, end = (int(v.replace(",", "")) for v in span.split("-"))
+    fix = "give chrom:start-end (0-based) on a test chromosome, or auto"
+    if end <= start:
+        raise ConfigError("config", "evaluate.locus", f"{locus}: end <= start", fix)
+    from seq2func.core.chroms import match_names
+
+    name = match_names([chrom], list(chroms.sizes)).mapping.get(chrom)
+    if name is None or chroms.split.get(name) != "test" or name not in chroms.processed:
+        raise ConfigError("config", "evaluate.locus", f"{chrom} is not a processed test "
+                          f"chromosome ({origin})", fix)
+    if chroms.sizes[name] > 1 and end > chroms.sizes[name]:
+        raise ConfigError("config", "evaluate.locus", f"{locus} ends past {name} "
+                          f"({chroms.sizes[name]:,} bp)", fix)
+
+
 def check_chromosomes(config: Mapping[str, Any], files: Sequence[str],
                       chrom_sizes: str | Path | None = None) -> None:
     """The split, its folds and ``preprocess.chromosomes``/``exclude_chromosomes`` against the
@@ -186,10 +212,11 @@ def check_chromosomes(config: Mapping[str, Any], files: Sequence[str],
         sizes, origin = configured_chromosomes(config, chrom_sizes)
         params = PreprocessSettings.from_config(config["preprocess"])
         try:
-            choose_chromosomes(sizes, params, config["split"], "config", origin)
+            chroms = choose_chromosomes(sizes, params, config["split"], "config", origin)
         except InputError as exc:  # a name not in the genome (resolve_names)
             key = "preprocess.chromosomes" if "preprocess.chromosomes" in str(exc) else "split"
             raise ConfigError("config", key, exc.problem + f" ({origin})", exc.fix) from None
+        _check_locus(config["evaluate"]["locus"], chroms, origin)
     except ConfigError as exc:
         raise attribute(exc, files) from None
 

@@ -84,8 +84,31 @@ def check_gates(gates: Sequence[Mapping[str, Any]], source: str = "config") -> N
                               "give a fixed threshold or the model to compare_to, not both")
 
 
+def _close(value: str, known: Any) -> str:
+    """`` (did you mean 'x'?)`` for a value close to one of ``known``, else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(str(value), sorted({str(k) for k in known}), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_selectors(table: pd.DataFrame, gate: Mapping[str, Any], source: str) -> None:
+    """A selector value the (non-empty) table does not have at all is a typo: ConfigError."""
+    if table.empty:
+        return
+    for key in _SELECTORS:
+        want = gate.get(key, {"task": "all", "chromosome": "all"}.get(key))
+        values = set(table[key].astype(str))
+        if want is not None and str(want) not in values:
+            raise ConfigError(source, f"evaluate.gates[{gate['name']}].{key}",
+                              f"{want!r} is not a {key} of table {gate['table']!r}"
+                              + _close(want, values),
+                              f"the table's {key} values: {', '.join(sorted(values)[:12])}")
+
+
 def _select(table: pd.DataFrame, gate: Mapping[str, Any], model: str, source: str
             ) -> pd.DataFrame:
+    _check_selectors(table, gate, source)
     sel = table["model"].astype(str) == model
     for key in _SELECTORS:
         want = gate.get(key, {"task": "all", "chromosome": "all"}.get(key))
@@ -156,8 +179,12 @@ def evaluate_gates(gates: Sequence[Mapping[str, Any]], tables: Mapping[str, str 
             ref_value, ref_missing = float(gate["threshold"]), False
         if mine.empty or ref_missing:
             who = gate["model"] if mine.empty else gate["compare_to"]
+            hint = _close(who, table["model"]) if not table.empty else ""
+            log.warning("gate %s: no row for model %r in table %r%s: NOT RUN", name, who,
+                        gate["table"], hint)
             out.append({**row, "status": NOT_RUN,
-                        "detail": f"no row for model {who!r} in table {gate['table']!r}"})
+                        "detail": f"no row for model {who!r} in table {gate['table']!r}"
+                                  + hint})
             continue
         value = float(mine["value"].iloc[0])
         row.update(value=value, reference_value=ref_value)
