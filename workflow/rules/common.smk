@@ -18,7 +18,6 @@ sys.path.insert(0, SRC)
 from seq2func.cli.startup import check_chromosomes, check_study  # noqa: E402
 from seq2func.core.config import attribute  # noqa: E402
 from seq2func.core.errors import ConfigError, Seq2FuncError  # noqa: E402
-from seq2func.core.io import read_json  # noqa: E402
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 

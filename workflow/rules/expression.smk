@@ -90,7 +90,8 @@ rule expression_predicted_chromatin:
     params:
         params=as_json(EXPR),
         # the tasks (samples) of the training set, in its order
-        tasks=lambda wc, input: read_json(input.dataset, ("tasks",))["tasks"],
+        # (a FileNotFoundError while the DAG is built defers it until the dataset exists)
+        tasks=lambda wc, input: json.loads(Path(input.dataset).read_text())["tasks"],
     shell:
         "seq2func expression-predicted-chromatin --genes {input.genes:q}"
         " --genome {input.genome:q} --models {input.models:q} --tasks {params.tasks:q}"
