@@ -8,7 +8,9 @@ Trains the same model for the same number of steps twice in one process:
 * ``in_memory`` - the same number of examples, already one-hot encoded, cropped and held as
   tensors (``tf.data.Dataset.from_tensor_slices(...).cache()``), no augmentation work at all.
 
-Also times the pipeline alone (iterating batches, no model) to show its own ceiling.
+Also times the pipeline alone (iterating batches, no model) to show its own ceiling, with 1, 2
+and 4 parallel shard readers (``input_workers``; ratios against 1 reader, measured in the same
+run).
 The ratio ``pipeline / in_memory`` (examples per second) is the number to read: 1.0 means the
 input pipeline costs nothing. Results are appended as JSON lines to
 ``bench/out/train_input/results.jsonl`` and summarised by ``--report``.
@@ -65,6 +67,22 @@ def _time_fit(model, ds, steps: int, batch_size: int, warmup: int) -> tuple[floa
     return steady, whole
 
 
+#: parallel shard readers whose pipeline-alone throughput is compared
+WORKERS = (1, 2, 4)
+
+
+def _pipeline_only(ds, steps: int, warmup: int, batch_size: int) -> float:
+    """Examples/s of iterating ``ds`` alone (no model) for ``steps`` batches after
+    ``warmup``."""
+    it = iter(ds)
+    for _ in range(warmup):
+        next(it)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        next(it)
+    return steps * batch_size / (time.perf_counter() - t0)
+
+
 def run(dataset: str, model_name: str, steps: int, warmup: int, threads: int,
         rounds: int) -> dict:
     from seq2func import models
@@ -92,12 +110,11 @@ def run(dataset: str, model_name: str, steps: int, warmup: int, threads: int,
         m.compile(optimizer=keras.optimizers.Adam(1e-3), loss=losses, loss_weights=weights)
         return m
 
-    def pipeline():
-        return make_tf_dataset(dataset, "train", bs, shuffle=True,
-                                        jitter=settings.jitter,
-                                        reverse_complement=settings.reverse_complement,
-                                        seed=7, targets=targets, repeat=True,
-                                        drop_remainder=True)
+    def pipeline(workers: int = 1):
+        return make_tf_dataset(dataset, "train", bs, shuffle=True, jitter=settings.jitter,
+                               reverse_complement=settings.reverse_complement, seed=7,
+                               targets=targets, repeat=True, drop_remainder=True,
+                               workers=workers)
 
     # the in-memory copy: the first (warmup + steps) batches of the pipeline, materialised
     n_batches = warmup + steps
@@ -113,14 +130,13 @@ def run(dataset: str, model_name: str, steps: int, warmup: int, threads: int,
     for _ in mem_ds.take(n_batches):  # fill the cache before timing
         pass
 
-    # the pipeline alone
-    it = iter(pipeline())
-    for _ in range(warmup):
-        next(it)
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        next(it)
-    pipeline_only = steps * bs / (time.perf_counter() - t0)
+    # the pipeline alone, with 1, 2 and 4 readers (alternating order, medians)
+    alone: dict[int, list[float]] = {w: [] for w in WORKERS}
+    for r in range(rounds):
+        for w in (WORKERS if r % 2 == 0 else WORKERS[::-1]):
+            alone[w].append(_pipeline_only(pipeline(w), steps, warmup, bs))
+    by_workers = {w: float(np.median(v)) for w, v in alone.items()}
+    pipeline_only = by_workers[1]
 
     # training: alternate the order so that load drift on a shared machine hits both alike
     fit_pipe, fit_mem, whole_pipe, whole_mem = [], [], [], []
@@ -147,12 +163,16 @@ def run(dataset: str, model_name: str, steps: int, warmup: int, threads: int,
         "model": model_name,
         "architecture": spec["architecture"],
         "dataset": str(dataset),
-        "input_length": int(meta["input_length"]),
+        "input_length": int(meta.geometry.input_length),
         "batch_size": bs,
         "steps": steps,
         "threads": threads,
         "device": device.description,
         "pipeline_only_examples_per_s": round(pipeline_only, 1),
+        "pipeline_only_by_workers": {str(w): round(v, 1) for w, v in by_workers.items()},
+        "pipeline_only_ratio_vs_1_worker": {str(w): round(v / by_workers[1], 3)
+                                            for w, v in by_workers.items()},
+        "pipeline_only_runs": {str(w): [round(x, 1) for x in v] for w, v in alone.items()},
         "fit_pipeline_examples_per_s": round(pipe, 1),
         "fit_in_memory_examples_per_s": round(mem, 1),
         "ratio_pipeline_over_in_memory": round(pipe / mem, 3),
@@ -173,6 +193,7 @@ def report() -> None:
     path = OUT / "results.jsonl"
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     cols = ["model", "device", "threads", "batch_size", "steps", "pipeline_only_examples_per_s",
+            "pipeline_only_ratio_vs_1_worker",
             "fit_pipeline_examples_per_s", "fit_in_memory_examples_per_s",
             "ratio_pipeline_over_in_memory", "whole_fit_pipeline_examples_per_s",
             "whole_fit_in_memory_examples_per_s", "ratio_whole_fit", "load_average_1min", "date"]

@@ -49,10 +49,11 @@ SUBCOMMANDS = {
     "simulate": ["simulate"], "config": ["validate-config"], "download": ["fetch", "ingest"],
     "preprocess": ["preprocess", "preprocess-plan", "preprocess-chrom", "preprocess-gather",
                    "preprocess-qc"],
-    "train": ["train-accessibility", "predict-accessibility"],
+    "train": ["train-accessibility", "train-bias", "predict-accessibility", "check-gpu"],
     "expression": ["expression-prepare", "expression-predicted-chromatin", "train-expression",
                    "evaluate-expression"],
-    "evaluate": ["evaluate-accessibility", "accessibility-tracks", "evaluate-gates"],
+    "evaluate": ["evaluate-accessibility", "accessibility-tracks", "evaluate-gates",
+                 "bias-qc"],
     "report": ["figure"], "interpret": ["explain", "discover-motifs", "motif-recovery"],
     "variants": ["score-variants", "variant-metrics"],
 }

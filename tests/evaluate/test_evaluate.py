@@ -47,7 +47,8 @@ def _scores() -> scores.SplitScores:
     labels[::2, 1] = 1
     regions = pd.DataFrame({"region_id": np.arange(n), "chrom": ["chr1"] * 40 + ["chr2"] * 20,
                             "source": ["peak"] * 30 + ["background"] * 30,
-                            "centre": np.arange(n) * 1000})
+                            "centre": np.arange(n) * 1000, "is_peak_a": labels[:, 0],
+                            "is_peak_b": labels[:, 1]})
     lc = rng.normal(size=(n, 2))
     sc = scores.SplitScores(tasks=["a", "b"], regions=regions, labels=labels, log_counts=lc)
     sc.label_scores["perfect"] = labels.astype(float)
@@ -114,10 +115,13 @@ def test_average_peak_profile_is_the_mean_normalised_training_peak_profile(
     study = make_study(tmp_path_factory.mktemp("avgprof_study"), seed=3)
     out = build_dataset(study, tmp_path_factory.mktemp("avgprof_dataset"))
     _, regions, _, _, _, prof = scores.read_split(out, "train", with_profile=True)
-    peak = prof[(regions["source"] == "peak").to_numpy()].astype(np.float64)
-    want = np.stack([np.mean([p / p.sum() for p in peak[:, :, t] if p.sum() > 0], axis=0)
-                     for t in range(peak.shape[2])], axis=1)
+    tasks = [c.removeprefix("is_peak_") for c in regions.columns if c.startswith("is_peak_")]
+    want = []
+    for t, task in enumerate(tasks):  # each task's own peaks
+        own = prof[(regions[f"is_peak_{task}"] == 1).to_numpy(), :, t].astype(np.float64)
+        want.append(np.mean([p / p.sum() for p in own if p.sum() > 0], axis=0))
+    want = np.stack(want, axis=1)
     got = scores.average_peak_profile(out, "train")
-    assert got.shape == (SMALL_PARAMS["profile_length"], peak.shape[2])
+    assert got.shape == (SMALL_PARAMS["profile_length"], len(tasks))
     np.testing.assert_allclose(got, want, rtol=1e-10)
     np.testing.assert_allclose(got.sum(axis=0), 1.0)

@@ -115,10 +115,11 @@ def test_model_spec_drops_seeds_and_keeps_the_given_sizes() -> None:
 
 
 def test_sizes_left_out_take_the_schema_defaults_of_the_architecture() -> None:
-    from seq2func.models.specs import architecture_defaults
+    from seq2func.models.specs import architecture_defaults, check_entry
 
     for arch, cls in models.SPECS.items():
-        defaults = architecture_defaults(arch)
+        defaults = {k: v for k, v in check_entry(arch, {"architecture": arch}).items()
+                    if k != "architecture"}
         assert cls.from_config({}).to_config() == defaults
         assert models.ModelSpec("m", arch).sizes.to_config() == defaults
     assert models.BPNetSpec(filters=4).to_config() == {**architecture_defaults("bpnet"),

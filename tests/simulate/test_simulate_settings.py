@@ -22,7 +22,8 @@ DEFAULTS = {"seed": 1, "chromosomes": {"chr1": 2_000_000, "chr2": 1_500_000, "ch
                                        "chr4": 1_000_000, "chr5": 800_000},
             "repeat_fraction": 0.5, "enhancers_per_mb": 120.0, "ctcf_per_mb": 30.0,
             "decoys_per_mb": 60.0, "orphan_cgi_per_mb": 10.0, "isochore_gc_sd": 0.12,
-            "genes_per_mb": 80.0, "cgi_fraction": 0.7, "depth": 100.0, "background_rate": 0.04,
+            "genes_per_mb": 80.0, "cgi_fraction": 0.7, "depth": 100.0, "enzyme_bias_sd": 0.6,
+            "background_rate": 0.04,
             "artefacts_per_chromosome": 1, "n_variants": 2000, "peak_min_log10p": 5.0}
 
 

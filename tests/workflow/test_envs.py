@@ -143,9 +143,15 @@ def test_shared_packages_have_one_version() -> None:
     assert not clashes, clashes
 
 
+def _cuda_tensorflow(path: Path) -> bool:
+    """Whether an environment installs TensorFlow with its CUDA wheels."""
+    return any(isinstance(dep, dict) and any(re.match(r"tensorflow\[and-cuda\]==", req)
+                                             for req in dep["pip"])
+               for dep in _env(path)["dependencies"])
+
+
 def test_training_gets_gpu_capable_tensorflow() -> None:
-    train = (ENV_DIR / "train.yaml").read_text()
-    assert re.search(r"tensorflow\[and-cuda\]==", train), "train.yaml: TensorFlow without CUDA"
+    assert _cuda_tensorflow(ENV_DIR / "train.yaml"), "train.yaml: TensorFlow without CUDA"
 
 
 def test_pins_satisfy_pyproject() -> None:
@@ -198,15 +204,10 @@ def test_tests_run_the_pinned_python() -> None:
 
 def _rules() -> list[tuple[str, str, str]]:
     """(file, rule name, body) of every rule in the workflow."""
+    from rule_bodies import rule_bodies
+
     files = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
-    out = []
-    for path in files:
-        text = path.read_text()
-        # at any indentation: rules inside `if` blocks too
-        for m in re.finditer(r"^([ \t]*)(?:rule|checkpoint) (\w+):[ \t]*\n"
-                             r"((?:\1[ \t]+\S.*\n|[ \t]*\n)*)", text, flags=re.M):
-            out.append((path.name, m.group(2), m.group(3)))
-    return out
+    return [(path.name, name, body) for path, name, body in rule_bodies(files)]
 
 
 def _rule_env(body: str) -> str | None:
@@ -226,6 +227,30 @@ def test_every_rule_names_an_existing_environment() -> None:
         path = (REPO / "workflow" / "rules" / env).resolve()
         if path.parent != ENV_DIR or not path.is_file():
             problems.append(f"{file}: rule {name}: {env} is not a file in envs/")
+    assert not problems, "\n".join(problems)
+
+
+def _requests_gpu(body: str) -> bool:
+    return re.search(r"^\s+gpu=", body, flags=re.M) is not None
+
+
+def test_gpu_jobs_and_cuda_environments_go_together() -> None:
+    """A job that requests a GPU gets CUDA-enabled TensorFlow (else it holds a GPU and runs on
+    the CPU); a job in a CUDA environment requests a GPU (else the CUDA wheels are dead weight,
+    or the job uses a GPU the scheduler did not give it)."""
+    problems, gpu_rules = [], 0
+    for file, name, body in _rules():
+        env = _rule_env(body)
+        if env is None:
+            continue
+        cuda = _cuda_tensorflow((REPO / "workflow" / "rules" / env).resolve())
+        gpu = _requests_gpu(body)
+        gpu_rules += gpu
+        if gpu and not cuda:
+            problems.append(f"{file}: rule {name} requests a GPU, {env} has no CUDA TensorFlow")
+        if cuda and not gpu:
+            problems.append(f"{file}: rule {name} runs in {env} (CUDA) but requests no GPU")
+    assert gpu_rules >= 6, "training, tracks, attributions, variants, expression: GPU jobs"
     assert not problems, "\n".join(problems)
 
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rule_bodies import rule_bodies
+
 from conftest import REPO, snakemake_cmd
 
 SMK_FILES = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
@@ -26,15 +28,10 @@ def test_snakefmt_check_is_clean() -> None:
     assert res.returncode == 0, res.stdout + res.stderr
 
 
-#: a rule or checkpoint at any indentation (inside `if` blocks too) and its body: the lines
-#: indented deeper than its header, and blank lines
-RULE = re.compile(r"^([ \t]*)(?:rule|checkpoint) (\w+):[ \t]*\n((?:\1[ \t]+\S.*\n|[ \t]*\n)*)",
-                  flags=re.M)
-
-
 def _rules(path: Path) -> list[tuple[str, str]]:
-    """(name, body) of every rule and checkpoint in a Snakemake file."""
-    return [(m.group(2), m.group(3)) for m in RULE.finditer(path.read_text())]
+    """(name, body) of every rule and checkpoint in a Snakemake file (derived rules with
+    their parent's body: see ``rule_bodies``)."""
+    return [(name, body) for _, name, body in rule_bodies(SMK_FILES) if _ == path]
 
 
 def _listed_rules(*config_args: str) -> list[str]:

@@ -206,6 +206,11 @@ def all_targets():
     return list(dict.fromkeys(t for targets in TARGETS.values() for t in targets))
 
 
+def as_list(value):
+    """A registry value (one path, or several) as a list."""
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
 def name_file_pairs(names, paths):
     """`NAME=path` arguments (one shell argument each) of the subcommands that take files
     labelled by sample, model or variant."""
@@ -246,6 +251,10 @@ def preprocess_chrom_outputs(pattern):
 
 # train.smk: accessibility models (also explained, scored, evaluated later)
 ACC = config["accessibility"]
+# GPUs of a job that runs a trained model (tracks, attributions, variant scores, predicted
+# chromatin): one at most, inference runs on the first visible GPU; training jobs take
+# accessibility.gpus_per_job (MirroredStrategy over all of them)
+INFERENCE_GPUS = min(ACC["gpus_per_job"], 1)
 
 
 def model_seeds(model):
@@ -253,13 +262,38 @@ def model_seeds(model):
     return ACC["models"][model].get("seeds", ACC["seeds"])
 
 
+def factorised(model):
+    """Whether {model} is a chrombpnet model (a frozen bias model inside)."""
+    return ACC["models"][model]["architecture"] == "chrombpnet"
+
+
+# the bias models of chrombpnet models are explained (TF-MoDISco) as models of their own
+BIAS_SUFFIX = "_bias"
+
+
+def bias_model_file(model):
+    """The bias model.keras of a chrombpnet model: bias.pretrained, or trained here."""
+    pretrained = ACC["models"][model]["bias"]["pretrained"]
+    return pretrained or f"{ACC_MODELS_DIR}/{model}/bias/model.keras"
+
+
+def inference_files(model):
+    """What tracks, attributions and variant scores run: the seed ensemble of {model} (its
+    bias-free parts for chrombpnet models), or the bias model of `<model>_bias`."""
+    if model.endswith(BIAS_SUFFIX) and model.removesuffix(BIAS_SUFFIX) in ACC["models"]:
+        return [bias_model_file(model.removesuffix(BIAS_SUFFIX))]
+    name = "nobias.keras" if factorised(model) else "model.keras"
+    return [f"{ACC_MODELS_DIR}/{model}/seed{s}/{name}" for s in model_seeds(model)]
+
+
 def seed_models(wildcards):
-    """model.keras of every seed of {model}: interpretation, variant scores and tracks use
-    their seed ensemble (mean of the seeds' probabilities, as in the evaluation)."""
-    return [
-        f"{ACC_MODELS_DIR}/{wildcards.model}/seed{s}/model.keras"
-        for s in model_seeds(wildcards.model)
-    ]
+    """Input function: the models of {model} that inference jobs run (inference_files)."""
+    return inference_files(wildcards.model)
+
+
+def factorised_models():
+    """The chrombpnet models of the config."""
+    return [m for m in ACC["models"] if factorised(m)]
 
 
 def ensemble_label(model):
@@ -325,8 +359,17 @@ INTERP = config["interpret"]
 
 
 def interpret_models():
-    """Accessibility models to explain (interpret.models, or all)."""
-    return INTERP["models"] or list(ACC["models"])
+    """Accessibility models to explain (interpret.models, or all), each chrombpnet model
+    followed by its bias model (`<model>_bias`)."""
+    out = []
+    for m in INTERP["models"] or list(ACC["models"]):
+        out += [m, m + BIAS_SUFFIX] if factorised(m) else [m]
+    return out
+
+
+def explain_target(wildcards):
+    """`--target profile` for bias models (ChromBPNet explains their profiles), else none."""
+    return ["--target", "profile"] if wildcards.model.endswith(BIAS_SUFFIX) else []
 
 
 def logo_figure(model):

@@ -8,14 +8,56 @@ GATES_TABLE = f"{EVAL_DIR}/gates.tsv"
 GATES_PASSED = f"{EVAL_DIR}/gates.passed"
 
 METRIC_TABLES["accessibility"] = f"{EVAL_DIR}/accessibility_metrics.tsv"
+# ChromBPNet's checks of each chrombpnet model (one table per model, one name for the gates)
+BIAS_QC = {m: f"{EVAL_DIR}/bias_qc/{m}.tsv" for m in factorised_models()}
+if BIAS_QC:
+    METRIC_TABLES["bias"] = list(BIAS_QC.values())
 
 # metrics, predicted tracks, gates (and their enforcement, if asked for)
 TARGETS["evaluate"] = [
     METRIC_TABLES["accessibility"],
     GATES_TABLE,
     *accessibility_tracks(),
+    *BIAS_QC.values(),
     *([GATES_PASSED] if EVAL["enforce_gates"] else []),
 ]
+
+
+rule bias_qc:
+    input:
+        bias=lambda wc: bias_model_file(wc.model),
+        nobias=seed_models,
+        dataset=DATASET_JSON,
+        regions=DATASET_REGIONS,
+        bias_patterns=f"{INTERP_DIR}/{{model}}{BIAS_SUFFIX}/patterns.npz",
+        nobias_patterns=f"{INTERP_DIR}/{{model}}/patterns.npz",
+        truth=[f"{TRUTH_DIR}/enzyme_bias.tsv"] if SIMULATED else [],
+    output:
+        f"{EVAL_DIR}/bias_qc/{{model}}.tsv",
+    log:
+        f"{LOGS}/evaluate/bias_qc_{{model}}.log",
+    benchmark:
+        f"{BENCH}/evaluate/bias_qc_{{model}}.tsv"
+    wildcard_constraints:
+        model="|".join(factorised_models()) or "(?!)",
+    conda:
+        "../../envs/train.yaml"
+    threads: 2
+    resources:
+        # the test regions and a few hundred footprint sequences per enzyme pattern
+        mem_mb=lambda wc, attempt: 3000 * attempt,
+        runtime=lambda wc, attempt: 30 * attempt,
+        gpu=INFERENCE_GPUS,
+    params:
+        evaluate=as_json(EVAL),
+        dataset_dir=upstream_dir(DATASET_DIR),
+        truth=lambda wc, input: ["--truth", input.truth[0]] if input.truth else [],
+    shell:
+        "seq2func bias-qc --name {wildcards.model:q} --bias-model {input.bias:q}"
+        " --nobias-model {input.nobias:q} --dataset-dir {params.dataset_dir:q}"
+        " --bias-patterns {input.bias_patterns:q} --nobias-patterns {input.nobias_patterns:q}"
+        " {params.truth:q} --params {params.evaluate:q} --threads {threads:q}"
+        " --out {output:q} > {log:q} 2>&1"
 
 
 rule evaluate_accessibility:
@@ -69,7 +111,7 @@ rule accessibility_tracks:
     wildcard_constraints:
         model="|".join(ACC["models"]),
     conda:
-        "../../envs/evaluate.yaml"
+        "../../envs/train.yaml"
     threads: 2
     resources:
         # one chromosome of codes + TensorFlow (+ each seed's weights); predictions are
@@ -77,7 +119,7 @@ rule accessibility_tracks:
         # chromosomes of a real genome are millions of windows per seed: a GPU job.
         mem_mb=lambda wc, attempt: 3000 * attempt,
         runtime=lambda wc, attempt: 30 * attempt * len(model_seeds(wc.model)),
-        gpu=ACC["gpus_per_job"],
+        gpu=INFERENCE_GPUS,
     params:
         dataset_dir=upstream_dir(DATASET_DIR),
         outdir=lambda wildcards, output: Path(output[0]).parent,
@@ -93,7 +135,7 @@ rule accessibility_tracks:
 rule evaluate_gates:
     input:
         # every registered table a gate names (tables of later stages too: read at planning)
-        tables=lambda wc: list(gate_tables().values()),
+        tables=lambda wc: [f for v in gate_tables().values() for f in as_list(v)],
     output:
         report(
             GATES_TABLE,

@@ -81,12 +81,12 @@ rule expression_predicted_chromatin:
     benchmark:
         f"{BENCH}/expression/predicted_chromatin.tsv"
     conda:
-        "../../envs/expression.yaml"
+        "../../envs/train.yaml"
     threads: 2
     resources:
         mem_mb=lambda wc, attempt: 3000 * attempt,
         runtime=lambda wc, attempt: 60 * attempt,
-        gpu=ACC["gpus_per_job"],
+        gpu=INFERENCE_GPUS,
     params:
         params=as_json(EXPR),
         # the tasks (samples) of the training set, in its order
@@ -118,7 +118,7 @@ rule train_expression:
         variant="seq_only|seq_observed|seq_predicted",
         seed=r"\d+",
     conda:
-        "../../envs/expression.yaml"
+        "../../envs/train.yaml"
     threads: 2
     resources:
         # all genes' one-hot promoters in memory (n x L x 4 float32) + TensorFlow

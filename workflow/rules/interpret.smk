@@ -33,23 +33,24 @@ rule explain_accessibility:
     benchmark:
         f"{BENCH}/interpret/explain_{{model}}.tsv"
     wildcard_constraints:
-        model="|".join(ACC["models"]),
+        model="|".join(interpret_models()),
     conda:
-        "../../envs/interpret.yaml"
+        "../../envs/train.yaml"
     threads: 2
     resources:
         # TensorFlow + model ~1.5 GB; gradients of peaks_per_task x tasks windows in batches
         mem_mb=lambda wc, attempt: 4000 * attempt,
-        runtime=lambda wc, attempt: 60 * attempt * len(model_seeds(wc.model)),
-        gpu=ACC["gpus_per_job"],
+        runtime=lambda wc, attempt: 60 * attempt * len(inference_files(wc.model)),
+        gpu=INFERENCE_GPUS,
     params:
         interpret=as_json(INTERP),
+        target=explain_target,
         dataset_dir=upstream_dir(DATASET_DIR),
         bigwig_dir=lambda wildcards, output: Path(output.bigwigs[0]).parent,
     shell:
         "seq2func explain --model {input.models:q} --dataset-dir {params.dataset_dir:q}"
         " --genome {input.genome:q} --chrom-sizes {input.chrom_sizes:q}"
-        " --params {params.interpret:q} --threads {threads:q}"
+        " --params {params.interpret:q} --threads {threads:q} {params.target:q}"
         " --out {output.attributions:q} --bigwig-dir {params.bigwig_dir:q} > {log:q} 2>&1"
 
 
@@ -70,7 +71,7 @@ rule discover_motifs:
     benchmark:
         f"{BENCH}/interpret/motifs_{{model}}.tsv"
     wildcard_constraints:
-        model="|".join(ACC["models"]),
+        model="|".join(interpret_models()),
     conda:
         "../../envs/interpret.yaml"
     threads: 2

@@ -14,7 +14,10 @@ ACC_PAPER_FIGURES = [
     v
     for k, v in ACC_FIGURES.items()
     if k != "counts_scatter"
-    or any(ACC["models"][m]["architecture"] == "bpnet" for m in ACC["models"])
+    or any(
+        ACC["models"][m]["architecture"] in ("bpnet", "chrombpnet")
+        for m in ACC["models"]
+    )
 ]
 PAPER_FIGURES.extend(ACC_PAPER_FIGURES)
 

@@ -23,6 +23,7 @@ rule simulate_demo:
         truth_expression=f"{TRUTH_DIR}/expression_terms.tsv",
         truth_variants=f"{TRUTH_DIR}/variants.tsv",
         truth_summary=f"{TRUTH_DIR}/simulation.json",
+        truth_bias=f"{TRUTH_DIR}/enzyme_bias.tsv",
     log:
         f"{LOGS}/simulate_demo.log",
     benchmark:

@@ -37,13 +37,13 @@ rule score_variants:
     wildcard_constraints:
         model="|".join(ACC["models"]),
     conda:
-        "../../envs/interpret.yaml"
+        "../../envs/train.yaml"
     threads: 2
     resources:
         # TensorFlow + model ~1.5 GB; one chunk of windows (chunk x input_length x 64 bytes)
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=lambda wc, attempt: 60 * attempt * len(model_seeds(wc.model)),
-        gpu=ACC["gpus_per_job"],
+        gpu=INFERENCE_GPUS,
     params:
         variants=as_json(VAR),
         dataset_dir=upstream_dir(DATASET_DIR),

@@ -109,8 +109,40 @@ def _run_evaluate_gates(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_bias_qc(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "bias-qc", help="ChromBPNet's checks of a chrombpnet model's bias and bias-free parts",
+        description="The bias model's count correlation in background and in peaks, the "
+                    "bias-free model's marginal footprints of the enzyme patterns and its "
+                    "enzyme-like TF-MoDISco patterns (and, with --truth, the bias model against "
+                    "the simulated cut preference): a metric table.")
+    p.add_argument("--name", required=True, help="the chrombpnet model's name")
+    p.add_argument("--bias-model", required=True, help="its bias model.keras")
+    add_ensemble(p, "--nobias-model")
+    add_dataset(p)
+    p.add_argument("--bias-patterns", required=True, help="patterns.npz of the bias model")
+    p.add_argument("--nobias-patterns", required=True, help="patterns.npz of the model")
+    p.add_argument("--truth", default=None, help="simulated studies: truth/enzyme_bias.tsv")
+    add_params(p, "evaluate")
+    p.add_argument("--out", required=True, help="output metric table (TSV)")
+    add_runtime(p)
+    p.set_defaults(func=_run_bias_qc)
+
+
+def _run_bias_qc(args: argparse.Namespace) -> int:
+    from seq2func.evaluate.bias import run_bias_qc
+    from seq2func.evaluate.settings import EvaluateSettings
+
+    settings = EvaluateSettings.from_config(json_arg(args.params, "--params"), source="--params")
+    run_bias_qc(args.name, args.bias_model, args.nobias_model, args.dataset_dir,
+                args.bias_patterns, args.nobias_patterns, args.out, truth=args.truth,
+                n_boot=settings.bootstrap, seed=settings.seed, threads=args.threads)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this stage's subcommands to the top-level parser."""
     _add_evaluate_accessibility(sub)
     _add_accessibility_tracks(sub)
     _add_evaluate_gates(sub)
+    _add_bias_qc(sub)

@@ -34,6 +34,9 @@ def _add_explain(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output attributions.npz")
     p.add_argument("--bigwig-dir", required=True, help="directory of <task>.bw")
     add_runtime(p)
+    p.add_argument("--target", choices=["counts", "profile"], default=None,
+                   help="what profile models' attributions explain (default: the params' "
+                        "bpnet_target); bias models are explained on their profile")
     p.set_defaults(func=_run_explain)
 
 
@@ -43,7 +46,7 @@ def _run_explain(args: argparse.Namespace) -> int:
 
     settings = InterpretSettings.from_config(json_arg(args.params, "--params"), source="--params")
     explain(args.model, args.dataset_dir, args.genome, args.chrom_sizes, settings, args.out,
-            args.bigwig_dir, threads=args.threads)
+            args.bigwig_dir, threads=args.threads, target=args.target)
     return 0
 
 

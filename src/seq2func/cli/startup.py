@@ -66,16 +66,24 @@ def check_study(config: dict[str, Any], files: Sequence[str], schema_dir: str | 
     notes = replace_merged_mappings(config, files)
     try:
         validate_config(config, Path(schema_dir) / "config.schema.yaml", source="config")
-        for key in ("samples", "variants.genes", "variants.expression_model"):
-            value = config.get(key) if "." not in key else config["variants"][key[9:]]
-            if value:
-                check_input_path(value, key)
+        for key, value in _input_paths(config):
+            check_input_path(value, key)
         samples = load_samples(config["samples"], Path(schema_dir) / "samples.schema.yaml")
         _check_settings(config)
         _check_references(config, samples)
     except ConfigError as exc:
         raise attribute(exc, files) from None
     return samples, notes
+
+
+def _input_paths(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(key, path) of the config values that become files of rules."""
+    out = [("samples", config["samples"]), ("variants.genes", config["variants"]["genes"]),
+           ("variants.expression_model", config["variants"]["expression_model"])]
+    for name, entry in config["accessibility"]["models"].items():
+        bias = entry.get("bias") or {}
+        out.append((f"accessibility.models.{name}.bias.model", bias.get("model")))
+    return [(k, str(v)) for k, v in out if v]
 
 
 def _check_settings(config: Mapping[str, Any]) -> None:

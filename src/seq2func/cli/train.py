@@ -1,5 +1,5 @@
 """Subcommands of the train stage: accessibility models (``train-accessibility``,
-``predict-accessibility``).
+``train-bias``, ``predict-accessibility``) and the GPU self-check (``check-gpu``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ def _add_train_accessibility(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, required=True, help="replicate seed")
     add_runtime(p)
     p.add_argument("--outdir", required=True, help="output directory")
+    p.add_argument("--bias-model", default=None,
+                   help="chrombpnet models: the trained bias model.keras (train-bias)")
     p.set_defaults(func=_run_train_accessibility)
 
 
@@ -36,9 +38,40 @@ def _run_train_accessibility(args: argparse.Namespace) -> int:
     spec = ModelSpec.from_config(args.name, json_arg(args.spec, "--spec"))
     settings = AccessibilityTrainSettings.from_config(json_arg(args.settings, "--settings"))
     rec = train_accessibility(args.dataset_dir, spec, settings, args.seed, args.outdir,
-                              threads=args.threads)
+                              threads=args.threads, bias_model=args.bias_model)
     log.info("trained %s seed %d on %s: best epoch %d, val loss %.4f", args.name, args.seed,
              rec["device"], rec["best_epoch"], rec["best_val_loss"])
+    return 0
+
+
+def _add_train_bias(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train-bias", help="train the enzyme-bias model of a chrombpnet model",
+        description="Train the bias model of a chrombpnet model (ChromBPNet) on the dataset's "
+                    "background regions whose counts are below the bias threshold, with "
+                    "checkpoints every epoch. Writes OUTDIR/model.keras, history.tsv and "
+                    "run.json (which names the bias heads and the tasks they serve).")
+    add_dataset(p)
+    p.add_argument("--name", required=True, help="model name (config key)")
+    p.add_argument("--spec", required=True, help="JSON: the model's config (with its bias)")
+    p.add_argument("--settings", default="{}", help="JSON: the config's accessibility.train")
+    p.add_argument("--seed", type=int, required=True, help="seed")
+    add_runtime(p)
+    p.add_argument("--outdir", required=True, help="output directory")
+    p.set_defaults(func=_run_train_bias)
+
+
+def _run_train_bias(args: argparse.Namespace) -> int:
+    from seq2func.models.specs import ModelSpec
+    from seq2func.train.bias import train_bias
+    from seq2func.train.settings import AccessibilityTrainSettings
+
+    spec = ModelSpec.from_config(args.name, json_arg(args.spec, "--spec"))
+    settings = AccessibilityTrainSettings.from_config(json_arg(args.settings, "--settings"))
+    rec = train_bias(args.dataset_dir, spec, settings, args.seed, args.outdir,
+                     threads=args.threads)
+    log.info("trained the bias model of %s: best epoch %d, val loss %.4f", args.name,
+             rec["best_epoch"], rec["best_val_loss"])
     return 0
 
 
@@ -65,7 +98,40 @@ def _run_predict_accessibility(args: argparse.Namespace) -> int:
     return 0
 
 
+#: ``seq2func check-gpu --help``
+CHECK_GPU_DESCRIPTION = (
+    "Check the GPU path with small models and data generated on the fly: the GPUs, CUDA/cuDNN "
+    "and driver; mixed-precision training of Basset and BPNet and an exact resume; the float32 "
+    "saved model against a float32 reference (predictions, SNV deltas, gradients); the seed "
+    "ensemble against the mean of its members; examples/s at two batch sizes with deterministic "
+    "ops on and off. Writes a JSON report; without a GPU the GPU-only parts are skipped and the "
+    "report says so. Exit code 1 if a check failed.")
+
+
+def _add_check_gpu(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check-gpu", description=CHECK_GPU_DESCRIPTION,
+                       help="self-check of the GPU path (run it first on a GPU node)")
+    p.add_argument("--out", default="check_gpu.json", help="JSON report (default: %(default)s)")
+    p.add_argument("--workdir", help="keep the check's models here (default: a temporary "
+                                     "directory, removed)")
+    add_runtime(p)
+    p.set_defaults(func=_run_check_gpu)
+
+
+def _run_check_gpu(args: argparse.Namespace) -> int:
+    from seq2func.train.gpucheck import check_gpu
+
+    report = check_gpu(args.out, threads=args.threads, workdir=args.workdir)
+    for name, check in report["checks"].items():
+        log.info("%-14s %s%s", name, check["status"],
+                 f": {check.get('reason') or check.get('error')}"
+                 if check["status"] != "pass" else "")
+    return 0 if report["passed"] else 1
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this stage's subcommands to the top-level parser."""
     _add_train_accessibility(sub)
+    _add_train_bias(sub)
     _add_predict_accessibility(sub)
+    _add_check_gpu(sub)

@@ -28,6 +28,7 @@ PER_TASK = "per task, across regions"
 MACRO = "macro mean over tasks"
 POOLED = "pooled over tasks and regions"
 MEDIAN_REGIONS = "median over regions, per task"
+MACRO_MEDIAN_REGIONS = "macro mean over tasks of the median over regions"
 PER_SAMPLE_GENES = "per sample, across genes"
 
 
@@ -464,20 +465,37 @@ def evaluate_tasks(
 
 
 def median_jsd_rows(model: str, split: str, observed: np.ndarray, predicted: np.ndarray,
-                    tasks: Sequence[str], *, n_boot: int = 1000, seed: int = 0
-                    ) -> list[MetricRow]:
+                    tasks: Sequence[str], *, n_boot: int = 1000, seed: int = 0,
+                    regions: np.ndarray | None = None) -> list[MetricRow]:
     """Median profile JSD over regions, per task, for ``(n, L, T)`` observed/predicted profiles.
 
-    Regions with an empty observed profile are skipped (their JSD is undefined).
+    ``regions`` ``(n, T)`` says which regions count for each task (e.g. the task's own peaks;
+    default: all). Regions with an empty observed profile are skipped (their JSD is undefined).
     """
     rows = []
+    all_jsd = np.full((observed.shape[0], len(tasks)), np.nan)
     for i, t in enumerate(tasks):
-        jsd = profile_jsd(observed[:, :, i], predicted[:, :, i])
+        sel = (np.ones(observed.shape[0], dtype=bool) if regions is None
+               else np.asarray(regions[:, i], dtype=bool))
+        jsd = profile_jsd(observed[sel, :, i], predicted[sel, :, i])
+        all_jsd[np.flatnonzero(sel), i] = jsd
         jsd = jsd[np.isfinite(jsd)]
         rows.append(metric_row(model, split, "profile_JSD", t, MEDIAN_REGIONS,
                                median, jsd,
                                n_boot=n_boot, seed=seed))
+    keep = np.isfinite(all_jsd).any(axis=1)
+    if len(tasks) > 1 and keep.any():
+        # regions are resampled jointly, each task's median over its own rows
+        rows.append(metric_row(model, split, "profile_JSD", "all", MACRO_MEDIAN_REGIONS,
+                               macro_median, all_jsd[keep], n_boot=n_boot, seed=seed))
     return rows
+
+
+def macro_median(values: np.ndarray) -> float:
+    """Mean over columns (tasks) of each column's median over its finite rows (regions)."""
+    meds = [np.median(c[np.isfinite(c)]) for c in np.asarray(values, dtype=np.float64).T
+            if np.isfinite(c).any()]
+    return float(np.mean(meds)) if meds else float("nan")
 
 
 def rows_to_frame(rows: Sequence[MetricRow]) -> pd.DataFrame:

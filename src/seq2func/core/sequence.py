@@ -66,6 +66,23 @@ def one_hot(codes: np.ndarray, dtype: type = np.float32) -> np.ndarray:
     return eye[np.asarray(codes)]
 
 
+def kmer_lookup(codes: np.ndarray, table: np.ndarray, k: int = 4, offset: int = 2,
+                missing: float = 1.0) -> np.ndarray:
+    """``table[k-mer]`` at every position of codes ``(..., L)``: the k-mer starting ``offset``
+    bases before the position (index ``sum(base_j * 4**(k-1-j))``, A0 C1 G2 T3).
+
+    Positions whose k-mer runs off the sequence or holds an N get ``missing``.
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    length = codes.shape[-1]
+    pad = np.full((*codes.shape[:-1], length + k - 1), 4, dtype=np.int64)
+    pad[..., offset:offset + length] = codes
+    windows = np.lib.stride_tricks.sliding_window_view(pad, k, axis=-1)[..., :length, :]
+    ok = (windows < 4).all(axis=-1)
+    idx = (np.minimum(windows, 3) * (4 ** np.arange(k - 1, -1, -1))).sum(axis=-1)
+    return np.where(ok, np.asarray(table)[idx], missing).astype(np.float32)
+
+
 def gc_fraction(codes: np.ndarray, axis: int = -1) -> np.ndarray:
     """GC fraction among non-N bases along ``axis`` (NaN where all bases are N)."""
     codes = np.asarray(codes)

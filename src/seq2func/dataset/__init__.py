@@ -119,11 +119,19 @@ from seq2func.dataset.meta import (
     ShardInfo,
     as_dataset,
 )
-from seq2func.dataset.readers import TARGETS, ShardPiece, iter_batches, iter_numpy, steps_per_epoch
+from seq2func.dataset.readers import (
+    TARGETS,
+    Selection,
+    ShardPiece,
+    iter_batches,
+    iter_numpy,
+    selection,
+    steps_per_epoch,
+)
 from seq2func.dataset.shards import SHARD_DATASETS, ShardWriter, open_shard
 from seq2func.dataset.tf import make_tf_dataset
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "SHARD_DATASETS", "SPLITS", "TARGETS", "Dataset",
-           "DatasetMeta", "Fold", "Geometry", "ShardInfo", "ShardPiece", "ShardWriter",
-           "as_dataset", "iter_batches", "iter_numpy", "make_tf_dataset", "open_shard",
+           "DatasetMeta", "Fold", "Geometry", "Selection", "ShardInfo", "ShardPiece", "ShardWriter",
+           "as_dataset", "iter_batches", "iter_numpy", "make_tf_dataset", "open_shard", "selection",
            "steps_per_epoch"]

@@ -8,7 +8,7 @@ by their buffer sizes, never by the split.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,11 +207,19 @@ class _Rows:
                      np.concatenate([other.lab, self.lab]))
 
 
-class _ShardFiles:
-    """Open shards of one dataset, each opened once and closed together."""
+#: rows of a split to read, per shard path: a boolean mask over the shard's rows
+Selection = Mapping[str, np.ndarray]
 
-    def __init__(self, ds: Dataset) -> None:
+
+class _ShardFiles:
+    """Open shards of one dataset, each opened once and closed together.
+
+    With ``select``, only the selected rows of each block are read (see :data:`Selection`).
+    """
+
+    def __init__(self, ds: Dataset, select: Selection | None = None) -> None:
         self.ds = ds
+        self.select = select
         self.files: dict[str, Any] = {}
 
     def read(self, group: Sequence[Block], need_signal: bool) -> _Rows:
@@ -223,8 +231,9 @@ class _ShardFiles:
                 shard = next(s for s in self.ds.meta.shards if s.path == path)
                 self.files[path] = open_shard(self.ds, shard)
             f = self.files[path]
-            parts.append(_Rows(f["sequence"][a:b], f["signal"][a:b] if need_signal else None,
-                               f["labels"][a:b]))
+            rows = _Rows(f["sequence"][a:b], f["signal"][a:b] if need_signal else None,
+                         f["labels"][a:b])
+            parts.append(rows if self.select is None else rows.take(self.select[path][a:b]))
         sig = np.concatenate([p.sig for p in parts]) if need_signal else None
         return _Rows(np.concatenate([p.seq for p in parts]), sig,
                      np.concatenate([p.lab for p in parts]))
@@ -260,7 +269,8 @@ def iter_batches(dataset: Dataset | PathLike, split: str, batch_size: int, *, sh
                  jitter: bool, reverse_complement: bool, seed: int,
                  targets: Sequence[str] = TARGETS, repeat: bool = False,
                  fold: str | None = None, one_hot: bool = True, drop_remainder: bool = False,
-                 shuffle_buffer: int = 4096, epoch: int = 0
+                 shuffle_buffer: int = 4096, epoch: int = 0, workers: int = 1, worker: int = 0,
+                 select: Selection | None = None
                  ) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
     """Numpy batches ``(x, {target: array})`` for training, streamed from the shards.
 
@@ -271,6 +281,15 @@ def iter_batches(dataset: Dataset | PathLike, split: str, batch_size: int, *, sh
     example with probability 1/2. The random stream is ``numpy.random.default_rng([seed,
     epoch])`` for pass ``epoch`` (incremented per pass when ``repeat``), so batches are
     reproducible. See :mod:`seq2func.dataset` for the targets.
+
+    With ``workers`` > 1 this is the share of reader ``worker`` (0-based) of ``workers``
+    parallel readers (:func:`~seq2func.dataset.tf.make_tf_dataset` interleaves them): the
+    block order and the buffer groups are those of one reader, and reader ``w`` takes groups
+    ``w, w + workers, ...``, shuffled and augmented with ``default_rng([seed, epoch, workers,
+    w])``. Rows left over at the end of each reader's share make one short batch per reader.
+
+    ``select`` (per shard path, a boolean mask over its rows, e.g. from :func:`selection`)
+    restricts the split to some of its regions (e.g. low-count background for a bias model).
 
     Yields
     ------
@@ -286,12 +305,15 @@ def iter_batches(dataset: Dataset | PathLike, split: str, batch_size: int, *, sh
         raise InputError(ds.metadata_path, f"split {split!r} has no regions",
                          fix="check the split chromosomes in the config")
     need_signal = "profile" in targets or "log_counts" in targets
-    files = _ShardFiles(ds)
+    files = _ShardFiles(ds, select)
     try:
         while True:
             rng = np.random.default_rng([int(seed), int(epoch)])
             order = rng.permutation(len(blocks)) if shuffle else np.arange(len(blocks))
             groups = _groups(blocks, order, shuffle_buffer)
+            if workers > 1:
+                groups = groups[worker::workers]
+                rng = np.random.default_rng([int(seed), int(epoch), int(workers), int(worker)])
             carry: _Rows | None = None
             for g, group in enumerate(groups):
                 rows = files.read(group, need_signal)
@@ -310,6 +332,22 @@ def iter_batches(dataset: Dataset | PathLike, split: str, batch_size: int, *, sh
             epoch += 1
     finally:
         files.close()
+
+
+def selection(dataset: Dataset | PathLike, keep: np.ndarray) -> dict[str, np.ndarray]:
+    """A :data:`Selection` from a boolean over every row of ``regions.tsv.gz``."""
+    ds = as_dataset(dataset)
+    regions = ds.regions()
+    keep = np.asarray(keep, dtype=bool)
+    if keep.shape != (len(regions),):
+        raise ValueError(f"keep has {keep.size} values for {len(regions)} regions")
+    out = {}
+    for s in ds.meta.shards:
+        mask = np.zeros(s.n_regions, dtype=bool)
+        rows = (regions["shard"] == s.path).to_numpy()
+        mask[regions["shard_row"].to_numpy()[rows]] = keep[rows]
+        out[s.path] = mask
+    return out
 
 
 def steps_per_epoch(dataset: Dataset | PathLike, split: str, batch_size: int,

@@ -107,6 +107,13 @@ def _relabel(rows: list[MetricRow], metric: str, regions_word: str) -> list[Metr
             for r in rows]
 
 
+def _own_peaks(scores: SplitScores) -> np.ndarray:
+    """``(n, T)``: regions that are peaks of each task (profiles are scored on those, as
+    ChromBPNet scores a sample's profiles on its own peaks)."""
+    return np.stack([scores.regions[f"is_peak_{t}"].to_numpy() == 1 for t in scores.tasks],
+                    axis=1)
+
+
 def metric_rows(scores: SplitScores, split: str, *, n_boot: int = 1000, seed: int = 0,
                 per_chromosome: bool = True) -> list[MetricRow]:
     """Every metric row of a split (genome-wide, then per chromosome)."""
@@ -137,12 +144,13 @@ def metric_rows(scores: SplitScores, split: str, *, n_boot: int = 1000, seed: in
                     rows += _relabel(evaluate_tasks(model, split, metric, obs[both],
                                                     pred[both], scores.tasks, **kw),
                                      f"log_counts_{metric}", "peak regions")
+        own = _own_peaks(scores) if scores.profiles else None
         for model, (obs_prof, pred_prof) in scores.profiles.items():
-            both = (sel & peak)
-            jsd = median_jsd_rows(model, split, obs_prof[both], pred_prof[both], scores.tasks,
-                                  n_boot=n_boot, seed=seed)
+            jsd = median_jsd_rows(model, split, obs_prof[sel], pred_prof[sel], scores.tasks,
+                                  n_boot=n_boot, seed=seed, regions=own[sel])
             rows += [dataclasses.replace(r, chromosome=chrom,
-                                         aggregation=_on_regions(r.aggregation, "peak regions"))
+                                         aggregation=_on_regions(r.aggregation,
+                                                                 "the task's peak regions"))
                      for r in jsd]
     return rows
 

@@ -45,8 +45,8 @@ COLUMNS = ["gate", "status", "table", "metric", "task", "aggregation", "model", 
            "reference", "reference_value", "detail"]
 _SELECTORS = ("metric", "task", "aggregation", "split", "chromosome")
 #: every metric table the workflow's stages can register (``METRIC_TABLES`` of the rules)
-METRIC_TABLE_NAMES = ("accessibility", "expression", "expression_explainable_variance", "motifs",
-                      "variants")
+METRIC_TABLE_NAMES = ("accessibility", "bias", "expression", "expression_explainable_variance",
+                      "motifs", "variants")
 
 
 def check_gates(gates: Sequence[Mapping[str, Any]], source: str = "config") -> None:
@@ -132,7 +132,17 @@ def _describe_reference(gate: Mapping[str, Any]) -> str:
     return f"{float(gate['threshold']):g}"
 
 
-def evaluate_gates(gates: Sequence[Mapping[str, Any]], tables: Mapping[str, str | Path],
+def _read_tables(paths: str | Path | Sequence[str | Path]) -> pd.DataFrame:
+    """One metric table, or several (e.g. one per model) read as one."""
+    from seq2func.core.tables import read_metric_table
+
+    if isinstance(paths, (str, Path)):
+        return read_metric_table(paths)
+    return pd.concat([read_metric_table(p) for p in paths], ignore_index=True)
+
+
+def evaluate_gates(gates: Sequence[Mapping[str, Any]],
+                   tables: Mapping[str, str | Path | Sequence[str | Path]],
                    source: str = "config") -> pd.DataFrame:
     """Evaluate every gate against the registered metric tables.
 
@@ -150,8 +160,6 @@ def evaluate_gates(gates: Sequence[Mapping[str, Any]], tables: Mapping[str, str 
     pandas.DataFrame
         One row per gate with :data:`COLUMNS`.
     """
-    from seq2func.core.tables import read_metric_table
-
     check_gates(gates, source)
     cache: dict[str, pd.DataFrame] = {}
     out = []
@@ -167,7 +175,7 @@ def evaluate_gates(gates: Sequence[Mapping[str, Any]], tables: Mapping[str, str 
                         "detail": f"table {gate['table']!r} is not produced by this run"})
             continue
         if gate["table"] not in cache:
-            cache[gate["table"]] = read_metric_table(tables[gate["table"]])
+            cache[gate["table"]] = _read_tables(tables[gate["table"]])
         table = cache[gate["table"]]
         mine = _select(table, gate, gate["model"], source)
         if gate.get("compare_to") is not None:
@@ -211,7 +219,8 @@ def failed_message(gates_table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def run_gates(gates: Sequence[Mapping[str, Any]], tables: Mapping[str, str | Path],
+def run_gates(gates: Sequence[Mapping[str, Any]],
+              tables: Mapping[str, str | Path | Sequence[str | Path]],
               out: str | Path, source: str = "config (evaluate.gates)") -> pd.DataFrame:
     """Evaluate the gates and write the PASS/FAIL/NOT RUN table (with provenance)."""
     from seq2func.core.io import write_tsv_atomic
@@ -219,7 +228,8 @@ def run_gates(gates: Sequence[Mapping[str, Any]], tables: Mapping[str, str | Pat
 
     result = evaluate_gates(gates, tables, source=source)
     write_tsv_atomic(out, result, float_format="%.6g")
-    write_provenance(out, step="evaluate-gates", inputs=list(tables.values()),
+    files = [f for v in tables.values() for f in ([v] if isinstance(v, (str, Path)) else v)]
+    write_provenance(out, step="evaluate-gates", inputs=files,
                      config={"gates": list(gates), "tables": dict(tables)})
     counts = result["status"].value_counts().to_dict()
     log.info("quality gates: %s", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))

@@ -182,7 +182,7 @@ def train_expression(
         model.compile(optimizer=keras.optimizers.Adam(lr), loss="mse")
 
     train_data, val_data = _datasets(arrays, variant, y, train_rows, val_rows, seed,
-                                     settings.batch_size)
+                                     device.global_batch(settings.batch_size))
     window_record = {"upstream": int(window.upstream), "downstream": int(window.downstream),
                      "samples": list(arrays.samples)}
     out = Path(outdir)

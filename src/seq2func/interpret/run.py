@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from seq2func.core.provenance import write_provenance
 from seq2func.interpret.settings import InterpretSettings
@@ -14,11 +15,14 @@ log = logging.getLogger(__name__)
 
 def explain(model_paths: Sequence[str | Path], dataset_dir: str | Path,
             genome_path: str | Path, chrom_sizes: str | Path, settings: InterpretSettings,
-            out: str | Path, bigwig_dir: str | Path, threads: int = 0) -> None:
+            out: str | Path, bigwig_dir: str | Path, threads: int = 0,
+            target: str | None = None) -> None:
     """Attributions of the seed ensemble of ``model_paths`` on the strongest test-set peaks.
 
     Writes ``out`` (:class:`~seq2func.interpret.attributions.Attributions`) and one bigWig of
-    actual scores per task into ``bigwig_dir``.
+    actual scores per task into ``bigwig_dir``. A bias model of a chrombpnet model (its
+    ``run.json`` names its heads) is explained task by task through its heads. ``target``
+    overrides ``settings.bpnet_target`` (``counts`` or ``profile``).
     """
     from seq2func.core.io import read_chrom_sizes
     from seq2func.core.sequence import Genome
@@ -27,7 +31,6 @@ def explain(model_paths: Sequence[str | Path], dataset_dir: str | Path,
 
     device = configure_runtime(seed=0, deterministic=True, threads=threads)
     from seq2func.interpret import attributions
-    from seq2func.models import load_ensemble
 
     ds = Dataset(dataset_dir)
     tasks = list(ds.tasks)
@@ -36,7 +39,8 @@ def explain(model_paths: Sequence[str | Path], dataset_dir: str | Path,
         codes = genome.windows(sel["chrom"].tolist(), sel["start"].to_numpy(),
                                ds.geometry.input_length)
     attr = attributions.explain_regions(
-        load_ensemble(model_paths), sel, codes, tasks, bpnet_target=settings.bpnet_target,
+        _task_model(model_paths, ds), sel, codes, tasks,
+        bpnet_target=target or settings.bpnet_target,
         ism_per_task=settings.ism_peaks_per_task, ism_width=settings.ism_width)
     attr.save(out)
     bigwigs = {t: Path(bigwig_dir) / f"{t}.bw" for t in tasks}
@@ -46,6 +50,22 @@ def explain(model_paths: Sequence[str | Path], dataset_dir: str | Path,
                      extra={"n_regions": len(sel), "n_ism_regions": int(attr.ism_rows.size),
                             "bigwigs": [str(v) for v in bigwigs.values()]})
     log.info("explained %d test peaks (%d with ISM) -> %s", len(sel), attr.ism_rows.size, out)
+
+
+def _task_model(model_paths: Sequence[str | Path], ds: Any) -> Any:
+    """The ensemble of ``model_paths`` with one output per task of ``ds`` (bias models of
+    chrombpnet models through their heads: :func:`seq2func.models.chrombpnet.task_view`)."""
+    from seq2func.models import load_ensemble
+
+    if (Path(model_paths[0]).parent / "run.json").is_file():
+        from seq2func.train.bias import GROUPS_KEY, bias_task_groups
+
+        record = (Path(model_paths[0]).parent / "run.json").read_text(encoding="utf-8")
+        if GROUPS_KEY in record:
+            from seq2func.models.chrombpnet import task_view
+
+            return task_view(load_ensemble(model_paths), bias_task_groups(model_paths[0], ds))
+    return load_ensemble(model_paths)
 
 
 def discover_motifs(attributions_path: str | Path, settings: InterpretSettings,

@@ -12,10 +12,12 @@ Two families, chosen by ``architecture`` in the config (``accessibility.models``
 Output names equal the target names of :mod:`seq2func.dataset`, so ``model.fit`` pairs them by
 name. Modules: :mod:`~seq2func.models.specs` (the config entries and their typed sizes),
 :mod:`~seq2func.models.builder` (model, losses and loss weights from a spec),
-:mod:`~seq2func.models.layers` (the custom Keras objects), :mod:`~seq2func.models.ensemble`
-(safe-mode loading, seed ensembles) and :mod:`~seq2func.models.predict` (strand-averaged
-predictions). Importing this package registers every custom object with Keras, so models load
-with ``safe_mode=True`` (no arbitrary code from files).
+:mod:`~seq2func.models.layers` (the custom Keras objects), :mod:`~seq2func.models.precision`
+(float32 copies of mixed-precision models: every model is saved and loaded for inference in
+float32), :mod:`~seq2func.models.ensemble` (safe-mode loading, seed ensembles) and
+:mod:`~seq2func.models.predict` (strand-averaged predictions). Importing this package
+registers every custom object with Keras, so models load with ``safe_mode=True`` (no arbitrary
+code from files).
 
 Example
 -------
@@ -40,11 +42,12 @@ from seq2func.models.layers import (
     LogSumExpPool,
     MultinomialNLL,
 )
+from seq2func.models.precision import as_float32, save_float32
 from seq2func.models.predict import predict_both_strands, predict_split, reverse_complement_onehot
 from seq2func.models.specs import SPECS, BassetSpec, BPNetSpec, ModelSpec
 
 __all__ = ["ENSEMBLE_KINDS", "SPECS", "BPNetSpec", "BassetSpec", "CenterCrop1D", "EnsembleMean",
-           "LogSumExpBin", "LogSumExpPool", "ModelSpec", "MultinomialNLL",
+           "LogSumExpBin", "LogSumExpPool", "ModelSpec", "MultinomialNLL", "as_float32",
            "auto_counts_loss_weight", "build_accessibility_model", "build_basset", "build_bpnet",
            "load_ensemble", "load_model", "losses_for", "predict_both_strands", "predict_split",
-           "reverse_complement_onehot"]
+           "reverse_complement_onehot", "save_float32"]

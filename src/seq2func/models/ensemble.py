@@ -11,6 +11,7 @@ import keras
 
 from seq2func.core.errors import InputError
 from seq2func.models.layers import EnsembleMean
+from seq2func.models.precision import as_float32
 
 #: how :func:`load_ensemble` averages each named output (others: ``mean``)
 ENSEMBLE_KINDS = {"labels": "sigmoid", "profile": "softmax"}
@@ -48,11 +49,15 @@ def load_model(path: str | Path, compile: bool = False) -> keras.Model:
 
     A file that carries Python code (e.g. a ``Lambda`` layer) is refused, not executed
     (:class:`UnsafeModelError`); a missing or damaged file is an InputError naming it
-    (:func:`check_model_file`).
+    (:func:`check_model_file`). Uncompiled (the default: inference) the model computes in
+    float32, also when the file was saved in mixed precision (by earlier versions;
+    :func:`~seq2func.models.precision.as_float32`). Compiled (``compile=True``: resuming
+    training from a checkpoint) it keeps the precision it was saved with, so its optimizer
+    state (a loss-scale optimizer under mixed precision) loads whole.
     """
     p = check_model_file(path)
     try:
-        return keras.models.load_model(p, safe_mode=True, compile=compile)
+        model = keras.models.load_model(p, safe_mode=True, compile=compile)
     except ValueError as exc:
         if "safe" in str(exc).lower():
             raise UnsafeModelError(p, "refused by Keras safe mode: the file carries Python "
@@ -60,6 +65,7 @@ def load_model(path: str | Path, compile: bool = False) -> keras.Model:
                                    fix="use a model saved by seq2func") from exc
         raise InputError(p, f"cannot load the model ({str(exc).splitlines()[0][:200]})",
                          fix="delete it and rerun the job that writes it") from exc
+    return model if compile else as_float32(model)
 
 
 def load_ensemble(paths: Sequence[str | Path], name: str | None = None) -> keras.Model:

@@ -18,6 +18,26 @@ from keras import layers, ops
 PACKAGE = "seq2func"
 
 
+def float32_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Layer keyword arguments with the dtype policy pinned to float32.
+
+    The numerically sensitive layers below (log-sum-exp, the ensemble mean) compute in float32
+    under any global policy and whatever policy a saved file gives them (models saved in mixed
+    precision by earlier versions store ``mixed_float16``); their inputs are cast to float32.
+    """
+    return {**kwargs, "dtype": "float32"}
+
+
+def replicas_in_sync() -> int:
+    """Replicas of the ``tf.distribute`` strategy in scope (1 outside a strategy, or on
+    another backend than TensorFlow)."""
+    if keras.backend.backend() != "tensorflow":
+        return 1
+    import tensorflow as tf
+
+    return int(tf.distribute.get_strategy().num_replicas_in_sync)
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class CenterCrop1D(layers.Layer):
     """Keep the central ``length`` positions of a ``[B, L, C]`` tensor.
@@ -49,7 +69,7 @@ class LogSumExpBin(layers.Layer):
     """Bin base-level profile logits ``[B, L, T]`` into ``[B, L // bin, T]`` by log-sum-exp.
 
     The softmax over bins of the result equals the sum of the base-level probabilities in each
-    bin, so a binned multinomial stays exact.
+    bin, so a binned multinomial stays exact. Always float32 (:func:`float32_kwargs`).
 
     Parameters
     ----------
@@ -58,7 +78,7 @@ class LogSumExpBin(layers.Layer):
     """
 
     def __init__(self, bin_size: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**float32_kwargs(kwargs))
         self.bin_size = int(bin_size)
 
     def call(self, x):  # type: ignore[no-untyped-def]
@@ -78,7 +98,11 @@ class LogSumExpBin(layers.Layer):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class LogSumExpPool(layers.Layer):
-    """``[B, L, T]`` -> ``[B, T]``: log-sum-exp over positions (log of summed rates)."""
+    """``[B, L, T]`` -> ``[B, T]``: log-sum-exp over positions (log of summed rates), in float32
+    (:func:`float32_kwargs`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**float32_kwargs(kwargs))
 
     def call(self, x):  # type: ignore[no-untyped-def]
         return ops.logsumexp(x, axis=1)
@@ -97,7 +121,8 @@ class EnsembleMean(layers.Layer):
     result is returned in the members' own space (logit of the mean probability; log of the
     mean distribution), so code written for one model reads an ensemble unchanged and the
     ensemble agrees with the seed ensemble of :mod:`seq2func.evaluate.accessibility` (mean of
-    the members' probabilities).
+    the members' probabilities). Always float32 (:func:`float32_kwargs`): members' float16
+    outputs are cast up, never float32 ones down.
 
     Parameters
     ----------
@@ -113,7 +138,7 @@ class EnsembleMean(layers.Layer):
     KINDS = ("sigmoid", "softmax", "mean")
 
     def __init__(self, kind: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**float32_kwargs(kwargs))
         if kind not in self.KINDS:
             raise ValueError(f"EnsembleMean kind must be one of {self.KINDS}, not {kind!r}")
         self.kind = kind

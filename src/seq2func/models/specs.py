@@ -189,8 +189,95 @@ class BPNetSpec(ArchitectureSpec):
     counts_head: str
 
 
+#: ChromBPNet's bias thresholds by assay (the recommended starts of its ``bias_threshold_factor``)
+BIAS_THRESHOLD_BY_ASSAY = {"ATAC": 0.5, "DNASE": 0.8}
+#: the factor of assays ChromBPNet gives no recommendation for
+BIAS_THRESHOLD_OTHER = 0.5
+
+
+@dataclass(frozen=True)
+class BiasSpec:
+    """The enzyme-bias model of a ``chrombpnet`` entry (its ``bias`` mapping; schema defaults).
+
+    Attributes
+    ----------
+    filters, conv1_kernel, n_dilated_layers, profile_kernel, counts_head
+        Sizes of the bias BPNet (:func:`seq2func.models.chrombpnet.build_bias_model`).
+    threshold_factor
+        Training background has counts below this x the 1% quantile of peak counts (per task);
+        ``None``: by assay (:data:`BIAS_THRESHOLD_BY_ASSAY`).
+    group_by
+        ``sample`` (one head per task) or ``assay`` (one head per assay, shared).
+    pretrained
+        A bias ``model.keras`` trained before, or ``None`` (train one).
+    max_epochs
+        Epochs of bias training at most.
+    """
+
+    filters: int
+    conv1_kernel: int
+    n_dilated_layers: int
+    profile_kernel: int
+    counts_head: str
+    threshold_factor: float | None
+    group_by: str
+    pretrained: str | None
+    max_epochs: int
+
+    def factor(self, assay: str) -> float:
+        """The threshold factor of a task of ``assay``."""
+        if self.threshold_factor is not None:
+            return float(self.threshold_factor)
+        return BIAS_THRESHOLD_BY_ASSAY.get(assay.upper(), BIAS_THRESHOLD_OTHER)
+
+    def network(self) -> BPNetSpec:
+        """The bias model's sizes as a BPNet (count loss weight resolved when training)."""
+        return BPNetSpec(filters=self.filters, conv1_kernel=self.conv1_kernel,
+                         n_dilated_layers=self.n_dilated_layers,
+                         profile_kernel=self.profile_kernel, counts_head=self.counts_head)
+
+
+@dataclass(frozen=True, init=False)
+class ChromBPNetSpec(ArchitectureSpec):
+    """A ``chrombpnet`` model: a bias-free BPNet (these sizes) on top of a frozen bias model.
+
+    The sizes are those of :class:`BPNetSpec`; ``bias`` is the :class:`BiasSpec`.
+    """
+
+    ARCHITECTURE = "chrombpnet"
+
+    filters: int
+    conv1_kernel: int
+    n_dilated_layers: int
+    profile_kernel: int
+    counts_loss_weight: float | str
+    counts_head: str
+    bias: BiasSpec
+
+    def __init__(self, **sizes: Any) -> None:
+        values = check_entry(self.ARCHITECTURE, {"architecture": self.ARCHITECTURE, **sizes})
+        for f in dataclasses.fields(self):
+            value = values[f.name]
+            object.__setattr__(self, f.name, BiasSpec(**value) if f.name == "bias" else value)
+
+    @classmethod
+    def _from_values(cls, values: Mapping[str, Any]) -> ArchitectureSpec:
+        sizes = {f.name: values[f.name] for f in dataclasses.fields(cls)}
+        return cls(**{**sizes, "bias": dict(values["bias"])})
+
+    def to_config(self) -> dict[str, Any]:
+        """The sizes as a plain mapping (``bias`` too)."""
+        return {f.name: (dataclasses.asdict(self.bias) if f.name == "bias"
+                         else getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def nobias(self) -> BPNetSpec:
+        """The bias-free model's sizes as a BPNet."""
+        return BPNetSpec(**{f.name: getattr(self, f.name) for f in dataclasses.fields(BPNetSpec)})
+
+
 #: the sizes class of each architecture
-SPECS: dict[str, type[ArchitectureSpec]] = {s.ARCHITECTURE: s for s in (BassetSpec, BPNetSpec)}
+SPECS: dict[str, type[ArchitectureSpec]] = {
+    s.ARCHITECTURE: s for s in (BassetSpec, BPNetSpec, ChromBPNetSpec)}
 
 
 @dataclass(frozen=True)
@@ -229,6 +316,11 @@ class ModelSpec:
     def outputs(self) -> tuple[str, ...]:
         """Target names this model predicts (outputs of :mod:`seq2func.dataset`)."""
         return ("labels",) if self.architecture == "basset" else ("profile", "log_counts")
+
+    @property
+    def factorised(self) -> bool:
+        """Whether the model has a frozen bias model (``chrombpnet``)."""
+        return self.architecture == "chrombpnet"
 
     def to_config(self) -> dict[str, Any]:
         """The entry as given (``architecture`` and the given sizes), e.g. for run records."""

@@ -25,7 +25,7 @@ from seq2func.simulate.chromosome import Chromosome
 from seq2func.simulate.elements import Accessibility
 from seq2func.simulate.grammar import GRAMMARS
 from seq2func.simulate.settings import SimulationConfig
-from seq2func.simulate.signal import add_profile, background_rate, cre_shape, tn5_bias
+from seq2func.simulate.signal import add_profile, background_rate, cre_shape, enzyme_bias
 
 #: sample-level (technical) noise on each CRE's amplitude
 SAMPLE_SD = 0.15
@@ -78,13 +78,14 @@ def footprints(truth: Accessibility, cell_types: Sequence[str]) -> Footprints:
 
 def sample_counts(ch: Chromosome, truth: Accessibility, sample: Sample,
                   footprints_of_cell: Mapping[int, list[tuple[int, int]]],
-                  cfg: SimulationConfig, tn5: np.ndarray, rng: np.random.Generator
+                  cfg: SimulationConfig, bias: np.ndarray, rng: np.random.Generator
                   ) -> np.ndarray:
     """Observed cuts per base of one sample on one chromosome (Poisson draws).
 
-    The expected rate is the background (GC, mappability, gaps; Tn5 bias for ATAC) plus the
-    artefacts plus a DNase- or ATAC-shaped profile over every CRE open in the sample's cell
-    type, scaled by its amplitude with technical noise (``SAMPLE_SD``).
+    The expected rate is the background (GC, mappability, gaps) plus the artefacts plus a
+    DNase- or ATAC-shaped profile over every CRE open in the sample's cell type, scaled by its
+    amplitude with technical noise (``SAMPLE_SD``), all times the assay's enzyme cut preference
+    at each base (``bias``: every cut, in peaks and background, as Tn5 and DNase I cut).
 
     Parameters
     ----------
@@ -98,8 +99,8 @@ def sample_counts(ch: Chromosome, truth: Accessibility, sample: Sample,
         The footprints of the sample's cell type (see :func:`footprints`).
     cfg
         Simulation parameters (``depth``, ``background_rate``).
-    tn5
-        Tn5 insertion bias table.
+    bias
+        The assay's enzyme bias table (:func:`seq2func.simulate.signal.enzyme_bias_table`).
     rng
         The generator of this sample and chromosome.
 
@@ -111,8 +112,6 @@ def sample_counts(ch: Chromosome, truth: Accessibility, sample: Sample,
     lam = background_rate(ch.seq, cfg.background_rate * cfg.depth / 100.0)
     for a, b in ch.artefacts:
         lam[a:b] += ARTEFACT_RATE * cfg.depth / 100.0 * rng.uniform(0.7, 1.3)
-    if sample.assay.upper() == "ATAC":
-        lam *= tn5_bias(ch.seq, tn5)
     centers = truth.cres["center"].to_numpy()
     amp = truth.amplitude[sample.cell_type] * np.exp(rng.normal(0, SAMPLE_SD, len(centers)))
     for i in np.flatnonzero(amp > 0):
@@ -120,6 +119,7 @@ def sample_counts(ch: Chromosome, truth: Accessibility, sample: Sample,
         shape = cre_shape(sample.assay, float(rng.normal(0, 8)),
                           [(a - c, b - c) for a, b in footprints_of_cell.get(i, ())])
         add_profile(lam, c, shape, cfg.depth * float(amp[i]))
+    lam *= enzyme_bias(ch.seq, bias)
     return rng.poisson(lam).astype(np.float64)
 
 

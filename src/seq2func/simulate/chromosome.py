@@ -31,7 +31,7 @@ from seq2func.simulate.grammar import CORE_WIDTH, load_grammar_motifs
 from seq2func.simulate.markov import load_markov, transition_probabilities
 from seq2func.simulate.regulatory import Site, plant_sites
 from seq2func.simulate.settings import SimulationConfig
-from seq2func.simulate.signal import tn5_bias_table
+from seq2func.simulate.signal import BIAS_ASSAYS, enzyme_bias_table
 
 #: bases around gaps and artefacts where no gene or CRE is placed
 BLOCK_MARGIN = 5000
@@ -56,24 +56,27 @@ class Models:
         Markov transition probabilities of the background and of CpG islands.
     repeats
         The repeat library.
-    tn5
-        Tn5 insertion bias table (ATAC samples).
+    bias
+        Enzyme cut-preference table of each assay (``ATAC``: Tn5, ``DNASE``: DNase I), 4-mer
+        indexed (:func:`seq2func.simulate.signal.enzyme_bias`).
     """
 
     motifs: dict[str, Motif]
     probs: np.ndarray
     probs_cgi: np.ndarray
     repeats: RepeatLibrary
-    tn5: np.ndarray
+    bias: dict[str, np.ndarray]
 
     @classmethod
-    def build(cls, seed: int, motifs: Sequence[Motif]) -> Models:
-        """The models of a seed, from the JASPAR ``motifs`` and the shipped Markov model."""
+    def build(cls, seed: int, motifs: Sequence[Motif], bias_sd: float) -> Models:
+        """The models of a seed, from the JASPAR ``motifs`` and the shipped Markov model;
+        ``bias_sd`` is the log-scale spread of the enzymes' cut preferences."""
         probs = transition_probabilities(load_markov())
         return cls(motifs=load_grammar_motifs(motifs), probs=probs,
                    probs_cgi=cgi_transitions(probs),
                    repeats=RepeatLibrary.build(probs, rng_for(seed, 10**6)),
-                   tn5=tn5_bias_table(rng_for(seed, 10**6 + 1)))
+                   bias={a: enzyme_bias_table(rng_for(seed, 10**6 + 1 + i), bias_sd)
+                         for i, a in enumerate(BIAS_ASSAYS)})
 
 
 @dataclass

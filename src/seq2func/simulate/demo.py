@@ -50,7 +50,7 @@ from seq2func.simulate.chromosome import Models, rng_for, simulate_sequence
 from seq2func.simulate.elements import accessibility_truth, place_distal_cres, place_promoters
 from seq2func.simulate.genes import gtf_lines
 from seq2func.simulate.settings import SimulationConfig
-from seq2func.simulate.signal import call_peaks, finish_peaks
+from seq2func.simulate.signal import bias_kmers, call_peaks, finish_peaks
 from seq2func.simulate.summary import genome_stats, jsonable, sequence_stats, summarize
 from seq2func.simulate.variants import simulate_variants, vcf_text
 
@@ -159,7 +159,7 @@ def simulate_demo(
     """
     paths = DemoPaths(Path(outdir))
     sample_list = read_samples(samples)
-    models = Models.build(cfg.seed, read_jaspar(motif_file))
+    models = Models.build(cfg.seed, read_jaspar(motif_file), cfg.enzyme_bias_sd)
     chrom_sizes = dict(cfg.chromosomes)
     results: list[ChromosomeResult] = []
     # everything is written inside the ExitStack: all-or-nothing
@@ -174,7 +174,16 @@ def simulate_demo(
                                                 sample_list, fasta, bigwigs))
         for bw in bigwigs.values():
             bw.close()
-        return _write_study(paths, cfg, chrom_sizes, sample_list, results)
+        return _write_study(paths, cfg, chrom_sizes, sample_list, results, models)
+
+
+def bias_table(models: Models) -> pd.DataFrame:
+    """The enzymes' cut preferences as a table: ``assay``, ``kmer`` (the 4 bases from 2 bp
+    before the cut), ``weight`` (multiplicative, geometric mean 1)."""
+    kmers = bias_kmers()
+    return pd.DataFrame([{"assay": a, "kmer": k, "weight": float(w)}
+                         for a, table in models.bias.items() for k, w in zip(kmers, table,
+                                                                             strict=True)])
 
 
 def _open_bigwig(stack: contextlib.ExitStack, path: Path, chrom_sizes: Mapping[str, int]
@@ -199,7 +208,8 @@ def _simulate_chromosome(ci: int, chrom: str, length: int, first_gene: int,
     prints = footprints(truth, cell_types)
     peaks = {}
     for si, sample in enumerate(samples):
-        counts = sample_counts(ch, truth, sample, prints[sample.cell_type], cfg, models.tn5,
+        counts = sample_counts(ch, truth, sample, prints[sample.cell_type], cfg,
+                               models.bias[sample.assay.upper()],
                                rng_for(cfg.seed, ci, 1000 + si))
         nz = np.flatnonzero(counts)
         if nz.size:
@@ -219,8 +229,8 @@ def _simulate_chromosome(ci: int, chrom: str, length: int, first_gene: int,
 
 
 def _write_study(paths: DemoPaths, cfg: SimulationConfig, chrom_sizes: Mapping[str, int],
-                 samples: Sequence[Sample], results: Sequence[ChromosomeResult]
-                 ) -> dict[str, Any]:
+                 samples: Sequence[Sample], results: Sequence[ChromosomeResult],
+                 models: Models) -> dict[str, Any]:
     """Write the tables of all chromosomes and the truth summary; return the summary."""
     genome_len = sum(chrom_sizes.values())
     names = [s.name for s in samples]
@@ -246,6 +256,7 @@ def _write_study(paths: DemoPaths, cfg: SimulationConfig, chrom_sizes: Mapping[s
     write_tsv_atomic(paths.truth("cres.tsv"), cres, float_format="%.5g")
     write_tsv_atomic(paths.truth("motif_instances.tsv"), inst)
     write_tsv_atomic(paths.truth("expression_terms.tsv"), expr, float_format="%.5g")
+    write_tsv_atomic(paths.truth("enzyme_bias.tsv"), bias_table(models), float_format="%.6g")
     cell_types = list(dict.fromkeys(s.cell_type for s in samples))
     summary = summarize(cfg, genome_stats((r.stats for r in results), genome_len), cres, inst,
                         expr, variants, peak_counts, cell_types)

@@ -40,6 +40,9 @@ class SimulationConfig(Settings):
         Fraction of promoters with a CpG island.
     depth
         Sequencing depth (scales signal and background).
+    enzyme_bias_sd
+        Log-scale spread of the enzymes' 4-mer cut preferences (Tn5 for ATAC, DNase I for
+        DNase samples), applied to every cut; the tables are written to ``truth/enzyme_bias.tsv``.
     background_rate
         Background cuts per base at depth 100.
     artefacts_per_chromosome
@@ -63,6 +66,7 @@ class SimulationConfig(Settings):
     genes_per_mb: float
     cgi_fraction: float
     depth: float
+    enzyme_bias_sd: float
     background_rate: float
     artefacts_per_chromosome: int
     n_variants: int

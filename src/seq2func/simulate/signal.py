@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import pdtrc
 
-from seq2func.core.sequence import ASCII_TO_CODE
+from seq2func.core.sequence import ASCII_TO_CODE, kmer_lookup
 
 PROFILE_HALF_WIDTH = 400
 
@@ -47,27 +47,47 @@ def background_rate(seq: np.ndarray, rate: float) -> np.ndarray:
     return lam.astype(np.float32)
 
 
-def tn5_bias_table(rng: np.random.Generator, sd: float = 0.35) -> np.ndarray:
-    """Multiplicative Tn5 insertion preference for each 4-mer around a cut (256 values)."""
-    return np.exp(rng.normal(0.0, sd, 256)).astype(np.float32)
+#: assays with an enzyme whose cut preference the simulator models (Tn5, DNase I)
+BIAS_ASSAYS = ("ATAC", "DNASE")
 
 
-def tn5_bias(seq: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """Per-base Tn5 bias from the 4-mer starting 2 bp before each position (N -> 1)."""
-    codes = ASCII_TO_CODE[seq].astype(np.int64)
-    pad = np.concatenate([[0, 0], codes, [0]])
-    ok = (np.lib.stride_tricks.sliding_window_view(pad, 4) < 4).all(axis=1)
-    idx = (np.minimum(pad[:-3], 3) * 64 + np.minimum(pad[1:-2], 3) * 16
-           + np.minimum(pad[2:-1], 3) * 4 + np.minimum(pad[3:], 3))
-    return np.where(ok, table[idx], 1.0).astype(np.float32)
+def enzyme_bias_table(rng: np.random.Generator, sd: float) -> np.ndarray:
+    """Multiplicative cut preference of an enzyme for each 4-mer around a cut (256 values).
+
+    Log-normal with log-scale ``sd`` (index ``64 a + 16 b + 4 c + d`` for the bases ``abcd``,
+    A0 C1 G2 T3), normalised to geometric mean 1.
+    """
+    log = rng.normal(0.0, sd, 256)
+    return np.exp(log - log.mean()).astype(np.float32)
+
+
+def bias_kmers() -> list[str]:
+    """The 4-mer of each entry of an enzyme bias table, in table order."""
+    b = "ACGT"
+    return [b[i // 64] + b[(i // 16) % 4] + b[(i // 4) % 4] + b[i % 4] for i in range(256)]
+
+
+def enzyme_bias(seq: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Per-base cut preference from the 4-mer starting 2 bp before each position (N -> 1)."""
+    return kmer_lookup(ASCII_TO_CODE[seq], table, k=4, offset=2)
+
+
+#: share of a CRE's cuts around its bound sites (narrow peaks flanking each footprint); the
+#: rest follows the element-wide shape. Cuts concentrate where factors hold chromatin open,
+#: so the profile of an element depends on where its motifs are
+SITE_SHARE = 0.5
+#: spread (bp) of the cuts around one bound site
+SITE_SD = 20.0
 
 
 def cre_shape(assay: str, offset: float, footprints: Sequence[tuple[int, int]]) -> np.ndarray:
     """Normalised cut distribution over ``-PROFILE_HALF_WIDTH..+PROFILE_HALF_WIDTH`` around a CRE.
 
-    DNase: Gaussian (sd 45 bp). ATAC: Gaussian (sd 65 bp) plus two weak nucleosome-flank bumps at
-    +-180 bp. Footprints (start, end relative to the centre) are depleted to 25% with 40%
-    enrichment on 6 bp flanks.
+    Element-wide shape: DNase, a Gaussian (sd 45 bp); ATAC, a Gaussian (sd 65 bp) plus two weak
+    nucleosome-flank bumps at +-180 bp. With bound sites (``footprints``: start, end relative to
+    the centre), :data:`SITE_SHARE` of the cuts instead lie in narrow Gaussians
+    (:data:`SITE_SD`) around the sites, and the sites themselves are protected: depleted to 25%
+    with 40% enrichment on 6 bp flanks.
     """
     x = np.arange(-PROFILE_HALF_WIDTH, PROFILE_HALF_WIDTH + 1, dtype=np.float64) - offset
     if assay.upper() == "ATAC":
@@ -75,12 +95,18 @@ def cre_shape(assay: str, offset: float, footprints: Sequence[tuple[int, int]]) 
                                                      + np.exp(-0.5 * ((x + 180) / 40.0) ** 2))
     else:
         y = np.exp(-0.5 * (x / 45.0) ** 2)
-    for s, e in footprints:
+    y /= y.sum()
+    sites = [(s, e) for s, e in footprints
+             if 0 <= s + PROFILE_HALF_WIDTH and e + PROFILE_HALF_WIDTH <= y.size]
+    if sites:
+        pos = np.arange(y.size, dtype=np.float64) - PROFILE_HALF_WIDTH
+        near = sum(np.exp(-0.5 * ((pos - 0.5 * (s + e)) / SITE_SD) ** 2) for s, e in sites)
+        y = (1 - SITE_SHARE) * y + SITE_SHARE * near / near.sum()
+    for s, e in sites:
         a, b = s + PROFILE_HALF_WIDTH, e + PROFILE_HALF_WIDTH
-        if 0 <= a and b <= y.size:
-            y[max(0, a - 6) : a] *= 1.4
-            y[b : b + 6] *= 1.4
-            y[a:b] *= 0.25
+        y[max(0, a - 6) : a] *= 1.4
+        y[b : b + 6] *= 1.4
+        y[a:b] *= 0.25
     return y / y.sum()
 
 

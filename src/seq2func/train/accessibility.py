@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seq2func.core.io import atomic_output
+from seq2func.core.errors import InputError
+from seq2func.core.io import atomic_output, file_checksum
 from seq2func.core.provenance import write_provenance
 from seq2func.train.loop import fit
 from seq2func.train.runtime import configure_runtime
@@ -32,6 +33,7 @@ def train_accessibility(
     seed: int,
     outdir: str | Path,
     threads: int = 0,
+    bias_model: str | Path | None = None,
 ) -> dict[str, Any]:
     """Train one accessibility model (one seed) on a preprocessed dataset.
 
@@ -50,12 +52,20 @@ def train_accessibility(
         Where ``model.keras``, ``history.tsv``, ``run.json`` and ``checkpoints/`` go.
     threads
         CPU threads for TensorFlow (0: its default).
+    bias_model
+        ``chrombpnet`` models: the trained bias ``model.keras`` (:mod:`seq2func.train.bias`),
+        frozen inside the model; the bias-free model is also written, as ``nobias.keras``.
 
     Returns
     -------
     dict
         The run record (``run.json``).
     """
+    if spec.factorised and (bias_model is None or not Path(bias_model).is_file()):
+        raise InputError(bias_model or "--bias-model", f"{spec.name} is a chrombpnet model: it "
+                         "needs its trained bias model.keras",
+                         fix="train it first (seq2func train-bias; the workflow does) or set "
+                             "bias.pretrained")
     device = configure_runtime(seed, settings.deterministic, threads, settings.mixed_precision)
     import keras
 
@@ -67,33 +77,71 @@ def train_accessibility(
     targets = spec.outputs()
     mean_log_counts, weight = _count_head(ds, spec)
     losses, loss_weights = losses_for(spec, float(weight) if weight != "auto" else 1.0)
+    # weighted: the zero-weight rows that pad validation batches on several replicas don't count
     metrics = ({"labels": [keras.metrics.AUC(from_logits=True, name="auroc")]}
                if "labels" in targets else None)
+    batch = device.global_batch(settings.batch_size)
 
     def build() -> Any:
+        if spec.factorised:
+            return _factorised(spec, ds, bias_model, mean_log_counts)
         return build_accessibility_model(spec, meta.geometry, meta.n_tasks,
                                          mean_log_counts=mean_log_counts)
 
     def compile_model(model: Any, lr: float) -> None:
         model.compile(optimizer=keras.optimizers.Adam(lr), loss=losses,
-                      loss_weights=loss_weights, metrics=metrics)
+                      loss_weights=loss_weights, weighted_metrics=metrics)
 
     def train_data(epoch: int) -> Any:
         return make_tf_dataset(
-            ds, "train", settings.batch_size, shuffle=True, jitter=settings.jitter,
+            ds, "train", batch, shuffle=True, jitter=settings.jitter,
             reverse_complement=settings.reverse_complement, seed=seed * 100_003 + epoch,
-            targets=targets)
+            targets=targets, workers=settings.input_workers)
 
     def val_data() -> Any:
-        return make_tf_dataset(ds, "valid", settings.batch_size, shuffle=False, jitter=False,
+        return make_tf_dataset(ds, "valid", batch, shuffle=False, jitter=False,
                                reverse_complement=False, seed=0, targets=targets)
 
     run_config = {"model": spec.name, "spec": spec.to_config(), "settings": asdict(settings),
                   "seed": int(seed), "targets": list(targets),
                   "counts_loss_weight": weight, "dataset": meta.checksums}
-    return fit(build_model=build, compile_model=compile_model, train_data=train_data,
-               val_data=val_data, settings=settings, outdir=outdir, run_config=run_config,
-               device=device, inputs=[ds.metadata_path], n_train=int(meta.n_regions["train"]))
+    inputs = [ds.metadata_path]
+    if bias_model is not None:
+        run_config["bias_model"] = file_checksum(bias_model)
+        inputs.append(Path(bias_model))
+    record = fit(build_model=build, compile_model=compile_model, train_data=train_data,
+                 val_data=val_data, settings=settings, outdir=outdir, run_config=run_config,
+                 device=device, inputs=inputs, n_train=int(meta.n_regions["train"]))
+    if spec.factorised:
+        save_bias_free(Path(outdir) / "model.keras", Path(outdir) / NOBIAS_FILE)
+    return record
+
+
+#: the bias-free model of a chrombpnet model, next to its ``model.keras``
+NOBIAS_FILE = "nobias.keras"
+
+
+def _factorised(spec: ModelSpec, ds: Any, bias_model: str | Path,
+                mean_log_counts: list[float] | None) -> Any:
+    """A chrombpnet model: the frozen bias model plus a new bias-free BPNet."""
+    from seq2func.models import build_bpnet, load_model
+    from seq2func.models.chrombpnet import NOBIAS, combine
+    from seq2func.train.bias import bias_task_groups
+
+    geo = ds.geometry
+    nobias = build_bpnet(geo.input_length, ds.meta.n_tasks, geo.profile_length, geo.profile_bin,
+                         spec.sizes.nobias(), name=NOBIAS, mean_log_counts=mean_log_counts)
+    return combine(load_model(str(bias_model)), nobias, bias_task_groups(bias_model, ds),
+                   name=spec.name)
+
+
+def save_bias_free(model_path: Path, out: Path) -> None:
+    """Write the bias-free model inside a trained chrombpnet model (atomically)."""
+    from seq2func.models import load_model, save_float32
+    from seq2func.models.chrombpnet import bias_free
+
+    with atomic_output(out) as tmp:
+        save_float32(bias_free(load_model(str(model_path))), tmp)
 
 
 def _count_head(ds: Any, spec: ModelSpec) -> tuple[list[float] | None, float | str]:

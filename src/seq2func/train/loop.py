@@ -5,12 +5,16 @@
 * draws each epoch's training data from a pipeline seeded by ``(seed, epoch)``;
 * applies early stopping and learning-rate reduction on plateau of the validation loss (its own
   bookkeeping, saved with the checkpoint, unlike Keras callbacks);
-* checkpoints every epoch (:mod:`seq2func.train.checkpoints`).
+* checkpoints every epoch (:mod:`seq2func.train.checkpoints`);
+* on several replicas, drops short training batches and pads short validation batches
+  (:mod:`seq2func.train.distribute`).
 
 A job killed at any moment therefore resumes from its last complete epoch, and on the CPU a resumed
-run ends with the same weights and history as an uninterrupted one. Outputs: ``model.keras`` (the
-best epoch), ``history.tsv`` and ``run.json`` (the run record: device, seeds, timings, inputs,
-versions).
+run ends with the same weights and history as an uninterrupted one. A checkpoint is resumed only
+by a run of the same configuration, precision and replicas (:meth:`DeviceInfo.resume_key
+<seq2func.train.runtime.DeviceInfo.resume_key>` is part of its hash). Outputs: ``model.keras``
+(the best epoch, in float32 whatever the training precision: :func:`seq2func.models.save_float32`),
+``history.tsv`` and ``run.json`` (the run record: device, seeds, timings, inputs, versions).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from seq2func.train.checkpoints import (
     load_checkpoint_model,
     save_checkpoint,
 )
+from seq2func.train.distribute import fit_reads_once, replica_safe
 from seq2func.train.runtime import DeviceInfo
 from seq2func.train.settings import TrainSettings
 
@@ -63,9 +68,10 @@ def fit(
         ``compile_model(model, learning_rate)`` compiles it (optimizer, losses, weights).
     train_data
         ``train_data(epoch)`` returns that epoch's training ``tf.data.Dataset`` (shuffled and
-        augmented with a seed derived from ``epoch``, so a resumed run sees the same data).
+        augmented with a seed derived from ``epoch``, so a resumed run sees the same data), in
+        batches of ``device.global_batch(settings.batch_size)``.
     val_data
-        Returns the validation dataset (no augmentation).
+        Returns the validation dataset (no augmentation), batched the same way.
     settings
         Optimisation settings.
     outdir
@@ -85,24 +91,36 @@ def fit(
     dict
         The run record (also written to ``run.json``).
     """
+    from seq2func.models import save_float32
+
     out = Path(outdir)
     ckpt_root = out / "checkpoints"
+    want_hash = config_hash({**run_config, "runtime": device.resume_key()})
     model, state, resumed_from = _start(build_model, compile_model, settings, ckpt_root,
-                                        config_hash(run_config), device)
+                                        want_hash, device)
+    model.steps_per_execution = device.steps_per_execution(settings.steps_per_execution)
+    batch = device.global_batch(settings.batch_size)
+
+    def epoch_data(epoch: int) -> tuple[Any, Any]:
+        return (replica_safe(train_data(epoch), batch, device.replicas, training=True),
+                replica_safe(val_data(), batch, device.replicas, training=False))
+
     t_start = time.time()
     for epoch in range(state.epochs_done, settings.max_epochs):
         if state.stopped_early:
             break
-        _train_epoch(model, state, epoch, train_data, val_data, n_train)
+        _train_epoch(model, state, epoch, epoch_data, n_train)
         if _update_schedule(state, settings):
             with atomic_output(ckpt_root / "best.keras") as tmp:
-                model.save(tmp)
+                save_float32(model, tmp)
         save_checkpoint(model, state, ckpt_root)
     _write_model_and_history(model, state, out)
     record = make_record(
         step="train", inputs=inputs, config=dict(run_config), device=device.description,
         extra={
             "device_details": device.record(),
+            "global_batch_size": batch,
+            "steps_per_execution": int(model.steps_per_execution),
             "epochs_run": state.epochs_done,
             "best_epoch": state.best_epoch,
             "best_val_loss": state.best_val,
@@ -142,14 +160,16 @@ def _start(build_model: Callable[[], Any], compile_model: Callable[[Any, float],
     return model, state, state.epochs_done
 
 
-def _train_epoch(model: Any, state: LoopState, epoch: int, train_data: Callable[[int], Any],
-                 val_data: Callable[[], Any], n_train: int | None) -> None:
+def _train_epoch(model: Any, state: LoopState, epoch: int,
+                 epoch_data: Callable[[int], tuple[Any, Any]], n_train: int | None) -> None:
     """One epoch at the state's learning rate; its history row is appended to the state."""
     model.optimizer.learning_rate.assign(state.learning_rate)
     t0 = time.time()
+    train, val = epoch_data(epoch)
     # (the datasets shuffle themselves, seeded per epoch: Keras's own shuffle is off)
-    hist = model.fit(train_data(epoch), validation_data=val_data(), epochs=epoch + 1,
-                     initial_epoch=epoch, verbose=2, shuffle=False)
+    with fit_reads_once(model, train):
+        hist = model.fit(train, validation_data=val, epochs=epoch + 1, initial_epoch=epoch,
+                         verbose=2, shuffle=False)
     seconds = time.time() - t0
     row = {"epoch": epoch + 1, "learning_rate": state.learning_rate,
            **{k: float(v[-1]) for k, v in hist.history.items()},

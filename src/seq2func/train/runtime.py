@@ -1,9 +1,10 @@
 """The TensorFlow runtime of a run: device, distribution strategy, precision, seeds, determinism.
 
 :func:`configure_runtime` picks the device (all visible GPUs through ``MirroredStrategy``, one GPU
-directly, otherwise the CPU with a loud warning), mixed precision where the GPU supports it, seeds
-and TensorFlow's deterministic mode, and returns what the run used (:class:`DeviceInfo`, recorded
-in every ``run.json``).
+directly, otherwise the CPU with a loud warning), mixed precision where the GPU supports it (for
+training; inference runs in float32 unless asked otherwise), seeds and TensorFlow's
+deterministic mode (``auto``: on for the CPU, off on GPUs), and returns what the run used
+(:class:`DeviceInfo`, recorded in every ``run.json``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+#: steps per execution of ``auto`` on GPUs
+GPU_STEPS_PER_EXECUTION = 16
 
 CPU_WARNING = (
     "\n" + "=" * 78 + "\n"
@@ -59,11 +63,39 @@ class DeviceInfo:
         """The fields as plain values (the strategy by its class name), for ``run.json``."""
         d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "strategy"}
         d["strategy"] = type(self.strategy).__name__
+        d["replicas"] = self.replicas
         return d
 
+    @property
+    def replicas(self) -> int:
+        """Replicas training runs on (``strategy.num_replicas_in_sync``: the GPUs of a
+        ``MirroredStrategy``, else 1); a training batch holds ``batch_size`` examples per
+        replica."""
+        return int(self.strategy.num_replicas_in_sync) if self.strategy is not None else 1
 
-def configure_runtime(seed: int, deterministic: bool = True, threads: int = 0,
-                      mixed_precision: str = "auto") -> DeviceInfo:
+    def resume_key(self) -> dict[str, Any]:
+        """What a checkpoint must have been made with to be resumed here (part of its
+        configuration hash): the precision (a mixed-precision checkpoint holds a loss-scale
+        optimizer that a float32 run cannot load, and vice versa) and the replicas (the global
+        batch, hence the data of every step). The kind of device is not part of it: with the
+        same precision and replicas the whole state loads on a CPU or a GPU node (bitwise equal
+        continuations still need deterministic kernels on the same kind of device)."""
+        return {"mixed_precision": self.mixed_precision, "replicas": self.replicas}
+
+    def global_batch(self, per_replica: int) -> int:
+        """Examples per training step over all replicas (``per_replica`` x replicas)."""
+        return int(per_replica) * self.replicas
+
+    def steps_per_execution(self, setting: int | str) -> int:
+        """Training steps per call of the compiled step function: ``auto`` = 1 on the CPU,
+        :data:`GPU_STEPS_PER_EXECUTION` on GPUs (fewer host round trips); else the setting."""
+        if setting == "auto":
+            return GPU_STEPS_PER_EXECUTION if self.kind == "gpu" else 1
+        return int(setting)
+
+
+def configure_runtime(seed: int, deterministic: bool | str = True, threads: int = 0,
+                      mixed_precision: str = "off") -> DeviceInfo:
     """Configure TensorFlow/Keras for a run and report the device used.
 
     Must be called before any model is built.
@@ -73,11 +105,14 @@ def configure_runtime(seed: int, deterministic: bool = True, threads: int = 0,
     seed
         Seeds Python, numpy and TensorFlow (``keras.utils.set_random_seed``).
     deterministic
-        TensorFlow's deterministic ops.
+        TensorFlow's deterministic ops: ``True``, ``False`` or ``"auto"`` (on for the CPU, off
+        when a GPU is visible: deterministic GPU kernels forgo cuDNN autotuning).
     threads
         > 0 bounds TensorFlow's CPU thread pools (Snakemake's ``threads``).
     mixed_precision
-        ``"auto"`` (on for GPUs of compute capability >= 7.0), ``"on"`` or ``"off"``.
+        ``"auto"`` (on for GPUs of compute capability >= 7.0), ``"on"`` or ``"off"`` (the
+        default: float32, as inference runs; training passes its setting). Without mixed
+        precision TensorFloat-32 is off too, so float32 ops compute in float32 on any GPU.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
@@ -93,18 +128,48 @@ def configure_runtime(seed: int, deterministic: bool = True, threads: int = 0,
     names, capable = _gpu_names(tf, gpus)
     use_mp = (mixed_precision == "on") or (mixed_precision == "auto" and capable)
     keras.mixed_precision.set_global_policy("mixed_float16" if use_mp else "float32")
+    # float32 means float32: no TensorFloat-32 matmuls/convolutions (10-bit mantissa) on
+    # Ampere and later GPUs, which TensorFlow otherwise uses for float32 ops
+    tf.config.experimental.enable_tensor_float_32_execution(use_mp)
     keras.utils.set_random_seed(int(seed))
-    if deterministic:
+    determinism = resolve_deterministic(deterministic, bool(gpus))
+    if determinism:
         tf.config.experimental.enable_op_determinism()
     strategy, desc = _strategy(tf, names)
     if use_mp:
         desc += ", mixed precision (float16)"
     info = DeviceInfo(kind="gpu" if gpus else "cpu", n_gpus=len(gpus), names=names,
-                      mixed_precision=use_mp, deterministic=deterministic, description=desc,
+                      mixed_precision=use_mp, deterministic=determinism, description=desc,
                       tensorflow=tf.__version__, built_with_cuda=tf.test.is_built_with_cuda(),
                       strategy=strategy)
     log.info("device: %s", desc)
     return info
+
+
+def resolve_deterministic(setting: bool | str, gpu: bool) -> bool:
+    """The ``deterministic`` setting resolved: ``auto`` is on for the CPU, off on a GPU.
+
+    Raises
+    ------
+    ValueError
+        For a string other than ``auto``.
+    """
+    if isinstance(setting, str):
+        if setting != "auto":
+            raise ValueError(f"deterministic must be true, false or 'auto', not {setting!r}")
+        return not gpu
+    return bool(setting)
+
+
+def set_determinism(on: bool) -> None:
+    """Turn TensorFlow's deterministic ops on or off, process-wide (TensorFlow's public API
+    can only turn them on; ``seq2func check-gpu`` compares both)."""
+    from tensorflow.python.framework import config
+
+    if on:
+        config.enable_op_determinism()
+    else:
+        config.disable_op_determinism()
 
 
 def _limit_threads(tf: Any, threads: int) -> None:
