@@ -197,12 +197,12 @@ def tracks_model_typo(base, tmp):
     return _config(base, tmp, lambda c: c["evaluate"]["tracks"].update(models=["baset"]))
 
 
-@case("config", "study.yaml", "interpret.models", "did you mean 'bpnet'", outputs=())
+@case("config", "study.yaml", "interpret.models", "did you mean 'basset'", outputs=())
 def interpret_model_typo(base, tmp):
-    return _config(base, tmp, lambda c: c["interpret"].update(models=["bpnte"]))
+    return _config(base, tmp, lambda c: c["interpret"].update(models=["bassett"]))
 
 
-@case("config", "study.yaml", "variants.models", "known: basset, bpnet", outputs=())
+@case("config", "study.yaml", "variants.models", "known: basset", outputs=())
 def variants_model_typo(base, tmp):
     return _config(base, tmp, lambda c: c["variants"].update(models=["cnn"]))
 
