@@ -3,9 +3,22 @@
 #      snakemake --cores all --use-conda  (one pinned conda env per step)
 # See README.md and config/README.md.
 
+import sys
+from pathlib import Path
+
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# a YAML syntax error in the workflow's config is reported with its file and line (Snakemake's
+# loader says only "not valid JSON or YAML"; check a study file with `seq2func validate-config`)
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from seq2func.core.config import check_yaml_files  # noqa: E402
+
+try:
+    check_yaml_files(["config/config.yaml"])
+except Exception as exc:
+    raise WorkflowError(str(exc)) from None
 
 
 configfile: "config/config.yaml"

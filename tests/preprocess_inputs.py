@@ -170,3 +170,44 @@ def build_dataset(study: Study, out: Path, **params: object) -> Path:
     run_all(study.genome, samples, PreprocessSettings.from_config({**SMALL_PARAMS, **params}),
             SPLIT, out, study.blacklist)
     return out
+
+
+def write_raw_bigwig(path: Path, sizes: dict[str, int],
+                     intervals: dict[str, list[tuple[int, int, float]]]) -> None:
+    """An uncompressed bigWig written from the UCSC spec, with any float32 value (pyBigWig's
+    writer refuses infinities): one bedGraph section per chromosome, no zoom levels."""
+    names = list(sizes)
+    key = max(len(n) for n in names)
+    values = [v for c in names for _, _, v in intervals.get(c, [])]
+    finite = [v for v in values if np.isfinite(v)]
+    covered = sum(e - s for c in names for s, e, _ in intervals.get(c, []))
+    summary = struct.pack("<Qdddd", covered, min(values or [0.0]), max(values or [0.0]),
+                          float(np.sum(finite)), float(np.sum(np.square(finite))))
+    tree = struct.pack("<IIIIQQ", 0x78CA8C91, len(names), key, 8, len(names), 0)
+    tree += struct.pack("<BBH", 1, 0, len(names)) + b"".join(
+        n.encode().ljust(key, b"\0") + struct.pack("<II", i, sizes[n])
+        for i, n in enumerate(names))
+    head_size, summary_at = 64, 64
+    tree_at = summary_at + len(summary)
+    data_at = tree_at + len(tree)
+    sections, leaves, offset = [], [], data_at + 8
+    for i, c in enumerate(names):
+        items = intervals.get(c, [])
+        if not items:
+            continue
+        body = struct.pack("<IIIIIBBH", i, items[0][0], items[-1][1], 0, 0, 1, 0, len(items))
+        body += b"".join(struct.pack("<IIf", s, e, v) for s, e, v in items)
+        sections.append(body)
+        leaves.append((i, items[0][0], i, items[-1][1], offset, len(body)))
+        offset += len(body)
+    data = struct.pack("<Q", len(sections)) + b"".join(sections)
+    index_at = data_at + len(data)
+    first, last = leaves[0], leaves[-1]
+    index = struct.pack("<IIQIIIIQII", 0x2468ACE0, 256, len(leaves), first[0], first[1],
+                        last[2], last[3], index_at, 1, 0)
+    index += struct.pack("<BBH", 1, 0, len(leaves)) + b"".join(
+        struct.pack("<IIIIQQ", *leaf) for leaf in leaves)
+    header = struct.pack("<IHHQQQHHQQIQ", 0x888FFC26, 4, 0, tree_at, data_at, index_at, 0, 0, 0,
+                         summary_at, 0, 0)
+    assert len(header) == head_size
+    path.write_bytes(header + summary + tree + data + index)

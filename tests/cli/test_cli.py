@@ -41,7 +41,7 @@ def test_bad_params_give_exit_code_2(tmp_path: Path, capsys) -> None:
     rc = main(["simulate", "--params", "{not json", "--samples", str(REPO / "config/samples.tsv"),
                "--motifs", "x", "--outdir", str(tmp_path)])
     assert rc == 2
-    assert "--params is not valid JSON" in capsys.readouterr().err
+    assert "--params: not valid JSON" in capsys.readouterr().err
 
 
 #: the subcommands, one list per stage module of seq2func.cli (names are part of the interface)

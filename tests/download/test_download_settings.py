@@ -67,7 +67,7 @@ def test_fetch_reads_the_settings_from_the_environment(tmp_path: Path, capsys, c
     assert main(args) == 2
     assert "did you mean 'retries'" in capsys.readouterr().err
     assert main([*args, "--settings", "{offline"]) == 2
-    assert "--settings is not valid JSON" in capsys.readouterr().err
+    assert "--settings: not valid JSON" in capsys.readouterr().err
 
 
 def test_frozen() -> None:

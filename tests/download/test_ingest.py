@@ -187,12 +187,21 @@ def test_bed3_peaks_get_narrowpeak_defaults(tmp_path: Path, canonical: Path) -> 
     assert df.iloc[0].tolist() == ["chr1", 10, 20, ".", 0, ".", -1, -1, -1, -1]
 
 
-def test_peak_beyond_chromosome_end_names_the_line(tmp_path: Path, canonical: Path) -> None:
+def test_peaks_past_chromosome_ends_follow_the_preprocessing_rule(tmp_path: Path,
+                                                                  canonical: Path) -> None:
+    """Overhangs are clipped; a few peaks past the end are dropped (as in preprocessing), more
+    stop the ingestion naming the first line and the likely assembly mix-up."""
     src = tmp_path / "p.bed"
-    src.write_text("# comment\nchr1\t10\t20\nchr2\t2990\t3100\n")
-    with pytest.raises(InputError, match=r"p\.bed, line 3: bad interval chr2:2990-3100 "
-                                         r"\(beyond the end of chr2, 3,001 bp"):
-        ingest_peaks(src, tmp_path / "p.narrowPeak", canonical / "chrom.sizes")
+    inside = "".join(f"chr1\t{10 * i}\t{10 * i + 5}\n" for i in range(1, 200))
+    src.write_text("# comment\nchr2\t2990\t3100\n" + inside + "chr2\t3500\t3600\n")
+    out = tmp_path / "p.narrowPeak"
+    assert ingest_peaks(src, out, canonical / "chrom.sizes") == 200
+    assert "chr2\t2990\t3001\t" in out.read_text()
+    src.write_text("# comment\nchr1\t10\t20\nchr2\t3500\t3600\n")
+    with pytest.raises(InputError, match=r"p\.bed, line 3: 1 of 2 peaks \(50\.0%\) lie past "
+                                         r"their chromosome's end, e\.g\. chr2:3,500-3,600 "
+                                         r"\(chr2 has 3,001 bp\).*another genome assembly"):
+        ingest_peaks(src, out, canonical / "chrom.sizes")
     src.write_text("chr1\tten\t20\n")
     with pytest.raises(InputError, match="line 1: column 2 is not an integer"):
         ingest_peaks(src, tmp_path / "p.narrowPeak", canonical / "chrom.sizes")
@@ -291,7 +300,8 @@ def test_expression_checks(tmp_path: Path, gtf: Path) -> None:
     with pytest.raises(InputError, match="no 'TPM' column"):
         read_quantification(bad)
     bad.write_text("gene_id\tTPM\nENSG1\tn/a\n")
-    with pytest.raises(InputError, match=r"line 2: TPM value 'n/a' is not a number"):
+    with pytest.raises(InputError, match=r"line 2: TPM value 'n/a' is not a finite, "
+                                         r"non-negative number"):
         read_quantification(bad)
 
 

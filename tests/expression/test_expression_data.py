@@ -128,7 +128,9 @@ def test_chromatin_sample_matching() -> None:
 
 
 def test_window_geometry_checked() -> None:
-    with pytest.raises(ValueError, match="multiple"):
+    from seq2func.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"expression\.chromatin\.bin_size.*multiple"):
         ExpressionSettings.from_config({"chromatin": {"flank": 100, "bin_size": 30}})
     with pytest.raises(ValueError, match="multiple"):
         ExpressionWindow(10, 5, 100, 30)

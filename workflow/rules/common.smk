@@ -15,20 +15,33 @@ from snakemake.settings.types import DeploymentMethod
 SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 
-from seq2func.core.config import load_samples, validate_config  # noqa: E402
-from seq2func.core.errors import Seq2FuncError  # noqa: E402
+from seq2func.cli.startup import check_chromosomes, check_study  # noqa: E402
+from seq2func.core.config import attribute  # noqa: E402
+from seq2func.core.errors import ConfigError, Seq2FuncError  # noqa: E402
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 
+
+def config_sources(workflow):
+    """The config files in the order Snakemake merged them: the workflow's own `configfile:`
+    first, then each --configfile (later ones win). Errors name the file a key came from.
+    """
+    cli = [str(f) for f in workflow.overwrite_configfiles]
+    return [str(f) for f in workflow.configfiles if str(f) not in cli] + cli
+
+
+# the whole configuration, checked across sections before anything runs (seq2func.cli.startup)
 try:
-    validate_config(
+    SAMPLES_TABLE, _notes = check_study(config, config_sources(workflow), SCHEMAS)
+    check_chromosomes(
         config,
-        SCHEMAS / "config.schema.yaml",
-        source="configuration (config/config.yaml)",
+        config_sources(workflow),
+        f"resources/{config['study']}/genome/chrom.sizes",
     )
-    SAMPLES_TABLE = load_samples(config["samples"], SCHEMAS / "samples.schema.yaml")
 except Seq2FuncError as exc:
     raise WorkflowError(f"invalid configuration:\n{exc}") from None
+for _note in _notes:
+    logger.warning(f"configuration: {_note}")
 
 STUDY = config["study"]
 RES = f"resources/{STUDY}"
@@ -149,9 +162,21 @@ FIGURE_FORMATS = ["pdf", "svg", "png"]
 # ------------------------------------------------------------------------------- helpers
 
 
-def as_json(obj):
-    """Serialise a config section for a rule's params (reruns when it changes)."""
+def json_text(obj):
+    """A config section as JSON text (the value of a --params argument)."""
     return json.dumps(obj, sort_keys=True)
+
+
+def as_json(obj):
+    """A rule's params value serialising a config section (reruns when it changes). A function:
+    Snakemake formats params strings as wildcard patterns, so a config value with braces (e.g.
+    exclude_chromosomes: "^chr\\d{1,2}$") would otherwise fail as a WildcardError."""
+    return lambda wildcards: json_text(obj)
+
+
+def from_config(value):
+    """A params value taken from the config as it is (a function, not formatted: see as_json)."""
+    return lambda wildcards: value
 
 
 def figure_files(stems):

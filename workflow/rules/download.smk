@@ -16,6 +16,10 @@ try:
         f"{RES}/downloads",
         source="configuration",
     )
+except ConfigError as exc:
+    raise WorkflowError(
+        f"invalid configuration:\n{attribute(exc, config_sources(workflow))}"
+    ) from None
 except Seq2FuncError as exc:
     raise WorkflowError(f"invalid configuration:\n{exc}") from None
 
@@ -218,9 +222,12 @@ rule build_expression:
             EXPRESSION_SAMPLES,
             [DL.sample_file(s, "expression") for s in EXPRESSION_SAMPLES],
         ),
+        # SAMPLE=COLUMN of the samples whose TPM column is named
+        columns=lambda wc: DL.expression_columns(),
     shell:
-        "seq2func ingest expression --input {params.pairs:q} --gtf {input.gtf:q}"
-        " --output {output:q} --provenance {input.provenance:q} > {log:q} 2>&1"
+        "seq2func ingest expression --input {params.pairs:q} --column {params.columns:q}"
+        " --gtf {input.gtf:q} --output {output:q} --provenance {input.provenance:q}"
+        " > {log:q} 2>&1"
 
 
 # HAS_VCF (common.smk): download.variants names a VCF, which DL then plans to fetch

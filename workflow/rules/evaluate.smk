@@ -153,7 +153,7 @@ rule evaluate_gates:
         runtime=10,
     params:
         gates=as_json(EVAL["gates"]),
-        tables=lambda wc: as_json(gate_tables()),
+        tables=lambda wc: json_text(gate_tables()),
     shell:
         "seq2func evaluate-gates --gates {params.gates:q} --tables {params.tables:q}"
         " --out {output:q} > {log:q} 2>&1"

@@ -54,7 +54,7 @@ rule expression_prepare:
         params=as_json(EXPR),
         split=as_json(config["split"]),
         # optional: preprocess.exclude_chromosomes may be null
-        exclude=(
+        exclude=from_config(
             ["--exclude-regex", config["preprocess"]["exclude_chromosomes"]]
             if config["preprocess"]["exclude_chromosomes"]
             else []
@@ -90,6 +90,7 @@ rule expression_predicted_chromatin:
     params:
         params=as_json(EXPR),
         # the tasks (samples) of the training set, in its order
+        # (a FileNotFoundError while the DAG is built defers it until the dataset exists)
         tasks=lambda wc, input: json.loads(Path(input.dataset).read_text())["tasks"],
     shell:
         "seq2func expression-predicted-chromatin --genes {input.genes:q}"

@@ -80,7 +80,7 @@ rule discover_motifs:
         runtime=lambda wc, attempt: 60 * attempt,
     params:
         interpret=as_json(INTERP),
-        database=INTERP["motif_database"],
+        database=from_config(INTERP["motif_database"]),
         stem=lambda wildcards, output: Path(output.logos).with_suffix(""),
     shell:
         "seq2func discover-motifs --attributions {input:q} --params {params.interpret:q}"

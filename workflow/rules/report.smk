@@ -141,8 +141,8 @@ rule figure_locus:
             ".provenance.json"
         ),
         tasks=SAMPLES,
-        chromosomes=config["split"]["test"],
-        locus=EVAL["locus"],
+        chromosomes=from_config(config["split"]["test"]),
+        locus=from_config(EVAL["locus"]),
         width=EVAL["locus_width"],
         label=lambda wc: ensemble_label(track_models()[0]),
     shell:

@@ -34,7 +34,7 @@ rule train_accessibility:
         runtime=lambda wc, attempt: 120 * attempt,
         gpu=ACC["gpus_per_job"],
     params:
-        spec=lambda wc: as_json(ACC["models"][wc.model]),
+        spec=lambda wc: json_text(ACC["models"][wc.model]),
         settings=as_json(ACC["train"]),
         dataset_dir=upstream_dir(DATASET_DIR),
         outdir=lambda wildcards, output: Path(output.model).parent,
@@ -92,7 +92,7 @@ rule train_bias:
         runtime=lambda wc, attempt: 60 * attempt,
         gpu=ACC["gpus_per_job"],
     params:
-        spec=lambda wc: as_json(ACC["models"][wc.model]),
+        spec=lambda wc: json_text(ACC["models"][wc.model]),
         settings=as_json(ACC["train"]),
         seed=lambda wc: model_seeds(wc.model)[0],
         dataset_dir=upstream_dir(DATASET_DIR),

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from seq2func import __version__
-from seq2func.core.errors import Seq2FuncError
+from seq2func.core.errors import Seq2FuncError, format_message
 
 #: stage modules of this package, in the order their subcommands are listed by ``--help``
 STAGES = ("simulate", "config", "download", "preprocess", "train", "expression", "evaluate",
@@ -51,6 +51,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except Seq2FuncError as exc:
         print(f"seq2func {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file given on the command line is missing, a directory, ...
+        if exc.filename is None:
+            raise
+        problem = (exc.strerror or type(exc).__name__).lower()
+        print(f"seq2func {args.command}: error: "
+              + format_message(str(exc.filename), problem, "check the path (run the step that "
+                               "writes the file first, or give an existing file)"),
+              file=sys.stderr)
         return 2
 
 

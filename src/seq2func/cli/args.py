@@ -5,17 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
+from typing import Any
 
-from seq2func.core.errors import Seq2FuncError
+from seq2func.core.errors import Seq2FuncError, format_message
 
 
-def json_arg(text: str, flag: str) -> dict:
+def json_arg(text: str, flag: str, kind: type = dict) -> Any:
+    """``flag``'s JSON value, a ``kind`` (object: dict, array: list)."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise Seq2FuncError(f"{flag} is not valid JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise Seq2FuncError(f"{flag} must be a JSON object")
+        raise Seq2FuncError(format_message(flag, f"not valid JSON: {exc}",
+                                           "quote keys and strings with double quotes")) from exc
+    if not isinstance(value, kind):
+        what = "object" if kind is dict else "array"
+        raise Seq2FuncError(format_message(flag, f"must be a JSON {what}",
+                                           "give {...}" if kind is dict else "give [...]"))
     return value
 
 
@@ -25,7 +30,8 @@ def pairs(items: Sequence[str], flag: str, form: str = "NAME=PATH") -> list[tupl
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key or not value:
-            raise Seq2FuncError(f"{flag} {item!r}: expected {form}")
+            raise Seq2FuncError(format_message(f"{flag} {item!r}", f"expected {form}",
+                                               f"give each value as {form}"))
         out.append((key, value))
     return out
 
@@ -35,7 +41,8 @@ def unique_pairs(items: Sequence[str], flag: str, form: str = "NAME=PATH") -> di
     out: dict[str, str] = {}
     for key, value in pairs(items, flag, form):
         if key in out:
-            raise Seq2FuncError(f"{flag}: {key!r} is given twice ({out[key]}, {value})")
+            raise Seq2FuncError(format_message(flag, f"{key!r} is given twice ({out[key]}, "
+                                               f"{value})", "give each name once"))
         out[key] = value
     return out
 

@@ -73,7 +73,10 @@ def _add_ingest(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chrom-sizes", default=None,
                    help="the canonical chrom.sizes (all kinds but fasta and expression)")
     p.add_argument("--sizes-out", default=None, help="fasta: chrom.sizes to write")
-    p.add_argument("--gtf", default=None, help="expression: the canonical GTF")
+    p.add_argument("--column", nargs="*", default=[],
+                   help="expression: SAMPLE=COLUMN, the column of a sample's TPM in its file "
+                        "(default: the file's TPM column)")
+    p.add_argument("--gtf", default=None, help="expression: the canonical GTF/GFF3")
     p.add_argument("--provenance", nargs="*", default=[],
                    help="provenance sidecars of the inputs (their download records are copied "
                         "into the output's provenance)")
@@ -93,6 +96,7 @@ def _run_ingest(args: argparse.Namespace) -> int:
         raise Seq2FuncError(f"--chromosomes is not a JSON list: {exc}") from exc
     ingest(args.kind, inputs, args.output, chrom_sizes=args.chrom_sizes,
            chromosomes=chromosomes, sizes_out=args.sizes_out, gtf=args.gtf,
+           columns=unique_pairs(args.column, "--column", "SAMPLE=COLUMN"),
            provenance=args.provenance)
     return 0
 

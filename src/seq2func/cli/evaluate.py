@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 
 from seq2func.cli.args import (
@@ -103,7 +102,8 @@ def _run_evaluate_gates(args: argparse.Namespace) -> int:
         raise Seq2FuncError("evaluate-gates needs --out (write the table) or --enforce "
                             "--check TABLE (fail on a written table's failed gates)")
     if args.out:
-        run_gates(json.loads(args.gates), json_arg(args.tables, "--tables"), args.out)
+        run_gates(json_arg(args.gates, "--gates", list), json_arg(args.tables, "--tables"),
+                  args.out)
     if args.enforce:
         enforce_gates(args.check or args.out, args.done)
     return 0

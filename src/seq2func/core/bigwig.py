@@ -1,11 +1,17 @@
 """bigWig input: integrity checks, chromosome-name mapping and block-wise reading (pyBigWig).
 
 Preprocessing reads every chromosome of a bigWig once, block by block, and cuts windows from
-the blocks in numpy; it never asks pyBigWig for one window at a time. NaN (bases without data)
-means 0. Infinite values are an error; negative values are an error or clipped to 0
-(``negative="error"`` or ``"clip"``). The header's summary (minimum, maximum) says whether a
-file can hold such values at all: when it cannot, blocks are passed on as read (the "fast
-path", no per-base work) and only the windows cut from them are cleaned (:func:`clean`).
+the blocks in numpy; it never asks pyBigWig for one window at a time. NaN means "no data", as
+for bases no interval covers, and reads as 0 - whether the base is uncovered or an interval
+stores NaN explicitly (ingestion drops such intervals). Infinite values are an error; negative
+values are an error or clipped to 0 (``negative="error"`` or ``"clip"``). The header's summary
+(minimum, maximum, sum) says whether a file can hold such values at all: when it cannot, blocks
+are passed on as read (the "fast path", no per-base work) and only the windows cut from them are
+cleaned (:func:`clean`). A summary that is itself NaN (a file storing NaN values) says nothing,
+so such files take the slow path, where every value read is checked.
+
+The header is read from the file's bytes (:func:`read_bigwig_header`), not with pyBigWig's
+``header()``, which crashes the process on a file storing NaN (pyBigWig 0.3.29).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ BIGBED_MAGIC = 0x8789F2EB
 #: the fixed part of a bigWig header and of one zoom-level header (UCSC bigWig spec)
 _HEADER = struct.Struct("<IHHQQQHHQQIQ")
 _ZOOM = struct.Struct("<IIQQ")
+#: the total summary: bases covered, minimum, maximum, sum, sum of squares
+_SUMMARY = struct.Struct("<Qdddd")
 #: bytes of an R-tree / B+ tree index header (the least that must follow an index offset)
 _INDEX_HEADER_BYTES = 32
 
@@ -65,7 +73,7 @@ def check_bigwig_file(path: str | os.PathLike[str]) -> dict[str, int]:
             raise InputError(p, "not a bigWig (wrong magic number)",
                              fix="give a bigWig file (UCSC format, e.g. from bedGraphToBigWig)")
         offsets = {"chromosome tree": fields[3], "data": fields[4], "index": fields[5],
-                   "summary": fields[8]}
+                   "summary": fields[9]}
         zooms = fh.read(_ZOOM.size * zoom_levels)
         if len(zooms) < _ZOOM.size * zoom_levels:
             raise InputError(p, "truncated bigWig (header cut short)",
@@ -81,6 +89,37 @@ def check_bigwig_file(path: str | os.PathLike[str]) -> dict[str, int]:
                                 f"file has only {size} bytes",
                              fix="re-download or regenerate the bigWig (compare its md5)")
     return {"bytes": size, "zoom_levels": zoom_levels}
+
+
+def read_bigwig_header(path: str | os.PathLike[str]) -> dict[str, float]:
+    """The header summary of a bigWig, read from its bytes (keys as pyBigWig's ``header()``).
+
+    Returns
+    -------
+    dict
+        ``version``, ``nLevels`` (zoom levels), ``nBasesCovered``, ``minVal``, ``maxVal``,
+        ``sumData``, ``sumSquared`` as floats; the last five are 0 when the file has no total
+        summary. Values may be NaN or infinite (a file that stores them).
+
+    Raises
+    ------
+    InputError
+        As :func:`check_bigwig_file`, which runs first.
+    """
+    check_bigwig_file(path)
+    with open(path, "rb") as fh:
+        fields = _HEADER.unpack(fh.read(_HEADER.size))
+        covered, lo, hi, total, squares = 0, 0.0, 0.0, 0.0, 0.0
+        if fields[9]:
+            fh.seek(fields[9])
+            raw = fh.read(_SUMMARY.size)
+            if len(raw) < _SUMMARY.size:
+                raise InputError(path, "truncated bigWig (summary cut short)",
+                                 fix="re-download or regenerate the bigWig (compare its md5)")
+            covered, lo, hi, total, squares = _SUMMARY.unpack(raw)
+    return {"version": float(fields[1]), "nLevels": float(fields[2]),
+            "nBasesCovered": float(covered), "minVal": lo, "maxVal": hi, "sumData": total,
+            "sumSquared": squares}
 
 
 @dataclass
@@ -131,7 +170,7 @@ class BigWig:
             raise InputError(self.path, "not a bigWig", fix="give a bigWig signal track")
         self._bw = bw
         self.file_chroms: dict[str, int] = dict(bw.chroms())
-        self.header: dict[str, float] = dict(bw.header())
+        self.header: dict[str, float] = read_bigwig_header(self.path)
         self.stats = SignalStats()
         self.match: NameMatch = NameMatch({c: c for c in self.file_chroms})
         if genome_sizes is not None:
@@ -146,8 +185,9 @@ class BigWig:
                                             f"({shown}): different assemblies?",
                                  fix="use a bigWig made on the same genome assembly as the FASTA")
         self._to_file = self.match.reverse()
-        lo, hi = self.header.get("minVal", 0.0), self.header.get("maxVal", 0.0)
-        has_summary = self.header.get("nBasesCovered", 0) > 0
+        lo, hi = self.header["minVal"], self.header["maxVal"]
+        has_summary = self.header["nBasesCovered"] > 0 and math.isfinite(
+            self.header["sumData"])  # (a NaN sum: the file stores NaN, the summary says nothing)
         if has_summary and not math.isfinite(hi):
             raise InputError(self.path, "the bigWig holds infinite values (header maximum)",
                              fix="regenerate it without infinities (e.g. add a pseudocount "

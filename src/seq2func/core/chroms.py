@@ -122,13 +122,33 @@ def check_safe_names(names: Iterable[str], source: str | PathLike[str]) -> None:
                              "rename them")
 
 
+def exclusion_regex(pattern: str | None, source: str = "config",
+                    key: str = "preprocess.exclude_chromosomes") -> re.Pattern[str] | None:
+    """The compiled ``exclude_chromosomes`` regex (None for none).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``key`` when the pattern is not a regular expression.
+    """
+    from seq2func.core.errors import ConfigError
+
+    if not pattern:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(source, key, f"{pattern!r} is not a valid regular expression ({exc})",
+                          "fix the pattern, e.g. '^chrM$|_random$'") from None
+
+
 def filter_chromosomes(sizes: Mapping[str, int], include: Sequence[str],
                        exclude_regex: str | None) -> tuple[list[str], dict[str, str]]:
     """Chromosomes to process (genome order) and the reason each other one is skipped."""
     skipped: dict[str, str] = {}
     chosen = []
     wanted = set(include) if include else None
-    rx = re.compile(exclude_regex) if exclude_regex else None
+    rx = exclusion_regex(exclude_regex)
     for name in sizes:
         if wanted is not None and name not in wanted:
             skipped[name] = "not in preprocess.chromosomes"

@@ -34,12 +34,23 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         if mark is not None:
             line = mark.line + 1
-        raise InputError(p, f"not valid YAML: {exc}", line) from exc
+        raise InputError(p, f"not valid YAML: {exc}", line,
+                         "fix the YAML syntax near that line (indentation with spaces, closed "
+                         "brackets and quotes, 'key: value' pairs)") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise InputError(p, "the top level must be a mapping of keys to values")
+        raise InputError(p, "the top level must be a mapping of keys to values",
+                         fix="write 'key: value' lines (see config/config.yaml)")
     return data
+
+
+def check_yaml_files(paths: list[str | Path]) -> None:
+    """Raise a WorkflowError-friendly :class:`InputError` naming the file and line of the
+    first YAML syntax error among ``paths`` (missing files are skipped)."""
+    for path in paths:
+        if Path(path).is_file():
+            load_yaml(path)
 
 
 def _extend_with_default(validator_class: type) -> type:
@@ -93,8 +104,19 @@ def explain_error(error: jsonschema.ValidationError, source: str,
     if error.validator == "enum":
         return ConfigError(source, key, f"{error.instance!r} is not one of {error.validator_value}",
                            "choose one of the allowed values")
+    if error.validator == "oneOf" and isinstance(error.instance, dict):
+        alternatives = [b.get("required", []) for b in error.validator_value
+                        if isinstance(b, dict)]
+        if alternatives and all(len(a) == 1 for a in alternatives):
+            names = [a[0] for a in alternatives]
+            given = [n for n in names if n in error.instance]
+            return ConfigError(source, key, f"gives {' and '.join(given) if given else 'none'}"
+                               f" of {', '.join(names)}",
+                               f"give exactly one of {', '.join(names)}")
     desc = error.schema.get("description", "") if isinstance(error.schema, dict) else ""
-    return ConfigError(source, key, error.message, desc)
+    fix = f"{desc} " if desc else ""
+    return ConfigError(source, key, error.message.splitlines()[0][:300],
+                       fix + f"(see config/README.md for '{key.split('.')[-1]}')")
 
 
 def validate_config(config: dict[str, Any], schema_path: str | Path,
@@ -128,9 +150,114 @@ def validate_config(config: dict[str, Any], schema_path: str | Path,
     return config
 
 
+#: mappings of named entries that a later config file replaces whole instead of merging into
+#: (Snakemake merges mappings key by key: a study listing two chromosomes would keep the demo's
+#: other three)
+REPLACED_WHOLE = ("simulate.chromosomes", "accessibility.models")
+
+
+def _lookup(data: Any, parts: list[str]) -> tuple[bool, Any]:
+    """Whether ``data`` holds the dotted path ``parts``, and the value there."""
+    for part in parts:
+        if not isinstance(data, dict) or part not in data:
+            return False, None
+        data = data[part]
+    return True, data
+
+
+def _key_parts(key: str) -> list[str]:
+    """``evaluate.gates[basset].op`` -> ``["evaluate", "gates"]`` (up to the first index)."""
+    return [p for p in key.split("[", 1)[0].split(".") if p]
+
+
+def key_source(key: str, files: list[str], default: str = "config") -> str:
+    """The config file that sets ``key`` (the last one of ``files``, in merge order, that sets
+    the longest part of its dotted path); ``default`` when no file is given.
+
+    ``files`` are in the order Snakemake merges them (the workflow's own config first, then each
+    ``--configfile``); a key no file sets is reported in the last file that sets its section.
+    """
+    if not files:
+        return default
+    parts = _key_parts(key)
+    best, depth = files[-1], -1
+    for f in files:
+        try:
+            data = load_yaml(f)
+        except (OSError, InputError):
+            continue
+        for n in range(len(parts), -1, -1):
+            if _lookup(data, parts[:n])[0]:
+                if n >= depth:
+                    best, depth = f, n
+                break
+    return best
+
+
+#: the ``source`` of ConfigErrors raised on a merged config (no file known yet)
+MERGED_SOURCES = ("config", "configuration")
+
+
+def attribute(error: ConfigError, files: list[str]) -> ConfigError:
+    """``error`` naming the config file its key comes from (see :func:`key_source`); errors
+    that already name another file (e.g. the samples table) are returned as they are."""
+    if error.source not in MERGED_SOURCES and error.source not in files:
+        return error
+    return ConfigError(key_source(error.key, files, error.source), error.key, error.problem,
+                       error.fix)
+
+
+def replace_merged_mappings(config: dict[str, Any], files: list[str]) -> list[str]:
+    """Replace each :data:`REPLACED_WHOLE` mapping by the one of the last file that sets it.
+
+    Returns
+    -------
+    list of str
+        One message per mapping whose merge would have kept entries of an earlier file (the
+        workflow logs them).
+    """
+    notes = []
+    for key in REPLACED_WHOLE:
+        parts = key.split(".")
+        setters = [(f, v) for f in files for found, v in [_lookup(load_yaml(f), parts)]
+                   if found and isinstance(v, dict)]
+        found, merged = _lookup(config, parts)
+        if not setters or not found or not isinstance(merged, dict):
+            continue
+        last_file, last = setters[-1]
+        if merged == last:
+            continue
+        dropped = [str(k) for k in merged if k not in last]
+        what = (f"the other files' {', '.join(dropped)} are not kept" if dropped else
+                "its entries are not merged with the other files' entries of the same name")
+        notes.append(f"{key}: taken whole from {last_file} ({', '.join(map(str, last))}); "
+                     f"{what} (named entries are replaced, not merged)")
+        parent = _lookup(config, parts[:-1])[1]
+        parent[parts[-1]] = copy.deepcopy(last)
+    return notes
+
+
 def load_config(path: str | Path, schema_path: str | Path) -> dict[str, Any]:
     """Read a YAML configuration file and validate it (see :func:`validate_config`)."""
     return validate_config(load_yaml(path), schema_path, source=path)
+
+
+_WILDCARD = re.compile(r"\{[^{}]*\}")
+
+
+def check_input_path(value: str, key: str, source: str = "config") -> None:
+    """Refuse a path that Snakemake would read as a wildcard pattern (``{name}``) when it
+    becomes the input of a rule; Snakemake cannot escape braces in input files.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``key``.
+    """
+    if _WILDCARD.search(str(value)):
+        raise ConfigError(source, key, f"{value!r} holds {{...}}, which Snakemake reads as a "
+                          "wildcard in the files of a rule",
+                          "rename the file (or link it) to a name without braces")
 
 
 def load_samples(path: str | Path, schema_path: str | Path | None = None) -> pd.DataFrame:
@@ -148,7 +275,12 @@ def load_samples(path: str | Path, schema_path: str | Path | None = None) -> pd.
     if not p.exists():
         raise InputError(p, "samples table not found",
                          fix="set 'samples' in the config to a TSV file")
-    df = pd.read_csv(p, sep="\t", dtype=str, comment="#", keep_default_na=False)
+    try:
+        df = pd.read_csv(p, sep="\t", dtype=str, comment="#", keep_default_na=False)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(p, f"not a tab-separated samples table ({str(exc).strip()})",
+                         fix="one header line (sample, cell_type, assay, ...) and one "
+                             "tab-separated row per sample") from exc
     df.columns = [c.strip() for c in df.columns]
     for col in ("sample", "cell_type", "assay"):
         if col not in df.columns:

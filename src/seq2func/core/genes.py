@@ -10,14 +10,16 @@ TSS choice (gene level, documented because published numbers depend on it):
    most upstream TSS of all its transcripts.
 
 Coordinates are 0-based: the TSS is the first transcribed base. Files are streamed line by line
-(GENCODE's ~1.5 GB GTF never has to fit in a data frame); only gene and transcript records are
-kept.
+(GENCODE's ~1.5 GB GTF never has to fit in a data frame) by :func:`annotation_features`, the one
+GTF/GFF3 reader (GENCODE, Ensembl, RefSeq and SGD-style GFF3), which checks every line; only
+gene and transcript records are kept.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -27,12 +29,18 @@ import pandas as pd
 from seq2func.core.errors import InputError
 from seq2func.core.io import open_text
 
+#: gene records: GTF ``gene``; in GFF3 also Ensembl's and SGD's typed genes (``ncRNA_gene``,
+#: ``tRNA_gene``, ...: any ``*_gene``), pseudogenes and SGD's blocked reading frames
+GFF3_GENE_FEATURES = {"gene", "pseudogene", "blocked_reading_frame"}
 GENE_FEATURES = {"gene", "ncRNA_gene", "pseudogene", "transposable_element_gene"}
 TRANSCRIPT_FEATURES = {"transcript", "mRNA", "ncRNA", "lnc_RNA", "snRNA", "snoRNA", "tRNA",
-                       "rRNA", "pseudogenic_transcript", "miRNA"}
+                       "rRNA", "pseudogenic_transcript", "miRNA", "primary_transcript",
+                       "antisense_RNA"}
 CANONICAL_TAGS = ("Ensembl_canonical", "MANE_Select")
 _GTF_ATTR = re.compile(r'(\S+)\s+"([^"]*)"')
 _VERSION = re.compile(r"\.\d+(_PAR_Y)?$")
+#: ID prefixes of Ensembl (``gene:``, ``transcript:``) and RefSeq (``gene-``, ``rna-``) GFF3
+_ID_PREFIXES = ("gene:", "transcript:", "gene-", "rna-")
 
 
 def strip_version(gene_id: str) -> str:
@@ -54,7 +62,153 @@ def _attributes(text: str, gff3: bool) -> dict[str, list[str]]:
 
 
 def _strip_prefix(value: str) -> str:
-    return value.split(":", 1)[1] if value.startswith(("gene:", "transcript:")) else value
+    for prefix in _ID_PREFIXES:
+        if value.startswith(prefix):
+            return value[len(prefix):]
+    return value
+
+
+def is_gff3(path: str | Path) -> bool:
+    """Whether an annotation is GFF3: a ``##gff-version 3`` header, a ``.gff``/``.gff3`` name,
+    or a first feature whose attributes are ``key=value`` pairs (GTF writes ``key "value"``)."""
+    p = Path(path)
+    if p.name.endswith((".gff3", ".gff3.gz", ".gff", ".gff.gz")):
+        return True
+    with open_text(p) as fh:
+        for line in fh:
+            if line.startswith("##gff-version 3"):
+                return True
+            if line.startswith("#") or not line.strip():
+                continue
+            attrs = line.rstrip("\n").split("\t")[-1]
+            return "=" in attrs and '"' not in attrs
+    return False
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One line of a GTF/GFF3 annotation: 0-based half-open coordinates, parsed attributes and
+    the gene it belongs to (``gene_id``: its own ID for a gene record)."""
+
+    line: int
+    chrom: str
+    kind: str
+    start: int
+    end: int
+    strand: str
+    attrs: dict[str, list[str]]
+    gene_id: str
+    is_gene: bool
+
+    def first(self, *keys: str, default: str = "") -> str:
+        """The first value of the first of ``keys`` the record has."""
+        for k in keys:
+            if self.attrs.get(k):
+                return self.attrs[k][0]
+        return default
+
+
+def _is_gene_kind(kind: str, gff3: bool) -> bool:
+    return kind == "gene" or (gff3 and (kind in GFF3_GENE_FEATURES or kind.endswith("_gene")))
+
+
+def record_coordinates(f: list[str], path: str | Path, lineno: int) -> tuple[int, int]:
+    """0-based start, end of a 9-column record (1-based inclusive in the file), checked."""
+    try:
+        start, end = int(f[3]), int(f[4])
+    except ValueError as exc:
+        raise InputError(path, f"start/end {f[3]!r}/{f[4]!r} are not integers", lineno,
+                         "columns 4 and 5 of a GTF/GFF3 record are 1-based positions"
+                         ) from exc
+    if start < 1 or end < start:
+        raise InputError(path, f"{f[2]} at {f[0]}:{start}-{end}: start must be >= 1 and <= end",
+                         lineno, "columns 4 and 5 are 1-based, inclusive: 1 <= start <= end")
+    return start - 1, end
+
+
+def annotation_features(path: str | Path, kinds: Iterable[str] | None = None
+                        ) -> Iterator[Feature]:
+    """Stream the records of a GTF or GFF3 annotation (plain or gzip), checked line by line.
+
+    Every record must have 9 tab-separated columns and integer positions with
+    ``1 <= start <= end``; a GFF3 ``##FASTA`` section ends the records. Each record is
+    attributed to its gene: GTF by ``gene_id``; GFF3 by the gene's ``gene_id`` attribute
+    (Ensembl, GENCODE) or ``ID`` without ``gene:``/``gene-`` (RefSeq, SGD), following ``Parent``
+    links from exons to transcripts to genes.
+
+    Parameters
+    ----------
+    kinds
+        Only yield records of these feature types (``gene``: every gene record, e.g. GFF3
+        ``ncRNA_gene``); all lines are still checked.
+
+    Raises
+    ------
+    InputError
+        Naming the line of a malformed record.
+    """
+    p = Path(path)
+    gff3 = is_gff3(p)
+    want = set(kinds) if kinds is not None else None
+    owner: dict[str, str] = {}  # GFF3 ID -> gene_id
+    with open_text(p) as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if line.startswith("#"):
+                if line.startswith("##FASTA"):
+                    break
+                continue
+            if not line.strip():
+                continue
+            f = line.rstrip("\n\r").split("\t")
+            if len(f) != 9:
+                raise InputError(p, f"expected 9 tab-separated columns, found {len(f)}", lineno,
+                                 "give a GTF or GFF3 annotation")
+            start, end = record_coordinates(f, p, lineno)
+            is_gene = _is_gene_kind(f[2], gff3)
+            if want is not None and f[2] not in want and not (
+                    is_gene or (gff3 and f[2] in TRANSCRIPT_FEATURES)):
+                continue  # (GFF3 genes and transcripts are parsed for the Parent links)
+            attrs = _attributes(f[8], gff3)
+            gene = _gene_of(is_gene, attrs, gff3, owner)
+            if want is None or f[2] in want or (is_gene and "gene" in want):
+                yield Feature(lineno, f[0], f[2], start, end, f[6], attrs, gene, is_gene)
+
+
+def _gene_of(is_gene: bool, attrs: dict[str, list[str]], gff3: bool,
+             owner: dict[str, str]) -> str:
+    """The gene of a record; in GFF3, remembers which gene every ``ID`` belongs to."""
+    if not gff3:
+        return (attrs.get("gene_id") or [""])[0]
+    own = (attrs.get("ID") or [""])[0]
+    if is_gene:
+        gid = (attrs.get("gene_id") or [_strip_prefix(own)])[0]
+    else:
+        parent = (attrs.get("Parent") or [""])[0]
+        gid = owner.get(parent) or (attrs.get("gene_id") or [_strip_prefix(parent)])[0]
+    if own:
+        owner[own] = gid
+    return gid
+
+
+def gene_name(feature: Feature) -> str:
+    """A gene record's name (``gene_name``, GFF3 ``Name`` or RefSeq ``gene``; else its ID)."""
+    return feature.first("gene_name", "Name", "gene", default=feature.gene_id)
+
+
+def gene_biotype(feature: Feature) -> str:
+    return feature.first("gene_type", "gene_biotype", "biotype")
+
+
+def transcript_genes(path: str | Path) -> dict[str, str]:
+    """Transcript ID -> gene ID of an annotation (``transcript_id``; GFF3 ``ID`` without
+    ``transcript:``/``rna-``), to sum transcript-level quantifications per gene."""
+    out: dict[str, str] = {}
+    for f in annotation_features(path, TRANSCRIPT_FEATURES):
+        if f.is_gene or not f.gene_id:
+            continue
+        for tid in {f.first("transcript_id"), _strip_prefix(f.first("ID"))} - {""}:
+            out.setdefault(tid, f.gene_id)
+    return out
 
 
 def read_gene_tss(path: str | Path, chromosomes: Iterable[str] | None = None,
@@ -64,7 +218,7 @@ def read_gene_tss(path: str | Path, chromosomes: Iterable[str] | None = None,
     Parameters
     ----------
     path
-        Annotation file; GFF3 is recognised by its ``##gff-version 3`` header or ``.gff3`` name.
+        Annotation file (GFF3 is recognised by :func:`is_gff3`).
     chromosomes
         Keep only genes on these chromosomes.
     biotypes
@@ -81,50 +235,24 @@ def read_gene_tss(path: str | Path, chromosomes: Iterable[str] | None = None,
     keep_chroms = set(chromosomes) if chromosomes is not None else None
     genes: dict[str, dict[str, object]] = {}
     canonical: dict[str, tuple[int, int]] = {}
-    gff3 = p.name.endswith((".gff3", ".gff3.gz", ".gff", ".gff.gz"))
     chrom_order: dict[str, int] = {}
-    with open_text(p) as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if line.startswith("#"):
-                if line.startswith("##gff-version 3"):
-                    gff3 = True
-                continue
-            if not line.strip():
-                continue
-            f = line.rstrip("\n").split("\t")
-            if len(f) != 9:
-                raise InputError(p, f"expected 9 tab-separated columns, found {len(f)}", lineno,
-                                 "give a GTF or GFF3 annotation")
-            chrom, feature, start, end, strand, attr_text = f[0], f[2], f[3], f[4], f[6], f[8]
-            if feature not in GENE_FEATURES and feature not in TRANSCRIPT_FEATURES:
-                continue
-            if keep_chroms is not None and chrom not in keep_chroms:
-                continue
-            try:
-                s, e = int(start) - 1, int(end)
-            except ValueError as exc:
-                raise InputError(p, f"start/end {start!r}/{end!r} are not integers",
-                                 lineno) from exc
-            if strand not in ("+", "-"):
-                continue  # unstranded records have no TSS
-            attrs = _attributes(attr_text, gff3)
-            chrom_order.setdefault(chrom, len(chrom_order))
-            if feature in GENE_FEATURES and (gff3 or feature == "gene"):
-                gid = (attrs.get("gene_id") or [_strip_prefix(attrs.get("ID", [""])[0])])[0]
-                if not gid:
-                    raise InputError(p, "gene record without gene_id/ID", lineno)
-                name = (attrs.get("gene_name") or attrs.get("Name") or [gid])[0]
-                biotype = (attrs.get("gene_type") or attrs.get("gene_biotype")
-                           or attrs.get("biotype") or [""])[0]
-                genes[gid] = {"gene_id": gid, "gene_name": name, "chrom": chrom, "start": s,
-                              "end": e, "strand": strand, "biotype": biotype}
-            elif feature in TRANSCRIPT_FEATURES:
-                tags = set(attrs.get("tag", [])) | set(",".join(attrs.get("tag", [])).split(","))
-                if not tags.intersection(CANONICAL_TAGS):
-                    continue
-                gid = (attrs.get("gene_id") or [_strip_prefix(attrs.get("Parent", [""])[0])])[0]
-                if gid and gid not in canonical:
-                    canonical[gid] = (s, e)
+    for f in annotation_features(p, {"gene", *TRANSCRIPT_FEATURES}):
+        if keep_chroms is not None and f.chrom not in keep_chroms:
+            continue
+        if f.strand not in ("+", "-"):
+            continue  # unstranded records have no TSS
+        chrom_order.setdefault(f.chrom, len(chrom_order))
+        if f.is_gene:
+            if not f.gene_id:
+                raise InputError(p, "gene record without gene_id/ID", f.line,
+                                 "GTF genes need gene_id \"...\"; GFF3 genes an ID= or gene_id=")
+            genes[f.gene_id] = {"gene_id": f.gene_id, "gene_name": gene_name(f),
+                                "chrom": f.chrom, "start": f.start, "end": f.end,
+                                "strand": f.strand, "biotype": gene_biotype(f)}
+        else:
+            tags = set(f.attrs.get("tag", [])) | set(",".join(f.attrs.get("tag", [])).split(","))
+            if tags.intersection(CANONICAL_TAGS) and f.gene_id and f.gene_id not in canonical:
+                canonical[f.gene_id] = (f.start, f.end)
     if not genes:
         raise InputError(p, "no gene records found", fix="give a GTF/GFF3 with 'gene' features"
                          " on the configured chromosomes")

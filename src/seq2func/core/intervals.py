@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import logging
 import os
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -57,8 +58,9 @@ def _fast_fields(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
     try:
         df = pd.read_csv(path, sep="\t", header=None, skiprows=skip, dtype={0: str},
                          skip_blank_lines=False, engine="c", low_memory=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, UnicodeDecodeError):
-        return None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, UnicodeDecodeError,
+            OSError, EOFError, zlib.error):
+        return None  # (the line-by-line parser names the problem)
     if df.shape[1] < 3 or not all(pd.api.types.is_integer_dtype(df[c]) for c in (1, 2)):
         return None
     return df, np.arange(len(df), dtype=np.int64) + skip + 1
@@ -67,7 +69,7 @@ def _fast_fields(path: Path) -> tuple[pd.DataFrame, np.ndarray] | None:
 def _parse_int_column(values: pd.Series, numbers: np.ndarray, path: Path, what: str
                       ) -> np.ndarray:
     num = pd.to_numeric(values, errors="coerce")
-    bad = num.isna() | (num != np.floor(num.fillna(0)))
+    bad = num.isna() | (num != np.floor(num.fillna(0))) | ~(num.abs() < 2**62)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(path, f"{what} {values.iloc[i]!r} is not an integer", int(numbers[i]),
@@ -221,10 +223,29 @@ def nms_positions(positions: np.ndarray, order: np.ndarray, min_distance: int) -
     return keep
 
 
-#: intervals that start past their chromosome's end, as a fraction of a file, that are dropped
-#: with a warning; more stop the run as a likely assembly mix-up (ingestion and preprocessing
-#: apply the same rule)
+#: bad intervals of a file (past their chromosome's end, or with end <= start), as a fraction of
+#: its intervals, that are dropped with a warning; more stop the run (past the ends: as a likely
+#: assembly mix-up). Ingestion and preprocessing apply the same rule (:func:`fit_to_chromosomes`).
 PAST_END_TOLERANCE = 0.01
+
+
+def _tolerate(bad: np.ndarray, df: pd.DataFrame, path: str | os.PathLike[str], what: str,
+              problem: str, cause: str, fix: str, tolerance: float | None) -> None:
+    """Log the ``bad`` rows of ``df`` (to be dropped), or raise if they are too many.
+
+    ``problem`` is formatted with ``row`` (the first bad row) and ``size`` (its chromosome's
+    length, when ``df`` has a ``size`` column).
+    """
+    n = int(bad.sum())
+    if n == 0:
+        return
+    row = df.iloc[int(np.flatnonzero(bad)[0])]
+    line = int(row["line"]) if "line" in df else None
+    where = (f"{n:,} of {len(df):,} {what}s ({n / len(df):.1%}) {problem.format(row=row)}")
+    if n > (PAST_END_TOLERANCE if tolerance is None else tolerance) * len(df):
+        raise InputError(path, f"{where}: {cause}", line, fix)
+    at = f" (first on line {line})" if line is not None else ""
+    logging.getLogger(__name__).warning("%s: %s%s; dropping them", path, where, at)
 
 
 def check_past_chromosome_ends(df: pd.DataFrame, sizes: Mapping[str, int],
@@ -247,17 +268,63 @@ def check_past_chromosome_ends(df: pd.DataFrame, sizes: Mapping[str, int],
     past = df["start"].to_numpy() >= size
     if "summit" in df:
         past |= df["summit"].to_numpy() >= size
-    n = int(past.sum())
-    if n == 0:
-        return past
-    i = int(np.flatnonzero(past)[0])
-    row = df.iloc[i]
-    line = int(row["line"]) if "line" in df else None
-    where = (f"{n:,} of {len(df):,} {what}s ({n / len(df):.1%}) lie past their chromosome's "
-             f"end, e.g. {row['chrom']}:{int(row['start']):,}-{int(row['end']):,} "
-             f"({row['chrom']} has {int(size[i]):,} bp)")
-    if n > (PAST_END_TOLERANCE if tolerance is None else tolerance) * len(df):
-        raise InputError(path, where + ": the file is probably of another genome assembly",
-                         line, "use a file made on the same assembly as the genome FASTA")
-    logging.getLogger(__name__).warning("%s: %s; dropping them", path, where)
+    _tolerate(past, df.assign(size=size), path, what,
+              "lie past their chromosome's end, e.g. {row[chrom]}:{row[start]:,}-{row[end]:,} "
+              "({row[chrom]} has {row[size]:,} bp)",
+              "the file is probably of another genome assembly",
+              "use a file made on the same assembly as the genome FASTA", tolerance)
     return past
+
+
+def check_invalid_intervals(df: pd.DataFrame, path: str | os.PathLike[str],
+                            what: str = "interval", tolerance: float | None = None
+                            ) -> np.ndarray:
+    """Rows of ``df`` with ``start < 0`` or ``end <= start`` (to be dropped, and logged).
+
+    Raises
+    ------
+    InputError
+        If they are more than ``tolerance`` of the rows (default :data:`PAST_END_TOLERANCE`).
+    """
+    start, end = df["start"].to_numpy(), df["end"].to_numpy()
+    bad = (start < 0) | (end <= start)
+    _tolerate(bad, df, path, what,
+              "have a negative start or end <= start, e.g. {row[chrom]}:{row[start]}-{row[end]}",
+              "the file is not a valid BED/narrowPeak file",
+              "BED intervals are 0-based, half-open: 0 <= start < end", tolerance)
+    return bad
+
+
+def fit_to_chromosomes(df: pd.DataFrame, sizes: Mapping[str, int],
+                       path: str | os.PathLike[str], what: str = "interval"
+                       ) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The one rule for intervals of a file against the genome (ingestion and preprocessing).
+
+    Invalid intervals (:func:`check_invalid_intervals`) and intervals past their chromosome's
+    end (:func:`check_past_chromosome_ends`) are dropped with a warning, or stop the run when
+    they are more than :data:`PAST_END_TOLERANCE` of the file; intervals that overhang the end
+    are clipped to it (logged).
+
+    Parameters
+    ----------
+    df
+        ``chrom`` (names of ``sizes``), ``start``, ``end``, optionally ``summit`` and ``line``.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        The rows kept, ``end`` clipped; and the counts ``invalid_interval``,
+        ``past_chrom_end`` and ``clipped_at_chrom_end``.
+    """
+    invalid = check_invalid_intervals(df, path, what)
+    df = df[~invalid]
+    past = check_past_chromosome_ends(df, sizes, path, what=what)
+    df = df[~past]
+    csize = df["chrom"].map(sizes).to_numpy(dtype=np.int64)
+    over = df["end"].to_numpy() > csize
+    if over.any():
+        logging.getLogger(__name__).warning("%s: %d %s(s) overhang their chromosome's end; "
+                                            "clipped to it", path, int(over.sum()), what)
+    counts = {"invalid_interval": int(invalid.sum()), "past_chrom_end": int(past.sum()),
+              "clipped_at_chrom_end": int(over.sum())}
+    return df.assign(end=np.minimum(df["end"].to_numpy(), csize)), counts

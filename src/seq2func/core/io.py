@@ -12,9 +12,10 @@ import hashlib
 import io
 import os
 import tempfile
+import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -108,17 +109,117 @@ def file_checksum(path: PathLike, algorithm: str = "md5", chunk_size: int = 1 <<
     return h.hexdigest()
 
 
+def read_json(path: PathLike, keys: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A JSON object another job (or the simulator) wrote.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, not a JSON object or lacks one of ``keys``, naming it.
+    """
+    import json
+
+    fix = "delete it and rerun the job that writes it (snakemake recreates it)"
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(path, "file not found", fix="run the job that writes it first") from exc
+    except (OSError, ValueError) as exc:
+        raise InputError(path, f"damaged JSON file ({exc})", fix=fix) from exc
+    if not isinstance(data, dict):
+        raise InputError(path, "not a JSON object", fix=fix)
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise InputError(path, f"lacks {', '.join(missing)} (written by another version?)",
+                         fix=fix)
+    return data
+
+
+def load_npz(path: PathLike, keys: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` another job wrote (read at once, no pickles).
+
+    Raises
+    ------
+    InputError
+        If the file is missing, damaged (truncated, not an npz) or lacks one of ``keys``,
+        naming it and the fix (rerun the job that writes it).
+    """
+    import zipfile
+    import zlib
+
+    fix = "delete it and rerun the job that writes it (snakemake recreates it)"
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except FileNotFoundError as exc:
+        raise InputError(path, "file not found", fix="run the job that writes it first"
+                         ) from exc
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        raise InputError(path, f"damaged .npz file ({exc})", fix=fix) from exc
+    missing = [k for k in keys if k not in arrays]
+    if missing:
+        raise InputError(path, f"lacks the array(s) {', '.join(missing)} (written by another "
+                               "version or step?)", fix=fix)
+    return arrays
+
+
+class _CheckedText(io.TextIOBase):
+    """A text stream whose decoding errors (binary data, a damaged gzip) are InputErrors
+    naming the file, raised wherever the reader stands."""
+
+    def __init__(self, inner: IO[str], path: Path) -> None:
+        self._inner = inner
+        self._path = path
+
+    def _fail(self, exc: Exception) -> InputError:
+        return InputError(self._path, f"cannot read as text ({type(exc).__name__}: {exc})",
+                          fix="give a UTF-8 text file, plain or gzip-compressed (is the "
+                              "download complete? compare its md5)")
+
+    def read(self, size: int | None = -1) -> str:
+        try:
+            return self._inner.read(size)
+        except (UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
+            raise self._fail(exc) from exc
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
+        try:
+            return self._inner.readline(size)
+        except (UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
+            raise self._fail(exc) from exc
+
+    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
+        return self
+
+    def __next__(self) -> str:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
 def open_text(path: PathLike) -> IO[str]:
-    """Open a plain or gzip/bgzip-compressed text file for reading."""
+    """Open a plain or gzip/bgzip-compressed text file for reading; text that cannot be decoded
+    (binary data, a truncated gzip) raises an InputError naming the file."""
     p = Path(path)
     with open(p, "rb") as fh:
         magic = fh.read(2)
     if magic == b"\x1f\x8b":
-        return gzip.open(p, "rt", encoding="utf-8")
-    return open(p, encoding="utf-8")
+        return _CheckedText(gzip.open(p, "rt", encoding="utf-8"), p)  # type: ignore[return-value]
+    return _CheckedText(open(p, encoding="utf-8"), p)  # type: ignore[return-value]
 
 
 # ----------------------------------------------------------------------------- chrom.sizes
+
+
+_SIZES_FIX = "each line is 'name<TAB>length' with a positive integer length"
 
 
 def read_chrom_sizes(path: PathLike) -> dict[str, int]:
@@ -137,11 +238,13 @@ def read_chrom_sizes(path: PathLike) -> dict[str, int]:
                 n = int(length)
             except ValueError as exc:
                 raise InputError(path, f"length {length!r} of {name!r} is not an integer",
-                                 lineno) from exc
+                                 lineno, _SIZES_FIX) from exc
             if n <= 0:
-                raise InputError(path, f"length of {name!r} must be positive, got {n}", lineno)
+                raise InputError(path, f"length of {name!r} must be positive, got {n}", lineno,
+                                 _SIZES_FIX)
             if name in sizes:
-                raise InputError(path, f"chromosome {name!r} listed twice", lineno)
+                raise InputError(path, f"chromosome {name!r} listed twice", lineno,
+                                 "list every chromosome once")
             sizes[name] = n
     if not sizes:
         raise InputError(path, "no chromosomes listed", fix="check that the file is not empty")

@@ -57,6 +57,10 @@ class Motif:
         return "".join("ACGT"[i] for i in self.counts.argmax(axis=1))
 
 
+_JASPAR_FIX = ("give a JASPAR-format file: a '>ID name' line, then rows 'A [ ... ]', 'C [ ... ]', "
+               "'G [ ... ]', 'T [ ... ]' of counts")
+
+
 def read_jaspar(path: str | Path) -> list[Motif]:
     """Read motifs in JASPAR format (``>ID NAME`` then four ``A [ ... ]`` rows)."""
     p = Path(path)
@@ -77,17 +81,20 @@ def read_jaspar(path: str | Path) -> list[Motif]:
         rows = []
         for k, base in enumerate("ACGT"):
             if i + 1 + k >= len(lines):
-                raise InputError(p, f"motif {motif_id} is truncated", i + 1 + k)
+                raise InputError(p, f"motif {motif_id} is truncated", i + 1 + k, _JASPAR_FIX)
             row = lines[i + 1 + k].strip()
             if not row.startswith(base):
-                raise InputError(p, f"motif {motif_id}: expected row '{base} [ ... ]'", i + 2 + k)
+                raise InputError(p, f"motif {motif_id}: expected row '{base} [ ... ]'", i + 2 + k,
+                                 _JASPAR_FIX)
             values = row[1:].replace("[", " ").replace("]", " ").split()
             try:
                 rows.append([float(v) for v in values])
             except ValueError as exc:
-                raise InputError(p, f"motif {motif_id}: non-numeric count", i + 2 + k) from exc
+                raise InputError(p, f"motif {motif_id}: non-numeric count", i + 2 + k,
+                                 _JASPAR_FIX) from exc
         if len({len(r) for r in rows}) != 1 or not rows[0]:
-            raise InputError(p, f"motif {motif_id}: rows have different lengths", i + 1)
+            raise InputError(p, f"motif {motif_id}: rows have different lengths", i + 1,
+                             _JASPAR_FIX)
         motifs.append(Motif(motif_id, name, np.array(rows, dtype=np.float64).T))
         i += 5
     return motifs

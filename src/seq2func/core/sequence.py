@@ -268,7 +268,8 @@ class Genome:
             self._faidx = _open_faidx(self.path)
             self.sizes = {k: int(r.rlen) for k, r in self._faidx.index.items()}
         if not self.sizes:
-            raise InputError(self.path, "the genome has no sequences")
+            raise InputError(self.path, "the genome has no sequences",
+                             fix="give a FASTA (or 2bit) with at least one sequence")
 
     # -- names
     @property
@@ -382,6 +383,10 @@ def _load_fai(path: Path) -> dict[str, tuple[int, int, int, int]]:
             raise InputError(path, f"cannot index the FASTA: {exc}",
                              fix="every line of a sequence (but its last) must have the same "
                                  "length; reformat e.g. with `seqkit seq -w 60`") from exc
+        except ValueError as exc:  # pyfaidx: 'Duplicate key "chr1"'
+            raise InputError(path, f"cannot index the FASTA: {exc} (a sequence name appears "
+                                   "twice)", fix="give every FASTA record a unique name"
+                             ) from exc
     out: dict[str, tuple[int, int, int, int]] = {}
     with open(fai, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):

@@ -25,9 +25,14 @@ def read_metric_table(path: str | Path) -> pd.DataFrame:
     """Read a metric table, checking its columns."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(path, "metric table not found")
-    df = pd.read_csv(path, sep="\t", dtype={"task": str, "chromosome": str, "model": str},
-                     keep_default_na=False, na_values=["NaN", "nan", ""])
+        raise InputError(path, "metric table not found",
+                         fix="run the stage that writes it first (snakemake)")
+    try:
+        df = pd.read_csv(path, sep="\t", dtype={"task": str, "chromosome": str, "model": str},
+                         keep_default_na=False, na_values=["NaN", "nan", ""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"not a metric table ({str(exc).strip()})",
+                         fix="delete it and rerun the stage that writes it") from exc
     cols = list(MetricRow.__dataclass_fields__)
     missing = [c for c in cols if c not in df.columns]
     if missing:

@@ -217,8 +217,32 @@ class Dataset:
 
     @cached_property
     def _all_regions(self) -> pd.DataFrame:
-        return pd.read_csv(self.dir / "regions.tsv.gz", sep="\t",
-                           dtype={"chrom": str, "origin": str}, keep_default_na=False)
+        """``regions.tsv.gz``, its md5 checked against ``dataset.json`` first.
+
+        Raises
+        ------
+        InputError
+            If the table is missing, damaged or not the one ``dataset.json`` describes.
+        """
+        import gzip
+        import zlib
+
+        from seq2func.core.io import file_checksum
+
+        path = self.dir / "regions.tsv.gz"
+        fix = "rerun preprocessing (snakemake rebuilds the dataset: preprocess_gather)"
+        if not path.is_file():
+            raise InputError(path, "region table not found", fix=fix)
+        want = self.meta.checksums.get("regions.tsv.gz")
+        if want and file_checksum(path) != want:
+            raise InputError(path, "region table is damaged or was replaced: its md5 differs "
+                                   "from the one dataset.json records", fix=fix)
+        try:
+            return pd.read_csv(path, sep="\t", dtype={"chrom": str, "origin": str},
+                               keep_default_na=False)
+        except (OSError, EOFError, ValueError, zlib.error, gzip.BadGzipFile,
+                pd.errors.ParserError) as exc:
+            raise InputError(path, f"region table cannot be read ({exc})", fix=fix) from exc
 
     def regions(self, split: str | None = None, fold: str | None = None) -> pd.DataFrame:
         """``regions.tsv.gz`` (read once), optionally only the rows of one split."""

@@ -197,24 +197,77 @@ class ShardWriter:
             self.close(ok=exc_type is None)
 
 
-def open_shard(dataset: Any, shard: Any) -> Any:
-    """Open a shard of ``dataset`` (a :class:`~seq2func.dataset.meta.Dataset`) for reading.
+#: shards whose md5 matched ``dataset.json`` in this process: (path, size, mtime) -> md5
+_VERIFIED: dict[tuple[str, int, int], str] = {}
+
+
+def verify_shard(path: Path, shard: Any) -> None:
+    """Check a shard's md5 against ``dataset.json`` once per process (and file version).
+
+    Reading the file once costs about what one pass over its rows does; readers pass over
+    the shards many times (every epoch), so the check is cheap where it matters.
 
     Raises
     ------
     InputError
-        If the file is missing or HDF5 cannot open it (truncated, overwritten), naming the
-        chromosome whose preprocessing must be rerun.
+        If the md5 differs (a truncated, overwritten or bit-flipped file).
+    """
+    from seq2func.core.errors import InputError
+
+    if not shard.md5:
+        return
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if _VERIFIED.get(key) == shard.md5:
+        return
+    got = file_checksum(path)
+    if got != shard.md5:
+        raise InputError(path, f"shard of chromosome {shard.chrom} is damaged: its md5 is "
+                               f"{got}, dataset.json records {shard.md5}",
+                         fix=_rerun_fix(shard.chrom))
+    _VERIFIED[key] = got
+
+
+def _rerun_fix(chrom: str) -> str:
+    return (f"delete it and rerun preprocessing for chromosome {chrom} (snakemake recreates "
+            f"it; or `seq2func preprocess-chrom --chrom {chrom} ...`)")
+
+
+def verify_split(dataset: Any, split: str, fold: str | None = None) -> None:
+    """Check the region table and every shard of a split (md5 and HDF5 open) before a reader
+    that cannot raise a clear error itself, e.g. a ``tf.data`` generator, reads them.
+
+    Raises
+    ------
+    InputError
+        As :func:`open_shard` and :meth:`~seq2func.dataset.meta.Dataset.regions`.
+    """
+    dataset.regions()
+    for shard in dataset.meta.shards_of(split, fold):
+        open_shard(dataset, shard).close()
+
+
+def open_shard(dataset: Any, shard: Any) -> Any:
+    """Open a shard of ``dataset`` (a :class:`~seq2func.dataset.meta.Dataset`) for reading.
+
+    The file's md5 is checked against ``dataset.json`` the first time this process opens it
+    (:func:`verify_shard`).
+
+    Raises
+    ------
+    InputError
+        If the file is missing, its md5 differs or HDF5 cannot open it (truncated,
+        overwritten), naming the chromosome whose preprocessing must be rerun.
     """
     import h5py
 
     from seq2func.core.errors import InputError
 
     path = dataset.shard_path(shard)
-    fix = (f"delete it and rerun preprocessing for chromosome {shard.chrom} (snakemake "
-           f"recreates it; or `seq2func preprocess-chrom --chrom {shard.chrom} ...`)")
+    fix = _rerun_fix(shard.chrom)
     if not path.is_file():
         raise InputError(path, f"shard of chromosome {shard.chrom} is missing", fix=fix)
+    verify_shard(path, shard)
     try:
         return h5py.File(path, "r")
     except OSError as exc:

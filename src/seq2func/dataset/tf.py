@@ -9,6 +9,7 @@ import numpy as np
 
 from seq2func.dataset.meta import Dataset, PathLike, as_dataset
 from seq2func.dataset.readers import TARGETS, Selection, check_targets, iter_batches
+from seq2func.dataset.shards import verify_split
 
 
 def make_tf_dataset(dataset: Dataset | PathLike, split: str, batch_size: int, *, shuffle: bool,
@@ -39,6 +40,7 @@ def make_tf_dataset(dataset: Dataset | PathLike, split: str, batch_size: int, *,
     import tensorflow as tf
 
     ds = as_dataset(dataset)
+    verify_split(ds, split, fold)  # (errors inside the generator would reach TF, not the user)
     targets = check_targets(targets)
     T = n_outputs or ds.meta.n_tasks
     geo = ds.geometry

@@ -1,120 +1,81 @@
 """Build the expression table: per-sample gene quantifications joined on the annotation's genes.
 
-ENCODE's RSEM gene quantifications (or any TSV of gene -> value) are matched to the canonical
-GTF's genes by version-free gene ID; the output is wide (``gene_id``, ``gene_name``, one TPM
-column per sample).
+Quantifications (RSEM, Salmon, kallisto, featureCounts or any TSV, read as TPM by
+:mod:`seq2func.download.quantification`) are matched to the canonical annotation's genes (GTF
+or GFF3) by version-free gene ID; the output is wide (``gene_id``, ``gene_name``, one TPM column
+per sample).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
 from seq2func.core.errors import InputError
-from seq2func.core.io import open_text, write_tsv_atomic
+from seq2func.core.genes import annotation_features, gene_name, transcript_genes
+from seq2func.core.io import write_tsv_atomic
 from seq2func.download.formats import PathLike
+from seq2func.download.quantification import QuantTable, gene_key, read_table, tpm_values
 
 log = logging.getLogger(__name__)
 
-_GTF_ATTR = re.compile(r'(\w+) "([^"]*)"')
-
-
-def gene_key(gene_id: str) -> str:
-    """Version-free gene ID (``ENSG00000182378.13_PAR_Y`` -> ``ENSG00000182378_PAR_Y``)."""
-    base, _, rest = gene_id.partition(".")
-    if rest and "_" in rest:
-        return base + rest[rest.index("_"):]
-    return base if rest.isdigit() or not rest else gene_id
-
 
 def read_gtf_genes(path: PathLike) -> pd.DataFrame:
-    """``gene_id``, ``gene_name`` of the ``gene`` records of a GTF, in file order.
+    """``gene_id``, ``gene_name`` of the gene records of a GTF or GFF3, in file order.
 
     Raises
     ------
     InputError
-        When the GTF has no ``gene`` records.
+        When the annotation has no gene records, or a malformed line.
     """
-    rows = []
-    with open_text(path) as fh:
-        for line in fh:
-            if line.startswith("#"):
-                continue
-            fields = line.rstrip("\n").split("\t")
-            if len(fields) < 9 or fields[2] != "gene":
-                continue
-            attrs = dict(_GTF_ATTR.findall(fields[8]))
-            gid = attrs.get("gene_id")
-            if gid:
-                rows.append((gid, attrs.get("gene_name", gid)))
+    rows = [(f.gene_id, gene_name(f)) for f in annotation_features(path, {"gene"})
+            if f.gene_id]
     if not rows:
-        raise InputError(path, "no 'gene' records in the GTF",
-                         fix="use a GENCODE/Ensembl GTF (it has one 'gene' line per gene)")
+        raise InputError(path, "no gene records in the annotation",
+                         fix="use a GENCODE/Ensembl/RefSeq GTF or GFF3 (one 'gene' record per "
+                             "gene)")
     return pd.DataFrame(rows, columns=["gene_id", "gene_name"]).drop_duplicates("gene_id")
 
 
-def read_quantification(path: PathLike, column: str = "TPM") -> pd.Series:
-    """Gene -> expression from an ENCODE RSEM gene quantification or a plain TSV.
-
-    Accepted layouts: RSEM ``genes.results`` (``gene_id``, ``transcript_id(s)``, ``length``,
-    ``effective_length``, ``expected_count``, ``TPM``, ``FPKM``, ...); any TSV with a
-    ``gene_id`` (or first) column and a ``column`` column; a two-column TSV (gene, value).
+def read_quantification(path: PathLike, column: str | None = None) -> pd.Series:
+    """Feature -> TPM of one sample of a quantification (RSEM, Salmon, kallisto,
+    featureCounts or any TSV; :mod:`seq2func.download.quantification`).
 
     Returns
     -------
     pandas.Series
-        Indexed by version-free gene ID; duplicated IDs are summed.
+        Indexed by version-free feature ID.
 
     Raises
     ------
     InputError
-        For an empty table, no value column, or a value that is not a number.
+        For an empty table, no TPM column, values that are not TPM or a duplicated ID.
     """
-    df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    if df.empty:
-        raise InputError(path, "empty quantification table")
-    cols = list(df.columns)
-    gene_col = "gene_id" if "gene_id" in cols else cols[0]
-    lower = {c.lower(): c for c in cols}
-    if column in cols:
-        value_col = column
-    elif column.lower() in lower:
-        value_col = lower[column.lower()]
-    elif len(cols) == 2:
-        value_col = cols[1]
-    else:
-        raise InputError(path, f"no {column!r} column (columns: {', '.join(map(str, cols))})",
-                         1, f"give a gene quantification with a {column} column")
-    values = pd.to_numeric(df[value_col].str.strip(), errors="coerce")
-    if values.isna().any():
-        i = int(np.flatnonzero(values.isna().to_numpy())[0])
-        raise InputError(path, f"{value_col} value {df[value_col].iloc[i]!r} is not a number",
-                         i + 2)
-    keys = df[gene_col].astype(str).map(gene_key)
-    return values.groupby(keys.to_numpy(), sort=False).sum()
+    return tpm_values(read_table(path), column)
 
 
 def build_expression(quants: Mapping[str, PathLike], gtf: PathLike, out: PathLike,
-                     column: str = "TPM", min_match: float = 0.5) -> pd.DataFrame:
+                     columns: Mapping[str, str] | None = None,
+                     min_match: float = 0.5) -> pd.DataFrame:
     """Build the wide expression table (gene_id, gene_name, one column per sample).
 
-    Genes are those of the (canonical, chromosome-filtered) GTF that every sample quantifies;
-    gene IDs are matched without their version suffix.
+    Genes are those of the (canonical, chromosome-filtered) annotation that every sample
+    quantifies; gene IDs are matched without their version suffix. Transcript-level
+    quantifications (Salmon, kallisto) are summed per gene through the annotation's transcripts.
 
     Parameters
     ----------
     quants
-        Sample -> quantification file.
+        Sample -> quantification file (several samples may share one file).
     gtf
-        The canonical annotation (gene IDs and names come from it).
+        The canonical annotation (GTF or GFF3; gene IDs and names come from it).
     out
         Output TSV.
-    column
-        Quantity to take (``TPM``).
+    columns
+        Sample -> the column of its TPM in its file (samples not listed: the format's TPM
+        column, :mod:`seq2func.download.quantification`).
     min_match
         Fail when fewer than this fraction of a sample's genes are in the annotation (the
         quantification was made with another annotation or species).
@@ -130,8 +91,13 @@ def build_expression(quants: Mapping[str, PathLike], gtf: PathLike, out: PathLik
     table = genes.set_index("key")[["gene_id", "gene_name"]]
     if not quants:
         log.warning("no sample has an expression quantification; writing an empty table")
+    matcher = _GeneMatcher(gtf, table.index)
+    files: dict[str, QuantTable] = {}
     for sample, path in quants.items():
-        table[sample] = _sample_values(path, table.index, gtf, column, min_match)
+        if str(path) not in files:
+            files[str(path)] = read_table(path)
+        series = tpm_values(files[str(path)], (columns or {}).get(sample))
+        table[sample] = matcher.on_genes(series, path, min_match)
         log.info("%s: %d of %d annotated genes quantified", sample,
                  int(table[sample].notna().sum()), len(table))
     if quants:
@@ -143,22 +109,54 @@ def build_expression(quants: Mapping[str, PathLike], gtf: PathLike, out: PathLik
     return table.reset_index(drop=True)
 
 
-def _sample_values(path: PathLike, genes: pd.Index, gtf: PathLike, column: str,
-                   min_match: float) -> pd.Series:
-    """One sample's quantification on the annotation's ``genes`` (NaN where absent).
+class _GeneMatcher:
+    """Puts one sample's quantification on the annotation's genes (version-free IDs)."""
 
-    Raises
-    ------
-    InputError
-        When too few of its Ensembl genes are in the annotation (see ``min_match``).
-    """
-    series = read_quantification(path, column)
-    ens = series[series.index.str.startswith("ENS")]
-    matched = ens.index.isin(genes).sum()
-    if len(ens) and matched < min_match * len(ens) and matched < min_match * len(genes):
-        raise InputError(
-            path, f"only {matched} of its {len(ens)} Ensembl genes are in the annotation "
-            f"{gtf} ({len(genes)} genes)",
-            fix="use the annotation the quantification was made with (ENCODE's RSEM files "
-                "use GENCODE V29 for GRCh38) or a quantification of the same species")
-    return series.reindex(genes)
+    def __init__(self, gtf: PathLike, genes: pd.Index) -> None:
+        self.gtf = gtf
+        self.genes = genes
+        self._transcripts: dict[str, str] | None = None
+
+    @property
+    def transcripts(self) -> dict[str, str]:
+        """Version-free transcript ID -> version-free gene ID (read on first use)."""
+        if self._transcripts is None:
+            self._transcripts = {gene_key(t): gene_key(g)
+                                 for t, g in transcript_genes(self.gtf).items()}
+        return self._transcripts
+
+    def on_genes(self, series: pd.Series, path: PathLike, min_match: float) -> pd.Series:
+        """TPM per annotated gene (NaN where absent); transcripts summed per gene.
+
+        Raises
+        ------
+        InputError
+            When no ID, or too few Ensembl genes (``min_match``), match the annotation.
+        """
+        matched = int(series.index.isin(self.genes).sum())
+        if matched < 0.5 * len(series):
+            genes = series.index.map(self.transcripts)
+            n_tx = int(genes.notna().sum())
+            if n_tx > matched:
+                log.info("%s: %d of %d IDs are transcripts of the annotation: TPM summed per "
+                         "gene", path, n_tx, len(series))
+                series = series[genes.notna()].groupby(genes[genes.notna()], sort=False).sum()
+                matched = int(series.index.isin(self.genes).sum())
+        self._check_ensembl(series, path, min_match)
+        if matched == 0:
+            raise InputError(path, f"no gene or transcript ID matches the annotation {self.gtf} "
+                             f"(e.g. {', '.join(map(str, series.index[:3]))} vs "
+                             f"{', '.join(map(str, self.genes[:3]))})",
+                             fix="use the annotation the quantification was made with (IDs are "
+                                 "matched without version suffix)")
+        return series.reindex(self.genes)
+
+    def _check_ensembl(self, series: pd.Series, path: PathLike, min_match: float) -> None:
+        ens = series[series.index.str.startswith("ENS")]
+        matched = ens.index.isin(self.genes).sum()
+        if len(ens) and matched < min_match * len(ens) and matched < min_match * len(self.genes):
+            raise InputError(
+                path, f"only {matched} of its {len(ens)} Ensembl genes are in the annotation "
+                f"{self.gtf} ({len(self.genes)} genes)",
+                fix="use the annotation the quantification was made with (ENCODE's RSEM files "
+                    "use GENCODE V29 for GRCh38) or a quantification of the same species")

@@ -67,7 +67,8 @@ def _block_records(data: bytes, path: PathLike, lineno: int
             name = header.split()[0] if header.split() else ""
             if not name:
                 raise InputError(path, "FASTA header without a name",
-                                 lineno + data.count(b"\n", 0, pos) + 1)
+                                 lineno + data.count(b"\n", 0, pos) + 1,
+                                 "every '>' header starts with the sequence's name")
             yield name, None
             pos = eol + 1
             continue

@@ -12,9 +12,9 @@ fasta       ingest_fasta      FASTA(.gz)                       genome.fa + .fai,
 bigwig      ingest_bigwig     bigWig                           signal/<sample>.bw
 peaks       ingest_peaks      narrowPeak/BED(.gz)              peaks/<sample>.narrowPeak
 bed         ingest_bed        BED(.gz) (blacklist)             genome/blacklist.bed (BED4)
-gtf         ingest_gtf        GTF(.gz)                         genome/genes.gtf
+gtf         ingest_gtf        GTF/GFF3(.gz)                    genome/genes.gtf (GTF or GFF3)
 vcf         ingest_vcf        VCF(.gz)                         variants/variants.vcf
-expression  build_expression  RSEM gene quantifications / TSV  expression/expression.tsv (TPM)
+expression  build_expression  RSEM, Salmon, kallisto, ... TSV  expression/expression.tsv (TPM)
 ==========  ================  ===============================  ====================================
 
 The ingesters live in one module per input kind: :mod:`~seq2func.download.fasta`,
@@ -71,7 +71,8 @@ INGEST_KINDS = ("fasta", *SIZED_KINDS, "expression")
 def ingest(kind: str, inputs: Sequence[PathLike] | Mapping[str, PathLike], output: PathLike,
            *, chrom_sizes: PathLike | Mapping[str, int] | None = None,
            chromosomes: Sequence[str] | None = None, sizes_out: PathLike | None = None,
-           gtf: PathLike | None = None, provenance: Sequence[PathLike] = ()) -> dict[str, Any]:
+           gtf: PathLike | None = None, columns: Mapping[str, str] | None = None,
+           provenance: Sequence[PathLike] = ()) -> dict[str, Any]:
     """Ingest downloaded file(s) of one kind into a canonical input, with its provenance.
 
     Parameters
@@ -91,6 +92,8 @@ def ingest(kind: str, inputs: Sequence[PathLike] | Mapping[str, PathLike], outpu
         ``fasta``: the ``chrom.sizes`` to write.
     gtf
         ``expression``: the canonical annotation.
+    columns
+        ``expression``: sample -> the column of its TPM in its file (others: the TPM column).
     provenance
         Provenance sidecars of the inputs; their download records are copied into the
         output's provenance as ``sources``.
@@ -117,8 +120,9 @@ def ingest(kind: str, inputs: Sequence[PathLike] | Mapping[str, PathLike], outpu
         if not isinstance(inputs, Mapping):
             raise Seq2FuncError("ingest expression takes sample -> path pairs "
                                 "(--input SAMPLE=PATH)")
-        table = build_expression(inputs, _need(kind, gtf, "--gtf"), output)
-        extra: dict[str, Any] = {"genes": len(table), "samples": list(inputs)}
+        table = build_expression(inputs, _need(kind, gtf, "--gtf"), output, columns)
+        extra: dict[str, Any] = {"genes": len(table), "samples": list(inputs),
+                                 "columns": dict(columns or {})}
         names = [f"{sample}={path}" for sample, path in inputs.items()]
     else:
         src = _single_input(kind, inputs)

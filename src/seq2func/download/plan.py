@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from seq2func.core.config import check_input_path
 from seq2func.core.errors import ConfigError
 from seq2func.download.sources import FileSpec, download_name, missing_offline, parse_source
 
@@ -42,12 +43,17 @@ class DownloadPlan:
         Role (``genome``, ``blacklist``, ``annotation``, ``variants``) -> download path.
     samples
         Sample -> role (``signal``, ``peaks``, ``expression``) -> download path.
+    columns
+        Sample -> the column of its TPM in its expression file (the samples table's
+        ``expression_column``, else ``download.expression_column``; absent: the file's TPM
+        column).
     """
 
     downloads_dir: str
     files: dict[str, tuple[str, FileSpec]] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)
     samples: dict[str, dict[str, str]] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, download: Mapping[str, Any], samples: Any, samples_path: str,
@@ -91,6 +97,10 @@ class DownloadPlan:
                 plan.samples[sample][role] = plan._add(
                     role, {"source": value, "md5": md5}, samples_path,
                     f"sample {sample}, column {role}")
+            column = (str(row.get("expression_column", "") or "").strip()
+                      or download.get("expression_column"))
+            if column and "expression" in plan.samples[sample]:
+                plan.columns[sample] = str(column)
         if missing:
             raise ConfigError(samples_path, "signal/peaks",
                               f"with source: download every sample needs 'signal' and 'peaks'; "
@@ -108,7 +118,8 @@ class DownloadPlan:
         """
         try:
             spec = FileSpec.from_config(entry)
-            parse_source(spec.source)
+            if parse_source(spec.source).kind == "local":
+                check_input_path(spec.source, key, source)
             name = download_name(spec.source, ROLE_EXT[role])
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(source, key, str(exc),
@@ -119,7 +130,8 @@ class DownloadPlan:
                 raise ConfigError(source, key, f"{spec.source} and {known[1].source} would "
                                   f"both be saved as {name}", "rename one of the files")
             if spec.md5 and known[1].md5 and spec.md5 != known[1].md5:
-                raise ConfigError(source, key, f"two different md5s given for {spec.source}")
+                raise ConfigError(source, key, f"two different md5s given for {spec.source}",
+                                  "give the file's md5 once, or the same md5 everywhere")
             if spec.md5 is None:
                 spec = known[1]
         self.files[name] = (role, spec)
@@ -145,6 +157,10 @@ class DownloadPlan:
     def expression_samples(self) -> list[str]:
         """Samples with an expression quantification, in table order."""
         return [s for s, roles in self.samples.items() if "expression" in roles]
+
+    def expression_columns(self) -> list[str]:
+        """``SAMPLE=COLUMN`` of the samples whose TPM column is named (``ingest --column``)."""
+        return [f"{s}={c}" for s, c in self.columns.items()]
 
     def missing_offline(self, mirror: str | None) -> list[str]:
         """See :func:`seq2func.download.sources.missing_offline`."""

@@ -58,6 +58,7 @@ class DownloadSettings(Settings):
         "variants": "a file of the study (DownloadPlan)",
         "chromosomes": "what `ingest fasta` keeps; the workflow passes it as --chromosomes",
         "localrule": "where the workflow runs download jobs (download.smk), not how they fetch",
+        "expression_column": "which column of an expression file is read (DownloadPlan.columns)",
     }
 
     encode_url: str

@@ -1,6 +1,9 @@
 """Ingest a bigWig signal track: renamed chromosomes, the others dropped, values exact.
 
-Each chromosome is copied in fixed-size chunks, so memory does not grow with its length.
+Each chromosome is copied in fixed-size chunks, so memory does not grow with its length. NaN
+values mean "no data" (:mod:`seq2func.core.bigwig`): intervals storing NaN are not copied, so
+the output reads NaN there as before, and its header summary is finite. An infinite value stops
+the ingestion, naming its position.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from seq2func.core.bigwig import check_bigwig_file
 from seq2func.core.errors import InputError
 from seq2func.core.io import atomic_output
 from seq2func.core.naming import ChromRenamer
@@ -60,16 +64,22 @@ def ingest_bigwig(src: PathLike, out: PathLike, chrom_sizes: PathLike | Mapping[
     Raises
     ------
     InputError
-        For a file that is not a bigWig, or chromosomes of another assembly.
+        For a file that is not a bigWig, a truncated or corrupt one, chromosomes of another
+        assembly, or an infinite value.
     """
     import pyBigWig
 
     sizes = genome_sizes(chrom_sizes)
     if magic32(src) != BIGWIG_MAGIC:
         raise InputError(src, "not a bigWig file", fix="give the signal track as bigWig")
-    bw = pyBigWig.open(str(src))
+    check_bigwig_file(src)
+    try:
+        bw = pyBigWig.open(str(src))
+    except RuntimeError:
+        bw = None
     if bw is None:
-        raise InputError(src, "pyBigWig cannot open this bigWig")
+        raise InputError(src, "pyBigWig cannot open this bigWig (truncated or corrupt)",
+                         fix="re-download or regenerate the bigWig (compare its md5)")
     try:
         source_of = _source_chromosomes(bw, sizes, src)
         counts: dict[str, int] = {}
@@ -80,7 +90,7 @@ def ingest_bigwig(src: PathLike, out: PathLike, chrom_sizes: PathLike | Mapping[
                 for target, length in sizes.items():
                     s = source_of.get(target)
                     counts[target] = 0 if s is None else _copy_chromosome(
-                        bw, ob, s, target, length, chunk)
+                        bw, ob, (s, target), length, chunk, src)
             finally:
                 ob.close()
     finally:
@@ -110,14 +120,32 @@ def _source_chromosomes(bw: Any, sizes: Mapping[str, int], src: PathLike) -> dic
     return inverse
 
 
-def _copy_chromosome(bw: Any, ob: Any, source: str, target: str, length: int,
-                     chunk: int) -> int:
-    """Copy chromosome ``source`` of ``bw`` as ``target`` of ``ob``; the intervals written."""
+def _copy_chromosome(bw: Any, ob: Any, names: tuple[str, str], length: int, chunk: int,
+                     src: PathLike) -> int:
+    """Copy chromosome ``names[0]`` of ``bw`` as ``names[1]`` of ``ob``; the intervals written.
+
+    Raises
+    ------
+    InputError
+        For data that cannot be read (a corrupt file) or an infinite value.
+    """
+    source, target = names
     n = 0
     for a in range(0, length, chunk):
         b = min(length, a + chunk)
-        vals = bw.values(source, a, b, numpy=True)
-        starts, ends, v = value_runs(np.asarray(vals, dtype=np.float32))
+        try:
+            vals = np.asarray(bw.values(source, a, b, numpy=True), dtype=np.float32)
+        except RuntimeError as exc:
+            raise InputError(src, f"cannot read {source}:{a + 1}-{b} (truncated or corrupt "
+                                  "bigWig)",
+                             fix="re-download or regenerate the bigWig (compare its md5)"
+                             ) from exc
+        inf = np.flatnonzero(np.isinf(vals))
+        if inf.size:
+            raise InputError(src, f"infinite value at {source}:{a + int(inf[0]) + 1}",
+                             fix="regenerate the bigWig without infinities (e.g. add a "
+                                 "pseudocount before taking ratios or logs)")
+        starts, ends, v = value_runs(vals)
         if starts.size:
             ob.addEntries([target] * int(starts.size), starts + a, ends=ends + a,
                           values=v.astype(np.float64))

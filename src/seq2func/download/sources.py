@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+#: characters replaced in download names (:func:`safe_file_name`)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
 #: ENCODE file accessions (ENCFF..., and TSTFF... on ENCODE's test server)
 ENCODE_ACCESSION = re.compile(r"^(ENC|TST)FF\d{3}[A-Z]{3}$")
 #: an md5 digest as recorded (lower case)
@@ -120,11 +122,18 @@ def _url_basename(url: str) -> str:
     return Path(unquote(urlparse(url).path)).name
 
 
+def safe_file_name(name: str) -> str:
+    """``name`` with every character but letters, digits and ``. _ + -`` replaced by ``_``: a
+    download's name is a file name in shell commands and a Snakemake pattern, where ``$``,
+    quotes, spaces or braces have a meaning (``%24%28id%29.tsv`` decodes to ``$(id).tsv``)."""
+    return _UNSAFE.sub("_", name).lstrip(".") or "_"
+
+
 def download_name(spec: str, default_ext: str) -> str:
     """File name under ``downloads/`` for a source.
 
     ENCODE accessions get ``default_ext`` (the format expected for their role, e.g. ``.bigWig``);
-    URLs and paths keep their own base name.
+    URLs and paths keep their own base name, made safe (:func:`safe_file_name`).
 
     Raises
     ------
@@ -138,9 +147,9 @@ def download_name(spec: str, default_ext: str) -> str:
         name = _url_basename(src.url or "")
         if not name:
             raise ValueError(f"cannot derive a file name from URL {spec!r}")
-        return name
+        return safe_file_name(name)
     assert src.path is not None
-    return src.path.name
+    return safe_file_name(src.path.name)
 
 
 def find_in_mirror(mirror: str | os.PathLike[str], spec: str, name: str) -> Path | None:

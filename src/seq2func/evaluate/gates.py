@@ -16,9 +16,12 @@ same row of another model plus a margin::
 
 Optional selectors ``split`` and ``chromosome`` (default ``all``) narrow the row further.
 
-Status of each gate: ``PASS``; ``FAIL``; ``NOT RUN`` when its table is not registered in this
-run (e.g. a stage that is switched off), a selected row is missing or its value is NaN. A gate
-selecting several rows is a configuration error (it names the selectors to add).
+Status of each gate: ``PASS``; ``FAIL``; ``NOT RUN`` when its table is one the workflow knows
+(:data:`METRIC_TABLE_NAMES`) but not produced by this run (e.g. the demo-only ``motifs`` table in
+a real study), a selected row is missing or its value is NaN. A table name the workflow does not
+know (a typo), an unknown operator, both or neither of ``threshold`` and ``compare_to``, and a
+gate selecting several rows are configuration errors (:func:`check_gates`; the workflow checks
+at start-up).
 """
 
 from __future__ import annotations
@@ -41,10 +44,71 @@ PASS, FAIL, NOT_RUN = "PASS", "FAIL", "NOT RUN"
 COLUMNS = ["gate", "status", "table", "metric", "task", "aggregation", "model", "value", "op",
            "reference", "reference_value", "detail"]
 _SELECTORS = ("metric", "task", "aggregation", "split", "chromosome")
+#: every metric table the workflow's stages can register (``METRIC_TABLES`` of the rules)
+METRIC_TABLE_NAMES = ("accessibility", "bias", "expression", "expression_explainable_variance",
+                      "motifs", "variants")
+
+
+def check_gates(gates: Sequence[Mapping[str, Any]], source: str = "config") -> None:
+    """Check what a gate can get wrong without its table: the table name, operator, reference.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``evaluate.gates[<name>]`` and the fix (a suggestion for a misspelt table).
+    """
+    import difflib
+
+    for i, gate in enumerate(gates):
+        if not isinstance(gate, Mapping):
+            raise ConfigError(source, f"evaluate.gates[{i}]", f"{gate!r} is not a mapping",
+                              "give each gate as {name, table, metric, model, ...}")
+        name = gate.get("name", i)
+        key = f"evaluate.gates[{name}]"
+        missing = [k for k in ("name", "table", "metric", "model") if k not in gate]
+        if missing:
+            raise ConfigError(source, key, f"lacks {', '.join(missing)}",
+                              "every gate names its name, table, metric and model")
+        table = gate.get("table")
+        if table not in METRIC_TABLE_NAMES:
+            close = difflib.get_close_matches(str(table), METRIC_TABLE_NAMES, n=1)
+            raise ConfigError(source, f"{key}.table", f"unknown metric table {table!r}",
+                              (f"did you mean {close[0]!r}? " if close else "")
+                              + f"known tables: {', '.join(METRIC_TABLE_NAMES)}")
+        op = gate.get("op", ">=")
+        if op not in OPS:
+            raise ConfigError(source, f"{key}.op", f"unknown operator {op!r}",
+                              fix=f"use one of {list(OPS)}")
+        if (gate.get("threshold") is None) == (gate.get("compare_to") is None):
+            raise ConfigError(source, key, "needs exactly one of threshold and compare_to",
+                              "give a fixed threshold or the model to compare_to, not both")
+
+
+def _close(value: str, known: Any) -> str:
+    """`` (did you mean 'x'?)`` for a value close to one of ``known``, else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(str(value), sorted({str(k) for k in known}), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_selectors(table: pd.DataFrame, gate: Mapping[str, Any], source: str) -> None:
+    """A selector value the (non-empty) table does not have at all is a typo: ConfigError."""
+    if table.empty:
+        return
+    for key in _SELECTORS:
+        want = gate.get(key, {"task": "all", "chromosome": "all"}.get(key))
+        values = set(table[key].astype(str))
+        if want is not None and str(want) not in values:
+            raise ConfigError(source, f"evaluate.gates[{gate['name']}].{key}",
+                              f"{want!r} is not a {key} of table {gate['table']!r}"
+                              + _close(want, values),
+                              f"the table's {key} values: {', '.join(sorted(values)[:12])}")
 
 
 def _select(table: pd.DataFrame, gate: Mapping[str, Any], model: str, source: str
             ) -> pd.DataFrame:
+    _check_selectors(table, gate, source)
     sel = table["model"].astype(str) == model
     for key in _SELECTORS:
         want = gate.get(key, {"task": "all", "chromosome": "all"}.get(key))
@@ -96,17 +160,12 @@ def evaluate_gates(gates: Sequence[Mapping[str, Any]],
     pandas.DataFrame
         One row per gate with :data:`COLUMNS`.
     """
+    check_gates(gates, source)
     cache: dict[str, pd.DataFrame] = {}
     out = []
     for gate in gates:
         name = gate["name"]
         op = gate.get("op", ">=")
-        if op not in OPS:
-            raise ConfigError(source, f"evaluate.gates[{name}].op", f"unknown operator {op!r}",
-                              fix=f"use one of {list(OPS)}")
-        if (gate.get("threshold") is None) == (gate.get("compare_to") is None):
-            raise ConfigError(source, f"evaluate.gates[{name}]",
-                              "needs exactly one of threshold and compare_to")
         row = {"gate": name, "table": gate["table"], "metric": gate["metric"],
                "task": gate.get("task", "all"), "aggregation": gate.get("aggregation") or "",
                "model": gate["model"], "op": op, "reference": _describe_reference(gate),
@@ -128,8 +187,12 @@ def evaluate_gates(gates: Sequence[Mapping[str, Any]],
             ref_value, ref_missing = float(gate["threshold"]), False
         if mine.empty or ref_missing:
             who = gate["model"] if mine.empty else gate["compare_to"]
+            hint = _close(who, table["model"]) if not table.empty else ""
+            log.warning("gate %s: no row for model %r in table %r%s: NOT RUN", name, who,
+                        gate["table"], hint)
             out.append({**row, "status": NOT_RUN,
-                        "detail": f"no row for model {who!r} in table {gate['table']!r}"})
+                        "detail": f"no row for model {who!r} in table {gate['table']!r}"
+                                  + hint})
             continue
         value = float(mine["value"].iloc[0])
         row.update(value=value, reference_value=ref_value)

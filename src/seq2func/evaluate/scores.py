@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from seq2func.core.errors import InputError
+from seq2func.core.io import load_npz
 from seq2func.dataset import Dataset, DatasetMeta, iter_numpy
 
 
@@ -62,7 +63,7 @@ class SplitScores:
 
 def load_scores(path: str | Path) -> SplitScores:
     """Read a file written by :meth:`SplitScores.save`."""
-    z = np.load(path, allow_pickle=False)
+    z = load_npz(path, ("region_id", "tasks", "labels", "label_scores"))
     regions = pd.DataFrame({"region_id": z["region_id"], "chrom": z["chrom"],
                             "source": z["source"]})
     return SplitScores(
@@ -151,12 +152,12 @@ def load_model_predictions(paths: Mapping[str, Sequence[str | Path]], region_ids
     for model, files in paths.items():
         seeds = []
         for f in files:
-            z = np.load(f, allow_pickle=False)
+            z = load_npz(f, ("region_id",))
             if not np.array_equal(z["region_id"], region_ids):
                 raise InputError(f, "region ids differ from the dataset split",
                                  fix="rerun predict-accessibility on the current dataset")
             seed = Path(f).parent.name  # seed<k>
-            pred = {k: np.asarray(z[k], dtype=np.float64) for k in z.files if k != "region_id"}
+            pred = {k: np.asarray(v, dtype=np.float64) for k, v in z.items() if k != "region_id"}
             out[f"{model}/{seed}"] = pred
             seeds.append(pred)
         if not seeds:

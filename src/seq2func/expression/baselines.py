@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from seq2func.core.io import load_npz
 from seq2func.expression.features import match_chromatin_samples
 from seq2func.expression.genes import gene_samples, target_columns
 
@@ -58,8 +59,8 @@ def baseline_predictions(genes: pd.DataFrame, features_path: str | Path, k: int 
     samples = gene_samples(genes)
     y = genes[target_columns(genes)].to_numpy(dtype=np.float64)
     train = genes["split"].to_numpy() == "train"
-    with np.load(features_path) as z:
-        codes, observed, tracks = z["codes"], z["observed"], [str(t) for t in z["tracks"]]
+    z = load_npz(features_path, ("codes", "observed", "tracks"))
+    codes, observed, tracks = z["codes"], z["observed"], [str(t) for t in z["tracks"]]
     idx, mode = match_chromatin_samples(samples, tracks, match)
     preds, info = {}, {}
     preds["kmer_ridge"], alpha = fit_ridge(kmer_features(codes, k), y, train)

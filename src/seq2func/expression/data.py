@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from seq2func.core.errors import InputError
+from seq2func.core.io import load_npz
 from seq2func.expression.features import match_chromatin_samples
 from seq2func.expression.genes import gene_samples, read_gene_table, target_columns
 
@@ -70,22 +72,24 @@ def load_arrays(genes_path: str | Path, features_path: str | Path, variant: str,
 
     Raises
     ------
+    InputError
+        If a features file is damaged or does not match the gene table.
     ValueError
-        If the features do not match the gene table, or ``seq_predicted`` has no predicted
-        chromatin.
+        If ``seq_predicted`` has no predicted chromatin.
     """
     genes = read_gene_table(genes_path)
     samples = gene_samples(genes)
-    with np.load(features_path) as z:
-        codes, tracks = z["codes"], [str(t) for t in z["tracks"]]
-        chromatin = z["observed"] if variant == "seq_observed" else None
-        if not np.array_equal(z["gene_id"].astype(str), genes["gene_id"].to_numpy().astype(str)):
-            raise ValueError(f"{features_path} does not match {genes_path}: rerun preparation")
+    z = load_npz(features_path, ("codes", "tracks", "observed", "gene_id"))
+    codes, tracks = z["codes"], [str(t) for t in z["tracks"]]
+    chromatin = z["observed"] if variant == "seq_observed" else None
+    if not np.array_equal(z["gene_id"].astype(str), genes["gene_id"].to_numpy().astype(str)):
+        raise InputError(features_path, f"does not match the gene table {genes_path}",
+                         fix="rerun expression-prepare (snakemake: expression_prepare)")
     if variant == "seq_predicted":
         if predicted_path is None:
             raise ValueError("seq_predicted needs the predicted chromatin")
-        with np.load(predicted_path) as z:
-            chromatin, tracks = z["predicted"], [str(t) for t in z["tracks"]]
+        z = load_npz(predicted_path, ("predicted", "tracks"))
+        chromatin, tracks = z["predicted"], [str(t) for t in z["tracks"]]
     split = genes["split"].to_numpy()
     extra: dict[str, Any] = {}
     if chromatin is not None:

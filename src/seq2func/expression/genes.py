@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -55,11 +54,23 @@ def read_expression_table(path: str | Path, samples: Sequence[str] | None = None
     Returns
     -------
     pandas.DataFrame
-        Indexed by version-free gene ID; the sample columns as float64. Rows whose ID appears
-        twice after removing versions are summed (e.g. ``_PAR_Y`` copies).
+        Indexed by version-free gene ID; the sample columns as float64. Rows whose IDs differ
+        only by their version (e.g. GENCODE's ``_PAR_Y`` copies) are summed, and the number
+        summed is logged.
+
+    Raises
+    ------
+    InputError
+        For a missing ``gene_id`` or sample column, a value that is not a finite, non-negative
+        number (naming line and sample) or a gene ID listed twice (naming both lines).
     """
     p = Path(path)
-    df = pd.read_csv(p, sep="\t", dtype={"gene_id": str, "gene_name": str})
+    try:
+        df = pd.read_csv(p, sep="\t", dtype={"gene_id": str, "gene_name": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(p, f"not a tab-separated table ({str(exc).strip()})",
+                         fix="the expression table needs gene_id, gene_name and one TPM column "
+                             "per sample") from exc
     if "gene_id" not in df.columns:
         raise InputError(p, f"no 'gene_id' column (columns: {', '.join(map(str, df.columns))})",
                          1, "the expression table needs gene_id, gene_name and one TPM column "
@@ -74,13 +85,24 @@ def read_expression_table(path: str | Path, samples: Sequence[str] | None = None
     if not cols:
         raise InputError(p, "no sample columns", 1, "add one TPM column per sample")
     values = df[cols].apply(pd.to_numeric, errors="coerce")
-    bad = values.isna() | (values < 0)
-    if bad.to_numpy().any():
-        r, c = np.argwhere(bad.to_numpy())[0]
+    bad = ~np.isfinite(values.to_numpy(dtype=np.float64)) | (values < 0).to_numpy()
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
         raise InputError(p, f"TPM {df[cols[c]].iloc[r]!r} of sample {cols[c]!r} is not a "
-                         "non-negative number", int(r) + 2,
-                         "TPM must be >= 0 (give TPM, not log values)")
-    values.index = df["gene_id"].astype(str).map(strip_version).to_numpy()
+                         "finite, non-negative number", int(r) + 2,
+                         "TPM must be a number >= 0 (no NaN or inf; give TPM, not log values)")
+    ids = df["gene_id"].astype(str)
+    dup = ids.duplicated(keep=False).to_numpy()
+    if dup.any():
+        lines = np.flatnonzero(ids == ids[dup].iloc[0]) + 2
+        raise InputError(p, f"gene_id {ids[dup].iloc[0]!r} is listed twice (lines "
+                         f"{', '.join(map(str, lines[:5]))})", int(lines[1]),
+                         "give one row per gene")
+    values.index = ids.map(strip_version).to_numpy()
+    merged = int(values.index.duplicated().sum())
+    if merged:
+        log.info("%s: %d rows whose gene IDs differ only by version (e.g. _PAR_Y copies) "
+                 "summed into their gene", p, merged)
     return values.groupby(level=0, sort=False).sum()
 
 
@@ -178,15 +200,15 @@ def _on_genome(genes: pd.DataFrame, chrom_sizes: Mapping[str, int], exclude_rege
                qc: dict[str, Any]) -> pd.DataFrame:
     """Genes on chromosomes of the genome (renamed to the genome's names: ``chr`` prefix added
     or removed), minus those on excluded chromosomes; counts go to ``qc``."""
-    from seq2func.core.chroms import match_names
+    from seq2func.core.chroms import exclusion_regex, match_names
 
     mapping = match_names(genes["chrom"].unique(), list(chrom_sizes)).mapping
     known = genes["chrom"].isin(list(mapping))
     qc["dropped_unknown_chromosome"] = int((~known).sum())
     genes = genes[known].copy()
     genes["chrom"] = genes["chrom"].map(mapping)
-    if exclude_regex:
-        rx = re.compile(exclude_regex)
+    rx = exclusion_regex(exclude_regex, "--exclude-regex", "preprocess.exclude_chromosomes")
+    if rx is not None:
         excl = genes["chrom"].map(lambda c: bool(rx.search(c)))
     else:
         excl = pd.Series(False, index=genes.index)

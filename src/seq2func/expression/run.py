@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from seq2func.core.errors import Seq2FuncError
-from seq2func.core.io import atomic_output, write_tsv_atomic
+from seq2func.core.io import atomic_output, load_npz, write_tsv_atomic
 from seq2func.core.provenance import write_provenance
 from seq2func.expression.settings import ExpressionSettings
 
@@ -235,8 +235,7 @@ def _seed_means(model_predictions: Mapping[str, Sequence[str | Path]]
     for variant, paths in model_predictions.items():
         arrays = []
         for p in paths:
-            with np.load(p) as z:
-                arrays.append(z["prediction"])
+            arrays.append(load_npz(p, ("prediction",))["prediction"])
             inputs.append(p)
         preds[variant] = np.mean(arrays, axis=0)
     return preds, inputs

@@ -15,8 +15,11 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from seq2func.core.errors import ConfigError
 from seq2func.core.settings import Settings
 from seq2func.train.settings import TrainSettings
 
@@ -177,7 +180,8 @@ class ExpressionSettings(Settings):
     Raises
     ------
     ValueError
-        For an inconsistent window geometry (checked on construction).
+        For an inconsistent window geometry (checked on construction; :meth:`from_config`
+        raises it as a :class:`~seq2func.core.errors.ConfigError` naming the key).
     """
 
     SECTION = "expression"
@@ -196,6 +200,21 @@ class ExpressionSettings(Settings):
 
     def __post_init__(self) -> None:
         _ = self.window  # a ValueError for an inconsistent geometry
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any] | None = None, *, key: str | None = None,
+                    source: str = "config") -> ExpressionSettings:
+        """Build from the ``expression`` section; an inconsistent window is a ConfigError."""
+        key = key or cls.SECTION
+        try:
+            return super().from_config(section, key=key, source=source)
+        except ValueError as exc:
+            chromatin = "chromatin" in str(exc)
+            raise ConfigError(source, f"{key}.chromatin.bin_size" if chromatin
+                              else f"{key}.upstream", str(exc),
+                              "make 2 * chromatin.flank a multiple of chromatin.bin_size "
+                              "(e.g. flank 10000, bin_size 500)" if chromatin
+                              else "use upstream >= 0 and downstream >= 1") from None
 
     @property
     def window(self) -> ExpressionWindow:

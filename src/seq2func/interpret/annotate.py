@@ -49,16 +49,46 @@ def similarity(a: np.ndarray, b: np.ndarray, min_overlap: float = 0.75) -> float
     return best
 
 
+def check_database(source: str, key: str = "interpret.motif_database") -> None:
+    """Check that ``source`` is a file or a release of pyjaspar's bundled database.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``key``, the releases available and the closest one.
+    """
+    import difflib
+
+    from pyjaspar import jaspardb
+
+    from seq2func.core.errors import ConfigError
+
+    if Path(source).is_file():
+        return
+    releases = list(jaspardb().get_releases())
+    if source not in releases:
+        close = difflib.get_close_matches(source, releases, n=1)
+        raise ConfigError("config", key, f"{source!r} is neither a file nor a JASPAR release",
+                          (f"did you mean {close[0]!r}? " if close else "")
+                          + f"releases: {', '.join(releases)}; or the path of a JASPAR file")
+
+
 def load_database(source: str) -> list[Motif]:
     """Motifs to annotate against: a JASPAR-format file, or a pyjaspar release name.
 
     A release name (e.g. ``JASPAR2024``) loads the latest version of every CORE vertebrate
     matrix from the SQLite database that ships with pyjaspar (no network).
+
+    Raises
+    ------
+    ConfigError
+        For a source that is neither (:func:`check_database`).
     """
     from seq2func.core.motifs import read_jaspar
 
     if Path(source).is_file():
         return read_jaspar(source)
+    check_database(source)
     from pyjaspar import jaspardb
 
     db = jaspardb(release=source)

@@ -134,7 +134,9 @@ def save_patterns(path: str | Path, patterns: Sequence[Pattern]) -> None:
 
 def load_patterns(path: str | Path) -> list[Pattern]:
     """Patterns written by :func:`save_patterns`."""
-    d = np.load(path)
+    from seq2func.core.io import load_npz
+
+    d = load_npz(path, ("name", "task", "n_seqlets"))
     return [Pattern(str(n), str(t), int(k), d[f"ppm_{i}"].astype(np.float64),
                     d[f"cwm_{i}"].astype(np.float64))
             for i, (n, t, k) in enumerate(zip(d["name"], d["task"], d["n_seqlets"],

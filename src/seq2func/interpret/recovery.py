@@ -23,9 +23,9 @@ def planted_motifs(simulation_json: str | Path) -> dict[str, dict[str, Any]]:
     Returns ``{cell_type: {"motifs": {name: jaspar_id}, "cell_specific": [names]}}``: every
     motif with a weight in the cell type's accessibility grammar, and its enhancer motifs.
     """
-    import json
+    from seq2func.core.io import read_json
 
-    g = json.loads(Path(simulation_json).read_text(encoding="utf-8"))["grammar"]
+    g = read_json(simulation_json, ("grammar",))["grammar"]
     ids = g["motif_ids"]
     return {cell: {"motifs": {m: ids[m] for m in spec["motif_weights"]},
                    "cell_specific": list(spec["enhancer_motifs"])}

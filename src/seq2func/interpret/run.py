@@ -74,13 +74,14 @@ def discover_motifs(attributions_path: str | Path, settings: InterpretSettings,
     """TF-MoDISco per task, JASPAR annotation (``motifs.tsv``), patterns and logos."""
     import numpy as np
 
-    from seq2func.core.io import write_tsv_atomic
+    from seq2func.core.io import load_npz, write_tsv_atomic
     from seq2func.core.plotting import save_figure
-    from seq2func.interpret.annotate import annotate, load_database
+    from seq2func.interpret.annotate import annotate, check_database, load_database
     from seq2func.interpret.logos import plot_logos
     from seq2func.interpret.modisco import discover, save_patterns
 
-    d = np.load(attributions_path)
+    check_database(database, "--database")  # before minutes of motif discovery
+    d = load_npz(attributions_path, ("tasks", "one_hot", "hypothetical", "selected"))
     tasks = [str(t) for t in d["tasks"]]
     a, b = settings.modisco_window or (0, d["one_hot"].shape[1])
     patterns = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,17 +17,54 @@ from seq2func.models.precision import as_float32
 ENSEMBLE_KINDS = {"labels": "sigmoid", "profile": "softmax"}
 
 
+class UnsafeModelError(InputError, ValueError):
+    """A model file that carries Python code (refused by Keras safe mode)."""
+
+
+def check_model_file(path: str | Path) -> Path:
+    """``path`` if it is a complete ``.keras`` archive (every member's CRC checked).
+
+    Raises
+    ------
+    InputError
+        Naming the file when it is missing or damaged (truncated, overwritten, bit-flipped).
+    """
+    p = Path(path)
+    fix = "delete it and rerun the job that writes it (snakemake recreates it)"
+    if not p.is_file():
+        raise InputError(p, "model file not found", fix="train the model first (snakemake)")
+    try:
+        with zipfile.ZipFile(p) as z:
+            bad = z.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise InputError(p, f"damaged model file, not a complete .keras archive ({exc})",
+                         fix=fix) from exc
+    if bad is not None:
+        raise InputError(p, f"damaged model file: member {bad} fails its checksum", fix=fix)
+    return p
+
+
 def load_model(path: str | Path, compile: bool = False) -> keras.Model:
     """Load a seq2func model with Keras safe mode (custom objects are the registered ones).
 
-    A file that carries Python code (e.g. a ``Lambda`` layer) is refused, not executed.
-    Uncompiled (the default: inference) the model computes in float32, also when the file was
-    saved in mixed precision (by earlier versions; :func:`~seq2func.models.precision.as_float32`).
-    Compiled (``compile=True``: resuming training from a checkpoint) it keeps the precision it
-    was saved with, so its optimizer state (a loss-scale optimizer under mixed precision) loads
-    whole.
+    A file that carries Python code (e.g. a ``Lambda`` layer) is refused, not executed
+    (:class:`UnsafeModelError`); a missing or damaged file is an InputError naming it
+    (:func:`check_model_file`). Uncompiled (the default: inference) the model computes in
+    float32, also when the file was saved in mixed precision (by earlier versions;
+    :func:`~seq2func.models.precision.as_float32`). Compiled (``compile=True``: resuming
+    training from a checkpoint) it keeps the precision it was saved with, so its optimizer
+    state (a loss-scale optimizer under mixed precision) loads whole.
     """
-    model = keras.models.load_model(path, safe_mode=True, compile=compile)
+    p = check_model_file(path)
+    try:
+        model = keras.models.load_model(p, safe_mode=True, compile=compile)
+    except ValueError as exc:
+        if "safe" in str(exc).lower():
+            raise UnsafeModelError(p, "refused by Keras safe mode: the file carries Python "
+                                      "code (e.g. a Lambda layer)",
+                                   fix="use a model saved by seq2func") from exc
+        raise InputError(p, f"cannot load the model ({str(exc).splitlines()[0][:200]})",
+                         fix="delete it and rerun the job that writes it") from exc
     return model if compile else as_float32(model)
 
 

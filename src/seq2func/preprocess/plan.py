@@ -1,9 +1,10 @@
 """The scatter plan: every preprocessing input checked before any data is read.
 
 :func:`make_plan` checks the genome index, the bigWig headers (truncation, assembly, chromosome
-names), the peak files (names harmonised onto the genome's, peaks past chromosome ends clipped,
-dropped or - beyond :data:`PAST_END_TOLERANCE` - refused as another assembly, optional top-N
-per sample), the blacklist and the split chromosomes. It writes ``plan/plan.json``
+names), the peak files (names harmonised onto the genome's; intervals overhanging chromosome
+ends clipped, invalid or past the ends dropped or - beyond
+:data:`~seq2func.core.intervals.PAST_END_TOLERANCE` - refused; optional top-N per sample), the
+blacklist and the split chromosomes. It writes ``plan/plan.json``
 (chromosomes to process, name maps, per-sample peak counts) and ``plan/summits.npz`` (every peak
 kept, all samples, genome coordinates), which the per-chromosome jobs read.
 """
@@ -30,7 +31,7 @@ from seq2func.core.chroms import (
     resolve_names,
 )
 from seq2func.core.errors import ConfigError, InputError
-from seq2func.core.intervals import check_past_chromosome_ends, read_bed_intervals, read_peaks
+from seq2func.core.intervals import fit_to_chromosomes, read_bed_intervals, read_peaks
 from seq2func.core.io import atomic_output, write_text_atomic
 from seq2func.core.sequence import Genome
 from seq2func.preprocess.samples import SampleInput
@@ -118,6 +119,15 @@ def plan_chromosomes(genome_path: str | Path, params: PreprocessSettings,
     with Genome(genome_path) as genome:
         sizes = dict(genome.sizes)
         gformat = genome.format
+    return choose_chromosomes(sizes, params, split_cfg, source, genome_path, gformat)
+
+
+def choose_chromosomes(sizes: Mapping[str, int], params: PreprocessSettings,
+                       split_cfg: Mapping[str, Any], source: str = "config",
+                       genome_path: str | Path = "genome", genome_format: str = "") -> Chromosomes:
+    """:func:`plan_chromosomes` for a genome given by its chromosome sizes (the start-up check
+    runs it on the configured chromosomes, before any genome exists)."""
+    sizes = dict(sizes)
     include = (resolve_names(params.chromosomes, list(sizes), source, "preprocess.chromosomes")
                if params.chromosomes else [])
     processed, skipped = filter_chromosomes(sizes, include, params.exclude_chromosomes)
@@ -129,7 +139,7 @@ def plan_chromosomes(genome_path: str | Path, params: PreprocessSettings,
     split, folds = _split_tables(split_cfg, list(sizes), source)
     for name, table in [("split", split)] + [(f["name"], f["table"]) for f in folds]:
         _check_split(name, table, processed, skipped, source)
-    return Chromosomes(sizes, gformat, processed, skipped, split, folds)
+    return Chromosomes(sizes, genome_format, processed, skipped, split, folds)
 
 
 # ----------------------------------------------------------------------------- bigWigs
@@ -211,17 +221,11 @@ def _peaks_on_genome(sample: SampleInput, df: pd.DataFrame, chroms: Chromosomes,
 
 def _peaks_inside(sample: SampleInput, df: pd.DataFrame, sizes: Mapping[str, int],
                   qc: dict[str, Any]) -> pd.DataFrame:
-    """Valid intervals, clipped at chromosome ends; past the ends dropped (or refused)."""
-    invalid = ((df["end"] <= df["start"]) | (df["start"] < 0)).to_numpy()
-    qc["invalid_interval"] = int(invalid.sum())
-    df = df[~invalid]
-    past = check_past_chromosome_ends(df, sizes, sample.peaks, what="peak")
-    qc["past_chrom_end"] = int(past.sum())
-    df = df[~past]
-    csize = df["chrom"].map(sizes).to_numpy(dtype=np.int64)
-    over = df["end"].to_numpy() > csize
-    qc["clipped_at_chrom_end"] = int(over.sum())
-    return df.assign(end=np.minimum(df["end"].to_numpy(), csize))
+    """Valid intervals, clipped at chromosome ends; past the ends dropped (or refused): the
+    rule ingestion applies too (:func:`~seq2func.core.intervals.fit_to_chromosomes`)."""
+    df, counts = fit_to_chromosomes(df, sizes, sample.peaks, what="peak")
+    qc.update(counts)
+    return df
 
 
 def _top_peaks(df: pd.DataFrame, n: int | None, qc: dict[str, Any]) -> pd.DataFrame:
@@ -346,9 +350,27 @@ def make_plan(genome_path: str | Path, samples: Sequence[SampleInput],
 
 
 def load_plan(plan_dir: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Read ``plan.json`` and ``summits.npz``."""
+    """Read ``plan.json`` and ``summits.npz``.
+
+    Raises
+    ------
+    InputError
+        If either is missing or damaged (naming the file; the fix reruns the plan).
+    """
+    import zipfile
+
     plan_dir = Path(plan_dir)
-    plan = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
-    with np.load(plan_dir / "summits.npz") as z:
-        arrays = {k: z[k] for k in z.files}
+    fix = "delete it and rerun preprocessing (snakemake reruns preprocess_plan)"
+    path = plan_dir / "plan.json"
+    try:
+        plan = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(plan, dict) or "chromosomes" not in plan:
+            raise ValueError("not a preprocessing plan")
+        path = plan_dir / "summits.npz"
+        with np.load(path) as z:
+            arrays = {k: z[k] for k in z.files}
+    except FileNotFoundError as exc:
+        raise InputError(path, "preprocessing plan file not found", fix=fix) from exc
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(path, f"damaged preprocessing plan file ({exc})", fix=fix) from exc
     return plan, arrays

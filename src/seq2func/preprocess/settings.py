@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from seq2func.core.chroms import exclusion_regex
 from seq2func.core.errors import ConfigError
 from seq2func.core.settings import Settings
 from seq2func.dataset.geometry import Geometry
@@ -83,13 +83,7 @@ class PreprocessSettings(Settings):
         if max(self.profile_length, cw) > self.input_length:
             raise bad("profile_length", "profile_length and count_window must not exceed "
                                         "input_length", "shorten them or lengthen the input")
-        if self.exclude_chromosomes:
-            try:
-                re.compile(self.exclude_chromosomes)
-            except re.error as exc:
-                raise bad("exclude_chromosomes", f"{self.exclude_chromosomes!r} is not a valid "
-                          f"regular expression ({exc})", "fix the pattern, e.g. "
-                          "'^chrM$|_random$'") from None
+        exclusion_regex(self.exclude_chromosomes, source)
 
     @property
     def geometry(self) -> Geometry:

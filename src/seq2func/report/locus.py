@@ -51,29 +51,18 @@ def auto_locus(peak_files: Sequence[str | Path], chromosomes: Sequence[str],
 
 
 def genes_in(gtf: str | Path, chrom: str, start: int, end: int) -> pd.DataFrame:
-    """Genes (GTF/GFF ``gene`` records) overlapping a locus: name, start, end, strand, exons."""
-    from seq2func.core.io import open_text
+    """Genes (GTF/GFF3 gene records) overlapping a locus: name, start, end, strand, exons."""
+    from seq2func.core.genes import annotation_features, gene_name
 
     genes: dict[str, dict[str, Any]] = {}
-    with open_text(gtf) as fh:
-        for line in fh:
-            if line.startswith("#"):
-                continue
-            f = line.rstrip("\n").split("\t")
-            if len(f) < 9 or f[0] != chrom:
-                continue
-            a, b = int(f[3]) - 1, int(f[4])
-            if b <= start or a >= end or f[2] not in ("gene", "exon"):
-                continue
-            attrs = dict(kv.strip().split(" ", 1) for kv in f[8].strip().strip(";").split(";")
-                         if " " in kv.strip())
-            gid = attrs.get("gene_id", "").strip('"')
-            g = genes.setdefault(gid, {"gene_id": gid, "exons": []})
-            if f[2] == "gene":
-                g.update(name=attrs.get("gene_name", gid).strip('"'), start=a, end=b,
-                         strand=f[6])
-            else:
-                g["exons"].append((a, b))
+    for f in annotation_features(gtf, {"gene", "exon"}):
+        if f.chrom != chrom or f.end <= start or f.start >= end or not f.gene_id:
+            continue
+        g = genes.setdefault(f.gene_id, {"gene_id": f.gene_id, "exons": []})
+        if f.is_gene:
+            g.update(name=gene_name(f), start=f.start, end=f.end, strand=f.strand)
+        else:
+            g["exons"].append((f.start, f.end))
     rows = [g for g in genes.values() if "start" in g]
     return pd.DataFrame(rows, columns=["gene_id", "name", "start", "end", "strand", "exons"])
 

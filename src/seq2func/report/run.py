@@ -13,9 +13,29 @@ log = logging.getLogger(__name__)
 Built = tuple[Any, list[str], dict[str, Any]]
 
 
+def _check_history(path: str | Path) -> None:
+    """Raise an InputError unless ``path`` is a training history (epoch, loss, val_loss)."""
+    import pandas as pd
+
+    from seq2func.core.errors import InputError
+
+    fix = "delete it and rerun the training job that writes it"
+    try:
+        cols = set(pd.read_csv(path, sep="\t", nrows=1).columns)
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(path, f"cannot read the training history ({exc})", fix=fix) from exc
+    missing = sorted({"epoch", "loss", "val_loss"} - cols)
+    if missing:
+        raise InputError(path, f"not a training history: no column {', '.join(missing)}",
+                         fix=fix)
+
+
 def training_curves(histories: Sequence[str | Path]) -> Built:
     """Training curves of ``.../<model>/seed<k>/history.tsv`` files."""
     from seq2func.report import figures
+
+    for h in histories:
+        _check_history(h)
 
     named = {f"{Path(h).parent.parent.name}/{Path(h).parent.name}": h for h in histories}
     return figures.training_curves(named), [str(h) for h in histories], {}

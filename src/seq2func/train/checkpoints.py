@@ -1,10 +1,17 @@
 """Checkpoints of the epoch loop: the loop state, saving and resuming them exactly.
 
 A checkpoint is a directory ``checkpoints/epoch_<n>/`` holding the model with its optimizer
-state (``model.keras``) and the states of its random seed generators (``seed_states.npz``:
-dropout; Keras does not restore them when loading a ``.keras`` file, exact resume needs them).
-``checkpoints/state.json`` (the :class:`LoopState`) names the checkpoint to resume from; it is
-written only once that checkpoint is complete, then every other checkpoint is removed.
+state (``model.keras``), the states of its random seed generators (``seed_states.npz``:
+dropout; Keras does not restore them when loading a ``.keras`` file, exact resume needs them)
+and its own copy of the loop state (``state.json``). ``checkpoints/state.json`` (the
+:class:`LoopState`) names the checkpoint to resume from; it is written only once that checkpoint
+is complete, then every other checkpoint is removed.
+
+Damaged state is detected, never trusted: a ``checkpoints/state.json`` that does not parse (a
+disk that filled up, an editor) falls back to the newest complete checkpoint directory; a
+checkpoint whose model archive fails its checksums, whose generator states do not load, or
+whose ``best.keras`` (the best epoch's model) is missing or damaged is skipped; with no complete
+checkpoint left, training starts afresh. Each decision is logged with the file concerned.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -89,11 +97,13 @@ def save_checkpoint(model: Any, state: LoopState, ckpt_root: Path) -> None:
     tmp_dir.mkdir(parents=True)
     model.save(tmp_dir / "model.keras")
     np.savez(tmp_dir / "seed_states.npz", *seed_states(model))
+    state.checkpoint = name
+    text = json.dumps(asdict(state), indent=1) + "\n"
+    (tmp_dir / "state.json").write_text(text)
     final = ckpt_root / name
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp_dir, final)
-    state.checkpoint = name
-    write_text_atomic(ckpt_root / "state.json", json.dumps(asdict(state), indent=1) + "\n")
+    write_text_atomic(ckpt_root / "state.json", text)
     # only now is the new checkpoint the one to resume from: remove every other one, including
     # any a kill left behind (between this write and the removal, or in a partial write)
     for old in [*ckpt_root.glob("epoch_*"), *ckpt_root.glob(".epoch_*.partial")]:
@@ -101,25 +111,70 @@ def save_checkpoint(model: Any, state: LoopState, ckpt_root: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def _read_state(path: Path) -> LoopState | None:
+    """The loop state in ``path``, or None if it is missing or damaged (logged)."""
+    if not path.exists():
+        return None
+    try:
+        return LoopState(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError) as exc:
+        log.warning("checkpoint state %s is damaged (%s); not using it", path, exc)
+        return None
+
+
+def _complete(ckpt_root: Path, state: LoopState) -> Path | None:
+    """The directory of ``state``'s checkpoint if everything a resume reads is intact."""
+    from seq2func.core.errors import InputError
+    from seq2func.models.ensemble import check_model_file
+
+    ckpt = ckpt_root / state.checkpoint
+    try:
+        if not state.checkpoint or not ckpt.is_dir():
+            raise InputError(ckpt, "checkpoint directory missing")
+        check_model_file(ckpt / "model.keras")
+        with np.load(ckpt / "seed_states.npz") as z:
+            [z[k] for k in z.files]
+        if state.best_epoch > 0:
+            check_model_file(ckpt_root / "best.keras")
+    except (InputError, OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        log.warning("checkpoint %s is incomplete or damaged (%s); not resuming from it",
+                    ckpt, str(exc).splitlines()[0])
+        return None
+    return ckpt
+
+
 def load_checkpoint(ckpt_root: Path, want_hash: str) -> tuple[LoopState, Path] | None:
     """The state and directory of the checkpoint to resume from, if any.
 
-    None when there is no checkpoint, when it was made with another configuration (hash) or
-    when its model file is missing (both logged).
+    ``state.json`` names it; if that file is damaged, the newest checkpoint directory with its
+    own complete state is used. None (start afresh) when there is no checkpoint, when it was
+    made with another configuration (hash) or when no complete one is left (all logged).
     """
-    path = ckpt_root / "state.json"
-    if not path.exists():
+    if not ckpt_root.is_dir():
         return None
-    state = LoopState(**json.loads(path.read_text()))
-    if state.config_hash != want_hash:
-        log.warning("checkpoint in %s was made with another configuration; starting afresh",
-                    ckpt_root)
-        return None
-    ckpt = ckpt_root / state.checkpoint
-    if not (ckpt / "model.keras").exists():
-        log.warning("checkpoint %s is incomplete; starting afresh", ckpt)
-        return None
-    return state, ckpt
+    candidates = []
+    main = _read_state(ckpt_root / "state.json")
+    if main is not None:
+        candidates.append(main)
+    elif (ckpt_root / "state.json").exists() or any(ckpt_root.glob("epoch_*")):
+        for d in sorted(ckpt_root.glob("epoch_*"), reverse=True):
+            copy = _read_state(d / "state.json")
+            if copy is not None and copy.checkpoint == d.name:
+                candidates.append(copy)
+    for state in candidates:
+        if state.config_hash != want_hash:
+            log.warning("checkpoint in %s was made with another configuration; starting afresh",
+                        ckpt_root)
+            return None
+        ckpt = _complete(ckpt_root, state)
+        if ckpt is not None:
+            if state is not main:
+                log.warning("resuming from %s (its own state), the newest complete checkpoint",
+                            ckpt)
+            return state, ckpt
+    if candidates or (ckpt_root / "state.json").exists():
+        log.warning("no complete checkpoint in %s; starting afresh", ckpt_root)
+    return None
 
 
 def load_checkpoint_model(ckpt: Path) -> Any:

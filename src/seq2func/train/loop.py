@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from seq2func.core.errors import Seq2FuncError, format_message
 from seq2func.core.io import atomic_output, write_text_atomic, write_tsv_atomic
 from seq2func.core.provenance import config_hash, make_record
 from seq2func.train.checkpoints import (
@@ -148,7 +149,13 @@ def _start(build_model: Callable[[], Any], compile_model: Callable[[Any, float],
             return model, LoopState(config_hash=want_hash,
                                     learning_rate=settings.learning_rate), None
         state, ckpt = loaded
-        model = load_checkpoint_model(ckpt)
+        try:
+            model = load_checkpoint_model(ckpt)
+        except (Seq2FuncError, RuntimeError) as exc:  # e.g. a model of another shape
+            log.warning("cannot resume from %s (%s); starting afresh", ckpt,
+                        str(exc).splitlines()[0])
+            shutil.rmtree(ckpt_root, ignore_errors=True)
+            return _start(build_model, compile_model, settings, ckpt_root, want_hash, device)
     log.info("resuming after epoch %d from %s", state.epochs_done, ckpt)
     return model, state, state.epochs_done
 
@@ -198,14 +205,24 @@ def _update_schedule(state: LoopState, settings: TrainSettings) -> bool:
 
 
 def _write_model_and_history(model: Any, state: LoopState, out: Path) -> None:
-    """``model.keras`` (the best epoch's model) and ``history.tsv``."""
-    best = out / "checkpoints" / "best.keras"
-    from seq2func.models import save_float32
+    """``model.keras`` (the best epoch's model) and ``history.tsv``.
 
-    if not best.exists():  # validation loss never finite: keep the last model, say so
-        log.warning("validation loss was never finite; saving the last epoch's model")
-        with atomic_output(best) as tmp:
-            save_float32(model, tmp)
+    Raises
+    ------
+    Seq2FuncError
+        When the validation loss was never finite (no epoch to keep): nothing is written and
+        the checkpoints are removed, so that a rerun starts afresh.
+    """
+    best = out / "checkpoints" / "best.keras"
+    if not best.exists():
+        last = state.history[-1] if state.history else {}
+        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+        raise Seq2FuncError(format_message(
+            str(out), f"the validation loss was never finite in {state.epochs_done} epoch(s) "
+            f"(last: loss {last.get('loss', float('nan')):g}, val_loss "
+            f"{last.get('val_loss', float('nan')):g}); no model is written",
+            "check the training data for NaN/inf values (signal, TPM) and lower the "
+            "learning rate; the checkpoints were removed, so a rerun starts afresh"))
     with atomic_output(out / "model.keras") as tmp:
         shutil.copyfile(best, tmp)
     write_tsv_atomic(out / "history.tsv", pd.DataFrame(state.history), float_format="%.6g")

@@ -91,9 +91,9 @@ def _put(cols: dict[str, np.ndarray], key: str, rows: np.ndarray, values: np.nda
 
 def expression_window(run_json: str | Path) -> dict[str, Any]:
     """``expression_window`` (``upstream, downstream, samples``) of an expression model."""
-    import json
+    from seq2func.core.io import read_json
 
-    rec = json.loads(Path(run_json).read_text(encoding="utf-8"))
+    rec = read_json(run_json)
     win = rec.get("expression_window") or rec.get("config", {}).get("expression_window")
     if not win or not {"upstream", "downstream", "samples"} <= set(win):
         raise InputError(run_json, "no 'expression_window' with upstream, downstream and samples",

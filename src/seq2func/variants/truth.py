@@ -37,11 +37,10 @@ def effect_threshold(simulation_json: str | Path) -> float:
     InputError
         If ``simulation.json`` does not record it (a demo simulated by an older version).
     """
-    import json
-
     from seq2func.core.errors import InputError
+    from seq2func.core.io import read_json
 
-    data = json.loads(Path(simulation_json).read_text(encoding="utf-8"))
+    data = read_json(simulation_json)
     if "variant_effect_threshold_logit" not in data:
         raise InputError(simulation_json, "no 'variant_effect_threshold_logit'",
                          fix="resimulate the demo with this version of seq2func")

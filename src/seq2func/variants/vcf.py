@@ -5,6 +5,7 @@ written back with the scores as declared INFO fields.
 from __future__ import annotations
 
 import gzip
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -15,11 +16,15 @@ import pandas as pd
 
 from seq2func.core.errors import InputError
 from seq2func.core.sequence import ASCII_TO_CODE, N_CODE, Genome
+from seq2func.core.vcf import DNA, IUPAC, check_record
+
+log = logging.getLogger(__name__)
 
 VCF_COLUMNS = ("chrom", "pos", "id", "ref", "alt", "qual", "filter", "info")
-_ALLELE = re.compile(r"^[ACGTNacgtn]+$")
-#: statuses of :func:`check_alleles`; only ``ok`` is scored
-STATUSES = ("ok", "ref_mismatch", "unknown_chrom", "symbolic", "too_long", "outside_chrom")
+#: statuses of :func:`check_alleles`; only ``ok`` is scored. ``ambiguous``: an allele with IUPAC
+#: ambiguity letters such as ``N`` (:func:`seq2func.core.vcf.is_ambiguous`)
+STATUSES = ("ok", "ref_mismatch", "unknown_chrom", "symbolic", "too_long", "outside_chrom",
+            "ambiguous")
 
 
 def _open_vcf(path: Path):  # type: ignore[no-untyped-def]
@@ -45,8 +50,9 @@ def read_vcf(path: str | Path) -> tuple[list[str], pd.DataFrame]:
     Raises
     ------
     InputError
-        Missing file, no ``#CHROM`` header, a record with fewer than 8 columns or a position
-        that is not a positive integer (the line is named).
+        Missing file, no ``#CHROM`` header, or a record that is not VCF
+        (:func:`seq2func.core.vcf.check_record`: columns, POS, REF, ALT, QUAL; the line is
+        named).
     """
     p = Path(path)
     if not p.is_file():
@@ -72,20 +78,11 @@ def read_vcf(path: str | Path) -> tuple[list[str], pd.DataFrame]:
                                      "a VCF needs a '#CHROM POS ID REF ALT QUAL FILTER INFO' "
                                      "line before its records")
                 f = line.split("\t")
-                if len(f) < 8:
-                    raise InputError(p, f"{len(f)} tab-separated columns, a VCF record needs 8",
-                                     lineno, "separate columns with tabs (not spaces)")
-                try:
-                    pos = int(f[1])
-                except ValueError:
-                    pos = 0
-                if pos < 1:
-                    raise InputError(p, f"POS {f[1]!r} is not a positive integer", lineno,
-                                     "VCF positions are 1-based integers")
+                pos = check_record(f, p, lineno)
                 n_records += 1
                 for alt in f[4].split(","):
                     rows.append((n_records - 1, lineno, f[0], pos, f[2], f[3].upper(), alt.upper()
-                                 if _ALLELE.match(alt) else alt, f[5], f[6], f[7]))
+                                 if IUPAC.match(alt) else alt, f[5], f[6], f[7]))
     except (UnicodeDecodeError, EOFError, gzip.BadGzipFile) as exc:
         raise InputError(p, f"cannot read the VCF ({exc})",
                          fix="give a plain-text VCF or one compressed with gzip/bgzip") from exc
@@ -105,13 +102,22 @@ def check_alleles(variants: pd.DataFrame, genome: Genome, max_allele_length: int
     """Add ``status`` (see :data:`STATUSES`) and ``genome_chrom`` (the genome's name).
 
     The REF of ``ok`` variants equals the genome (case-insensitive) at ``pos``. Each chromosome
-    is read once.
+    is read once. Alleles with ambiguity letters (``N``, IUPAC codes) are ``ambiguous`` and
+    not scored; their number is logged.
     """
     df = variants.copy()
     status = np.full(len(df), "ok", dtype=object)
     gchrom = np.full(len(df), "", dtype=object)
-    is_seq = df["ref"].str.match(_ALLELE) & df["alt"].str.match(_ALLELE)
+    is_seq = df["ref"].str.match(IUPAC) & df["alt"].str.match(IUPAC)
     status[~is_seq.to_numpy()] = "symbolic"
+    ambiguous = is_seq.to_numpy() & ~(df["ref"].str.match(DNA) & df["alt"].str.match(DNA)
+                                      ).to_numpy()
+    status[ambiguous] = "ambiguous"
+    if ambiguous.any():
+        first = df.iloc[int(np.flatnonzero(ambiguous)[0])]
+        log.warning("%d variant allele(s) with ambiguity letters (e.g. line %d: REF %s, ALT %s) "
+                    "are reported as 'ambiguous' and not scored", int(ambiguous.sum()),
+                    int(first["line"]), first["ref"], first["alt"])
     too_long = (df["ref"].str.len() > max_allele_length) | (df["alt"].str.len()
                                                              > max_allele_length)
     status[(status == "ok") & too_long.to_numpy()] = "too_long"
@@ -173,10 +179,12 @@ def write_vcf(path: str | Path, header: Sequence[str], table: pd.DataFrame,
     from seq2func.core.io import write_text_atomic
 
     lines = [h for h in header if not h.startswith("##fileformat")]
+    # (``ambiguous`` is listed only where it occurs: the header of other files is unchanged)
+    statuses = [s for s in STATUSES if s != "ambiguous" or (table["status"] == s).any()]
     out = ["##fileformat=VCFv4.2", *lines,
            f"##seq2func={source}",
            '##INFO=<ID=S2F_STATUS,Number=1,Type=String,Description="seq2func allele check: '
-           + ", ".join(STATUSES) + ' (only ok is scored)">']
+           + ", ".join(statuses) + ' (only ok is scored)">']
     for col, desc in score_columns.items():
         out.append(f'##INFO=<ID={info_key(col)},Number=1,Type=Float,Description="{desc}">')
     for col, desc in (string_columns or {}).items():
