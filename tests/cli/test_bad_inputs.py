@@ -187,6 +187,9 @@ def truncate(path: Path, keep: float = 0.5) -> None:
 def _config(base: Base, tmp: Path, edit: Callable[[dict], None], name: str = "study.yaml"
             ) -> list[str]:
     cfg = json.loads(json.dumps(base.config))
+    # a study with no resources/<study>/genome/chrom.sizes in the checkout (validate-config
+    # reads it when it exists: a demo run must not change what these cases check)
+    cfg["study"] = "bad_input_case"
     edit(cfg)
     path = write(tmp / name, yaml.safe_dump(cfg, sort_keys=False))
     return ["validate-config", str(path), "--schemas", str(REPO / "workflow" / "schemas")]

@@ -15,8 +15,8 @@ The checks and thresholds are ChromBPNet's (kundajelab/chrombpnet: its report co
 * ``enzyme_patterns`` - how many TF-MoDISco patterns of the bias-free model match an enzyme
   pattern (similarity >= :data:`ENZYME_MATCH`): should be 0;
 * ``bias_truth_pearson`` (simulated studies) - per base on test background windows, the bias
-  model's profile logits vs the simulator's log cut preference (``truth/enzyme_bias.tsv``, both strands pooled),
-  both centred per window.
+  model's profile logits vs the simulator's log cut preference (``truth/enzyme_bias.tsv``,
+  both strands pooled), both centred per window.
 """
 
 from __future__ import annotations

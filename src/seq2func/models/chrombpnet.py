@@ -23,10 +23,9 @@ their background; ``bias.group_by: assay``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import keras
-from keras import layers, ops
+from keras import layers
 
 from seq2func.models.bpnet import build_bpnet
 from seq2func.models.layers import LogAddExp, SelectTasks
