@@ -15,7 +15,11 @@ from snakemake.settings.types import DeploymentMethod
 SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
 
-from seq2func.cli.startup import check_chromosomes, check_study  # noqa: E402
+from seq2func.cli.startup import (
+    check_chromosomes,
+    check_study,
+    study_folds,
+)  # noqa: E402
 from seq2func.core.config import attribute  # noqa: E402
 from seq2func.core.errors import ConfigError, Seq2FuncError  # noqa: E402
 
@@ -38,6 +42,8 @@ try:
         config_sources(workflow),
         f"resources/{config['study']}/genome/chrom.sizes",
     )
+    # the split to preprocess (with the folds accessibility.folds asks for) and those folds
+    SPLIT, ACC_FOLDS = study_folds(config, config_sources(workflow))
 except Seq2FuncError as exc:
     raise WorkflowError(f"invalid configuration:\n{exc}") from None
 for _note in _notes:
@@ -262,6 +268,42 @@ def model_seeds(model):
     return ACC["models"][model].get("seeds", ACC["seeds"])
 
 
+# A run of a model is one seed trained on one split, in {ACC_MODELS_DIR}/{model}/{run}:
+# `seed<k>` on the default split, `folds/<fold>/seed<k>` on a fold of accessibility.folds
+RUN_PATTERN = r"(?:folds/[A-Za-z0-9_]+/)?seed\d+"
+
+
+def fold_dir(fold):
+    """Where the runs of one fold live, relative to a model's directory ("" default split)."""
+    return f"folds/{fold}/" if fold else ""
+
+
+def run_fold(run):
+    """The fold of a run (None: the default split)."""
+    parts = Path(run).parts
+    return parts[1] if parts[0] == "folds" else None
+
+
+def run_seed(run):
+    """The seed of a run."""
+    return int(run.rsplit("seed", 1)[1])
+
+
+def default_runs(model):
+    """The runs of {model} on the default split."""
+    return [f"seed{s}" for s in model_seeds(model)]
+
+
+def fold_runs(model, fold):
+    """The runs of {model} on one fold."""
+    return [f"{fold_dir(fold)}seed{s}" for s in model_seeds(model)]
+
+
+def model_runs(model):
+    """Every run of {model}: the default split's, then each fold's."""
+    return default_runs(model) + [r for f in ACC_FOLDS for r in fold_runs(model, f)]
+
+
 def factorised(model):
     """Whether {model} is a chrombpnet model (a frozen bias model inside)."""
     return ACC["models"][model]["architecture"] == "chrombpnet"
@@ -271,24 +313,39 @@ def factorised(model):
 BIAS_SUFFIX = "_bias"
 
 
-def bias_model_file(model):
-    """The bias model.keras of a chrombpnet model: bias.pretrained, or trained here."""
+def bias_model_file(model, fold=None):
+    """The bias model.keras of a chrombpnet model on the default split or a fold:
+    bias.pretrained, or trained here (one per split: it must not see test chromosomes).
+    """
     pretrained = ACC["models"][model]["bias"]["pretrained"]
-    return pretrained or f"{ACC_MODELS_DIR}/{model}/bias/model.keras"
+    return pretrained or f"{ACC_MODELS_DIR}/{model}/{fold_dir(fold)}bias/model.keras"
+
+
+def run_files(model, runs):
+    """The model files inference runs for these runs of {model} (bias-free parts of
+    chrombpnet models)."""
+    name = "nobias.keras" if factorised(model) else "model.keras"
+    return [f"{ACC_MODELS_DIR}/{model}/{r}/{name}" for r in runs]
 
 
 def inference_files(model):
-    """What tracks, attributions and variant scores run: the seed ensemble of {model} (its
-    bias-free parts for chrombpnet models), or the bias model of `<model>_bias`."""
+    """What tracks, attributions and variant scores run: the ensemble of {model} - its
+    folds' runs with accessibility.folds, else its seeds on the default split (bias-free
+    parts for chrombpnet models) - or the bias model of `<model>_bias`."""
     if model.endswith(BIAS_SUFFIX) and model.removesuffix(BIAS_SUFFIX) in ACC["models"]:
         return [bias_model_file(model.removesuffix(BIAS_SUFFIX))]
-    name = "nobias.keras" if factorised(model) else "model.keras"
-    return [f"{ACC_MODELS_DIR}/{model}/seed{s}/{name}" for s in model_seeds(model)]
+    runs = [r for f in ACC_FOLDS for r in fold_runs(model, f)] or default_runs(model)
+    return run_files(model, runs)
 
 
 def seed_models(wildcards):
     """Input function: the models of {model} that inference jobs run (inference_files)."""
     return inference_files(wildcards.model)
+
+
+def default_split_models(wildcards):
+    """Input function: the seeds of {model} on the default split (bias-free parts)."""
+    return run_files(wildcards.model, default_runs(wildcards.model))
 
 
 def factorised_models():
@@ -303,12 +360,17 @@ def ensemble_label(model):
 
 
 def trained_models():
-    """(model, seed) pairs of the config."""
-    return [(m, s) for m in ACC["models"] for s in model_seeds(m)]
+    """(model, run) pairs of the config: every seed on the default split and on each fold."""
+    return [(m, r) for m in ACC["models"] for r in model_runs(m)]
 
 
-def accessibility_predictions(split):
-    return [f"{PRED_DIR}/{m}/seed{s}/{split}.npz" for m, s in trained_models()]
+def accessibility_predictions(split, fold=None):
+    """Prediction files of every model's runs on the default split or on one fold."""
+    return [
+        f"{PRED_DIR}/{m}/{r}/{split}.npz"
+        for m in ACC["models"]
+        for r in (fold_runs(m, fold) if fold else default_runs(m))
+    ]
 
 
 # expression.smk: expression models

@@ -8,6 +8,10 @@ GATES_TABLE = f"{EVAL_DIR}/gates.tsv"
 GATES_PASSED = f"{EVAL_DIR}/gates.passed"
 
 METRIC_TABLES["accessibility"] = f"{EVAL_DIR}/accessibility_metrics.tsv"
+# k-fold: each fold on its own test chromosomes, and the fold mean (accessibility.folds)
+FOLD_TABLES = {f: f"{EVAL_DIR}/folds/{f}/accessibility_metrics.tsv" for f in ACC_FOLDS}
+if FOLD_TABLES:
+    METRIC_TABLES["accessibility_folds"] = f"{EVAL_DIR}/accessibility_folds.tsv"
 # ChromBPNet's checks of each chrombpnet model (one table per model, one name for the gates)
 BIAS_QC = {m: f"{EVAL_DIR}/bias_qc/{m}.tsv" for m in factorised_models()}
 if BIAS_QC:
@@ -16,6 +20,7 @@ if BIAS_QC:
 # metrics, predicted tracks, gates (and their enforcement, if asked for)
 TARGETS["evaluate"] = [
     METRIC_TABLES["accessibility"],
+    *([METRIC_TABLES["accessibility_folds"]] if FOLD_TABLES else []),
     GATES_TABLE,
     *accessibility_tracks(),
     *BIAS_QC.values(),
@@ -26,7 +31,8 @@ TARGETS["evaluate"] = [
 rule bias_qc:
     input:
         bias=lambda wc: bias_model_file(wc.model),
-        nobias=seed_models,
+        # the bias model and the bias-free seeds of the default split
+        nobias=default_split_models,
         dataset=DATASET_JSON,
         regions=DATASET_REGIONS,
         bias_patterns=f"{INTERP_DIR}/{{model}}{BIAS_SUFFIX}/patterns.npz",
@@ -89,11 +95,61 @@ rule evaluate_accessibility:
         evaluate=as_json(EVAL),
         dataset_dir=upstream_dir(DATASET_DIR),
         truth=["--truth-dir", TRUTH_DIR] if SIMULATED else [],
+        fold=[],
     shell:
         "seq2func evaluate-accessibility --dataset-dir {params.dataset_dir:q}"
         " --predictions {input.predictions:q} --samples {input.samples:q} {params.truth:q}"
-        " --params {params.evaluate:q} --table {output.table:q} --scores {output.scores:q}"
-        " > {log:q} 2>&1"
+        " {params.fold:q} --params {params.evaluate:q} --table {output.table:q}"
+        " --scores {output.scores:q} > {log:q} 2>&1"
+
+
+# one fold: its runs' predictions of its test chromosomes, baselines fitted on its training
+# chromosomes
+use rule evaluate_accessibility as evaluate_accessibility_fold with:
+    input:
+        dataset=DATASET_JSON,
+        regions=DATASET_REGIONS,
+        predictions=lambda wc: accessibility_predictions("test", wc.fold),
+        samples=config["samples"],
+        truth=[f"{TRUTH_DIR}/cres.tsv"] if SIMULATED else [],
+    output:
+        table=f"{EVAL_DIR}/folds/{{fold}}/accessibility_metrics.tsv",
+        scores=f"{EVAL_DIR}/folds/{{fold}}/accessibility_scores.npz",
+    log:
+        f"{LOGS}/evaluate/accessibility_{{fold}}.log",
+    benchmark:
+        f"{BENCH}/evaluate/accessibility_{{fold}}.tsv"
+    wildcard_constraints:
+        fold="|".join(ACC_FOLDS) or "(?!)",
+    params:
+        evaluate=as_json(EVAL),
+        dataset_dir=upstream_dir(DATASET_DIR),
+        truth=["--truth-dir", TRUTH_DIR] if SIMULATED else [],
+        fold=lambda wc: ["--fold", wc.fold],
+
+
+rule fold_summary:
+    input:
+        tables=list(FOLD_TABLES.values()),
+    output:
+        report(
+            f"{EVAL_DIR}/accessibility_folds.tsv",
+            caption="../report/accessibility_folds.rst",
+            category="Evaluation",
+            labels={"table": "k-fold accessibility metrics"},
+        ),
+    log:
+        f"{LOGS}/evaluate/accessibility_folds.log",
+    conda:
+        "../../envs/evaluate.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        tables=lambda wc, input: [f"{f}={t}" for f, t in zip(FOLD_TABLES, input.tables)],
+    shell:
+        "seq2func fold-summary --tables {params.tables:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule accessibility_tracks:
@@ -118,7 +174,7 @@ rule accessibility_tracks:
         # streamed per chunk; time grows with the seeds of the ensemble. Whole test
         # chromosomes of a real genome are millions of windows per seed: a GPU job.
         mem_mb=lambda wc, attempt: 3000 * attempt,
-        runtime=lambda wc, attempt: 30 * attempt * len(model_seeds(wc.model)),
+        runtime=lambda wc, attempt: 30 * attempt * len(inference_files(wc.model)),
         gpu=INFERENCE_GPUS,
     params:
         dataset_dir=upstream_dir(DATASET_DIR),

@@ -52,7 +52,7 @@ rule expression_prepare:
         runtime=lambda wc, attempt: 30 * attempt,
     params:
         params=as_json(EXPR),
-        split=as_json(config["split"]),
+        split=as_json(SPLIT),
         # optional: preprocess.exclude_chromosomes may be null
         exclude=from_config(
             ["--exclude-regex", config["preprocess"]["exclude_chromosomes"]]

@@ -31,7 +31,7 @@ checkpoint preprocess_plan:
         runtime=30,
     params:
         preprocess=as_json(config["preprocess"]),
-        split=as_json(config["split"]),
+        split=as_json(SPLIT),
         study=STUDY,
         outdir=lambda wildcards, output: Path(output.plan).parent,
     shell:

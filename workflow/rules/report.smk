@@ -27,7 +27,9 @@ TARGETS["report"] = figure_files(ACC_PAPER_FIGURES)
 rule figure_training_curves:
     input:
         histories=[
-            f"{ACC_MODELS_DIR}/{m}/seed{s}/history.tsv" for m, s in trained_models()
+            f"{ACC_MODELS_DIR}/{m}/{r}/history.tsv"
+            for m in ACC["models"]
+            for r in default_runs(m)
         ],
     output:
         figure_outputs(ACC_FIGURES["training_curves"], "../report/training_curves.rst"),

@@ -42,7 +42,7 @@ rule score_variants:
     resources:
         # TensorFlow + model ~1.5 GB; one chunk of windows (chunk x input_length x 64 bytes)
         mem_mb=lambda wc, attempt: 4000 * attempt,
-        runtime=lambda wc, attempt: 60 * attempt * len(model_seeds(wc.model)),
+        runtime=lambda wc, attempt: 60 * attempt * len(inference_files(wc.model)),
         gpu=INFERENCE_GPUS,
     params:
         variants=as_json(VAR),

@@ -78,3 +78,9 @@ def add_runtime(p: argparse.ArgumentParser, progress: bool = False) -> None:
     p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow")
     if progress:
         p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def add_fold(p: argparse.ArgumentParser) -> None:
+    """``--fold``: a fold of the dataset (``split.folds``) instead of the default split."""
+    p.add_argument("--fold", default=None,
+                   help="a fold of the dataset (split.folds) instead of the default split")

@@ -10,10 +10,12 @@ import logging
 from seq2func.cli.args import (
     add_dataset,
     add_ensemble,
+    add_fold,
     add_genome,
     add_params,
     add_runtime,
     json_arg,
+    unique_pairs,
 )
 from seq2func.core.errors import Seq2FuncError
 
@@ -35,6 +37,7 @@ def _add_evaluate_accessibility(sub: argparse._SubParsersAction) -> None:
     add_params(p, "evaluate")
     p.add_argument("--table", required=True, help="output metric table (TSV)")
     p.add_argument("--scores", required=True, help="output scores of every model (.npz)")
+    add_fold(p)
     p.set_defaults(func=_run_evaluate_accessibility)
 
 
@@ -44,7 +47,28 @@ def _run_evaluate_accessibility(args: argparse.Namespace) -> int:
 
     settings = EvaluateSettings.from_config(json_arg(args.params, "--params"), source="--params")
     run_evaluation(args.dataset_dir, args.predictions, settings, args.table, args.scores,
-                   split=args.split, samples=args.samples, truth_dir=args.truth_dir)
+                   split=args.split, samples=args.samples, truth_dir=args.truth_dir,
+                   fold=args.fold)
+    return 0
+
+
+def _add_fold_summary(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "fold-summary", help="k-fold metrics: every fold's rows and the fold mean",
+        description="Stack the genome-wide rows of each fold's metric table (fold column) and "
+                    "add the mean over folds (interval: the folds' bootstrap intervals "
+                    "combined), the worst and the best fold.")
+    p.add_argument("--tables", nargs="+", required=True,
+                   help="FOLD=TABLE: each fold's metric table (evaluate-accessibility --fold)")
+    p.add_argument("--out", required=True, help="output metric table (TSV)")
+    p.set_defaults(func=_run_fold_summary)
+
+
+def _run_fold_summary(args: argparse.Namespace) -> int:
+    from seq2func.evaluate.folds import run_fold_summary
+
+    run_fold_summary(list(unique_pairs(args.tables, "--tables", "FOLD=TABLE").items()),
+                     args.out)
     return 0
 
 
@@ -143,6 +167,7 @@ def _run_bias_qc(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this stage's subcommands to the top-level parser."""
     _add_evaluate_accessibility(sub)
+    _add_fold_summary(sub)
     _add_accessibility_tracks(sub)
     _add_evaluate_gates(sub)
     _add_bias_qc(sub)

@@ -201,6 +201,25 @@ def _check_locus(locus: str, chroms: Any, origin: str) -> None:
                           f"({chroms.sizes[name]:,} bp)", fix)
 
 
+def study_folds(config: Mapping[str, Any], files: Sequence[str] = ()
+                ) -> tuple[dict[str, Any], list[str]]:
+    """The split the study preprocesses (with the folds ``accessibility.folds`` asks for) and
+    the folds its accessibility models train on
+    (:func:`seq2func.preprocess.folds.training_folds`).
+
+    Raises
+    ------
+    ConfigError
+        Naming the file of ``accessibility.folds`` when it asks for folds the split lacks.
+    """
+    from seq2func.preprocess.folds import training_folds
+
+    try:
+        return training_folds(config["split"], config["accessibility"].get("folds", []))
+    except ConfigError as exc:
+        raise attribute(exc, [str(f) for f in files]) from None
+
+
 def check_chromosomes(config: Mapping[str, Any], files: Sequence[str],
                       chrom_sizes: str | Path | None = None) -> None:
     """The split, its folds and ``preprocess.chromosomes``/``exclude_chromosomes`` against the
@@ -219,8 +238,9 @@ def check_chromosomes(config: Mapping[str, Any], files: Sequence[str],
     try:
         sizes, origin = configured_chromosomes(config, chrom_sizes)
         params = PreprocessSettings.from_config(config["preprocess"])
+        split, _ = study_folds(config)
         try:
-            chroms = choose_chromosomes(sizes, params, config["split"], "config", origin)
+            chroms = choose_chromosomes(sizes, params, split, "config", origin)
         except InputError as exc:  # a name not in the genome (resolve_names)
             key = "preprocess.chromosomes" if "preprocess.chromosomes" in str(exc) else "split"
             raise ConfigError("config", key, exc.problem + f" ({origin})", exc.fix) from None

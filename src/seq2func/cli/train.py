@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from seq2func.cli.args import add_dataset, add_runtime, json_arg
+from seq2func.cli.args import add_dataset, add_fold, add_runtime, json_arg
 
 log = logging.getLogger("seq2func")
 
@@ -27,6 +27,7 @@ def _add_train_accessibility(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--outdir", required=True, help="output directory")
     p.add_argument("--bias-model", default=None,
                    help="chrombpnet models: the trained bias model.keras (train-bias)")
+    add_fold(p)
     p.set_defaults(func=_run_train_accessibility)
 
 
@@ -38,9 +39,10 @@ def _run_train_accessibility(args: argparse.Namespace) -> int:
     spec = ModelSpec.from_config(args.name, json_arg(args.spec, "--spec"))
     settings = AccessibilityTrainSettings.from_config(json_arg(args.settings, "--settings"))
     rec = train_accessibility(args.dataset_dir, spec, settings, args.seed, args.outdir,
-                              threads=args.threads, bias_model=args.bias_model)
-    log.info("trained %s seed %d on %s: best epoch %d, val loss %.4f", args.name, args.seed,
-             rec["device"], rec["best_epoch"], rec["best_val_loss"])
+                              threads=args.threads, bias_model=args.bias_model, fold=args.fold)
+    log.info("trained %s seed %d (%s) on %s: best epoch %d, val loss %.4f", args.name,
+             args.seed, args.fold or "default split", rec["device"], rec["best_epoch"],
+             rec["best_val_loss"])
     return 0
 
 
@@ -58,6 +60,7 @@ def _add_train_bias(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, required=True, help="seed")
     add_runtime(p)
     p.add_argument("--outdir", required=True, help="output directory")
+    add_fold(p)
     p.set_defaults(func=_run_train_bias)
 
 
@@ -69,7 +72,7 @@ def _run_train_bias(args: argparse.Namespace) -> int:
     spec = ModelSpec.from_config(args.name, json_arg(args.spec, "--spec"))
     settings = AccessibilityTrainSettings.from_config(json_arg(args.settings, "--settings"))
     rec = train_bias(args.dataset_dir, spec, settings, args.seed, args.outdir,
-                     threads=args.threads)
+                     threads=args.threads, fold=args.fold)
     log.info("trained the bias model of %s: best epoch %d, val loss %.4f", args.name,
              rec["best_epoch"], rec["best_val_loss"])
     return 0
@@ -87,6 +90,7 @@ def _add_predict_accessibility(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output .npz")
     add_runtime(p)
     p.add_argument("--batch-size", type=int, default=256)
+    add_fold(p)
     p.set_defaults(func=_run_predict_accessibility)
 
 
@@ -94,7 +98,37 @@ def _run_predict_accessibility(args: argparse.Namespace) -> int:
     from seq2func.train.accessibility import predict_accessibility
 
     predict_accessibility(args.model, args.dataset_dir, args.split, args.out,
-                          threads=args.threads, batch_size=args.batch_size)
+                          threads=args.threads, batch_size=args.batch_size, fold=args.fold)
+    return 0
+
+
+def _add_predict_out_of_fold(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "predict-out-of-fold", help="out-of-fold predictions of every region or of windows",
+        description="Predict every region of the dataset (or the windows of a BED file) with "
+                    "the runs of the folds whose test set holds its chromosome (each run's "
+                    "fold is in its run.json), strand-averaged and averaged over those runs. "
+                    "Writes a compressed .npz with region_id and fold (--out) or a TSV per "
+                    "window (--windows-out).")
+    p.add_argument("--models", nargs="+", required=True,
+                   help="model.keras of every fold run (.../folds/<fold>/seed<k>/model.keras)")
+    add_dataset(p)
+    p.add_argument("--out", help="output .npz for the dataset's regions")
+    p.add_argument("--windows", help="BED of windows to predict instead (chrom, start, end, "
+                                     "[name]); each is centred to the model's input length")
+    p.add_argument("--genome", help="--windows: genome FASTA")
+    p.add_argument("--windows-out", help="--windows: output TSV (gzip if it ends in .gz)")
+    add_runtime(p)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.set_defaults(func=_run_predict_out_of_fold)
+
+
+def _run_predict_out_of_fold(args: argparse.Namespace) -> int:
+    from seq2func.models.oof import run_out_of_fold
+
+    run_out_of_fold(args.models, args.dataset_dir, out=args.out, windows=args.windows,
+                    genome=args.genome, windows_out=args.windows_out, threads=args.threads,
+                    batch_size=args.batch_size)
     return 0
 
 
@@ -134,4 +168,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_train_accessibility(sub)
     _add_train_bias(sub)
     _add_predict_accessibility(sub)
+    _add_predict_out_of_fold(sub)
     _add_check_gpu(sub)

@@ -69,9 +69,11 @@ KMER_LR, KMER_RIDGE, GC_ONLY, KMER_SHUFFLED, BAYES = (
 AVERAGE_PROFILE = "average_profile"
 
 
-def fit_baselines(dataset_dir: str | Path, codes_eval: np.ndarray, *, k: int = 5, seed: int = 0
+def fit_baselines(dataset_dir: str | Path, codes_eval: np.ndarray, *, k: int = 5, seed: int = 0,
+                  fold: str | None = None
                   ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Fit the baselines on the train split; predict ``codes_eval``.
+    """Fit the baselines on the train split (of the default split, or of ``fold``); predict
+    ``codes_eval``.
 
     Returns
     -------
@@ -80,7 +82,7 @@ def fit_baselines(dataset_dir: str | Path, codes_eval: np.ndarray, *, k: int = 5
     """
     from seq2func.evaluate.baselines import fit_baseline
 
-    _, _, codes, labels, log_counts, _ = read_split(dataset_dir, "train")
+    _, _, codes, labels, log_counts, _ = read_split(dataset_dir, "train", fold=fold)
     kmer = fit_baseline("kmer", codes, labels, log_counts, k=k, seed=seed)
     gc = fit_baseline("gc", codes, labels, log_counts, k=k, seed=seed)
     shuffled = fit_baseline("kmer_shuffled", codes, labels, None, k=k, seed=seed)
@@ -166,6 +168,7 @@ def evaluate_accessibility(
     n_boot: int = 1000,
     seed: int = 0,
     per_chromosome: bool = True,
+    fold: str | None = None,
 ) -> tuple[pd.DataFrame, SplitScores]:
     """Score deep models, baselines, the shuffled control and (demo) the Bayes ceiling.
 
@@ -181,6 +184,9 @@ def evaluate_accessibility(
         Task -> cell type (the samples table), for the truth columns; default: identity.
     k, n_boot, seed
         k-mer length of the baselines, bootstrap replicates, seed of resampling and baselines.
+    fold
+        Score ``split`` of this fold (``split.folds``; the models' runs on that fold), with
+        baselines fitted on the fold's training chromosomes.
 
     Returns
     -------
@@ -188,7 +194,7 @@ def evaluate_accessibility(
         The metric table (:class:`~seq2func.core.metrics.MetricRow` columns) and the scores.
     """
     meta, regions, codes, labels, log_counts, profile = read_split(dataset_dir, split,
-                                                                   with_profile=True)
+                                                                   with_profile=True, fold=fold)
     tasks = list(meta.tasks)
     scores = SplitScores(tasks=tasks, regions=regions, labels=labels, log_counts=log_counts)
     region_ids = regions["region_id"].to_numpy()
@@ -203,12 +209,12 @@ def evaluate_accessibility(
         if "profile" in pred and profile is not None:
             scores.profiles[model] = (profile, pred["profile"])
     if scores.profiles and profile is not None:
-        mean_shape = average_peak_profile(dataset_dir, "train")
+        mean_shape = average_peak_profile(dataset_dir, "train", fold)
         if mean_shape is not None:
             scores.profiles[AVERAGE_PROFILE] = (
                 profile, np.broadcast_to(mean_shape, profile.shape))
-    log.info("fitting baselines on the train split (k=%d)", k)
-    lab, cnt = fit_baselines(dataset_dir, codes, k=k, seed=seed)
+    log.info("fitting baselines on the train split%s (k=%d)", f" of {fold}" if fold else "", k)
+    lab, cnt = fit_baselines(dataset_dir, codes, k=k, seed=seed, fold=fold)
     scores.label_scores.update(lab)
     scores.count_preds.update(cnt)
     if truth_dir is not None:
@@ -228,17 +234,21 @@ def summary_json(table: pd.DataFrame) -> str:
 
 
 def predictions_by_model(files: Sequence[str | Path]) -> dict[str, list[str]]:
-    """Prediction files ``.../<model>/seed<k>/<split>.npz`` grouped by model name."""
+    """Prediction files ``.../<model>/seed<k>/<split>.npz`` (or, runs on a fold,
+    ``.../<model>/folds/<fold>/seed<k>/<split>.npz``) grouped by model name."""
     out: dict[str, list[str]] = {}
     for f in files:
-        out.setdefault(Path(f).parent.parent.name, []).append(str(f))
+        parts = Path(f).parts
+        model = parts[-5] if len(parts) >= 5 and parts[-4] == "folds" else parts[-3]
+        out.setdefault(model, []).append(str(f))
     return out
 
 
 def run_evaluation(dataset_dir: str | Path, prediction_files: Sequence[str | Path],
                    settings: EvaluateSettings, table: str | Path, scores_out: str | Path, *,
                    split: str = "test", samples: str | Path | None = None,
-                   truth_dir: str | Path | None = None) -> pd.DataFrame:
+                   truth_dir: str | Path | None = None, fold: str | None = None
+                   ) -> pd.DataFrame:
     """Evaluate every model of ``prediction_files``; write the metric table and the scores.
 
     ``samples`` (the samples table) maps tasks to the cell types of the truth (``truth_dir``,
@@ -255,14 +265,15 @@ def run_evaluation(dataset_dir: str | Path, prediction_files: Sequence[str | Pat
     metrics, scores = evaluate_accessibility(
         dataset_dir, predictions_by_model(prediction_files), split=split, truth_dir=truth_dir,
         cell_types=cell_types, k=settings.kmer_k, n_boot=settings.bootstrap, seed=settings.seed,
-        per_chromosome=settings.per_chromosome)
+        per_chromosome=settings.per_chromosome, fold=fold)
     write_metric_table(table, metrics)
     scores.save(scores_out)
     inputs = [Path(dataset_dir) / "dataset.json", *prediction_files]
     for out in (table, scores_out):
         write_provenance(out, step="evaluate-accessibility", inputs=inputs,
                          config=settings.to_config(),
-                         extra={"split": split, "truth_dir": None if truth_dir is None
+                         extra={"split": split, "fold": fold,
+                                "truth_dir": None if truth_dir is None
                                 else str(truth_dir)})
     log.info("macro auROC: %s", summary_json(metrics))
     return metrics

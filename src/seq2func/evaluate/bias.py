@@ -133,9 +133,14 @@ def footprint_rows(name: str, nobias: Any, ds: Dataset, background: np.ndarray,
 
 def pattern_rows(name: str, tasks: Sequence[str], nobias_patterns: Sequence[Any],
                  enzyme: Sequence[Any]) -> list[MetricRow]:
-    """``enzyme_patterns``: patterns of the bias-free model that match an enzyme pattern."""
+    """``enzyme_patterns``: patterns of the bias-free model that match an enzyme pattern
+    (NaN - the gate is NOT RUN - when TF-MoDISco found no pattern in the bias model: nothing
+    to look for, which is no evidence that the model is bias-free)."""
     from seq2func.interpret.annotate import similarity
 
+    if not enzyme:
+        log.warning("%s: TF-MoDISco found no pattern in the bias model, so the bias-free "
+                    "model's patterns cannot be checked against it", name)
     rows = []
     for task in tasks:
         mine = [p for p in nobias_patterns if p.task == task and "_neg_" not in p.name]
@@ -146,7 +151,7 @@ def pattern_rows(name: str, tasks: Sequence[str], nobias_patterns: Sequence[Any]
                         ", ".join(hits))
         rows.append(MetricRow(name, "test", "enzyme_patterns", task,
                               f"patterns with similarity >= {ENZYME_MATCH} to a bias pattern",
-                              float(len(hits)), NAN, NAN, len(mine)))
+                              float(len(hits)) if enzyme else NAN, NAN, NAN, len(mine)))
     return rows
 
 

@@ -14,7 +14,8 @@ same row of another model plus a margin::
       compare_to: kmer_lr           # or: threshold: 0.85
       margin: 0.03                  # reference = value(compare_to) + margin
 
-Optional selectors ``split`` and ``chromosome`` (default ``all``) narrow the row further.
+Optional selectors ``split`` and ``chromosome`` (default ``all``) narrow the row further;
+``fold`` (default ``mean``) selects a row of the ``accessibility_folds`` table.
 
 Status of each gate: ``PASS``; ``FAIL``; ``NOT RUN`` when its table is one the workflow knows
 (:data:`METRIC_TABLE_NAMES`) but not produced by this run (e.g. the demo-only ``motifs`` table in
@@ -43,10 +44,20 @@ OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 PASS, FAIL, NOT_RUN = "PASS", "FAIL", "NOT RUN"
 COLUMNS = ["gate", "status", "table", "metric", "task", "aggregation", "model", "value", "op",
            "reference", "reference_value", "detail"]
-_SELECTORS = ("metric", "task", "aggregation", "split", "chromosome")
+_SELECTORS = ("metric", "task", "aggregation", "split", "chromosome", "fold")
+#: selectors with a default (the others: any value); ``fold`` applies to tables with a fold
+#: column only (``accessibility_folds``: its default is the fold mean)
+_DEFAULTS = {"task": "all", "chromosome": "all", "fold": "mean"}
 #: every metric table the workflow's stages can register (``METRIC_TABLES`` of the rules)
-METRIC_TABLE_NAMES = ("accessibility", "bias", "expression", "expression_explainable_variance",
-                      "motifs", "variants")
+METRIC_TABLE_NAMES = ("accessibility", "accessibility_folds", "bias", "expression",
+                      "expression_explainable_variance", "motifs", "variants")
+
+
+def _wanted(gate: Mapping[str, Any], key: str, table: pd.DataFrame) -> Any:
+    """The value a gate selects for ``key`` (None: any), for a table with that column."""
+    if key not in table.columns:
+        return None
+    return gate.get(key, _DEFAULTS.get(key))
 
 
 def check_gates(gates: Sequence[Mapping[str, Any]], source: str = "config") -> None:
@@ -97,9 +108,15 @@ def _check_selectors(table: pd.DataFrame, gate: Mapping[str, Any], source: str) 
     if table.empty:
         return
     for key in _SELECTORS:
-        want = gate.get(key, {"task": "all", "chromosome": "all"}.get(key))
+        if gate.get(key) is not None and key not in table.columns:
+            raise ConfigError(source, f"evaluate.gates[{gate['name']}].{key}",
+                              f"table {gate['table']!r} has no {key} column",
+                              f"leave {key} out of this gate")
+        want = _wanted(gate, key, table)
+        if want is None:
+            continue
         values = set(table[key].astype(str))
-        if want is not None and str(want) not in values:
+        if str(want) not in values:
             raise ConfigError(source, f"evaluate.gates[{gate['name']}].{key}",
                               f"{want!r} is not a {key} of table {gate['table']!r}"
                               + _close(want, values),
@@ -111,13 +128,14 @@ def _select(table: pd.DataFrame, gate: Mapping[str, Any], model: str, source: st
     _check_selectors(table, gate, source)
     sel = table["model"].astype(str) == model
     for key in _SELECTORS:
-        want = gate.get(key, {"task": "all", "chromosome": "all"}.get(key))
+        want = _wanted(gate, key, table)
         if want is None:
             continue
         sel &= table[key].astype(str) == str(want)
     rows = table[sel]
     if len(rows) > 1:
-        free = [k for k in _SELECTORS if gate.get(k) is None and rows[k].nunique() > 1]
+        free = [k for k in _SELECTORS
+                if k in rows.columns and gate.get(k) is None and rows[k].nunique() > 1]
         raise ConfigError(source, f"evaluate.gates[{gate['name']}]",
                           f"selects {len(rows)} rows of table {gate['table']!r} for model "
                           f"{model!r}",

@@ -76,17 +76,19 @@ def load_scores(path: str | Path) -> SplitScores:
 # --------------------------------------------------------------------------- inputs
 
 
-def read_split(dataset_dir: str | Path, split: str, with_profile: bool = False
+def read_split(dataset_dir: str | Path, split: str, with_profile: bool = False,
+               fold: str | None = None
                ) -> tuple[DatasetMeta, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray,
                           np.ndarray | None]:
-    """Metadata, regions, codes, labels, log counts (and profiles) of a split, centred.
+    """Metadata, regions, codes, labels, log counts (and profiles) of a split (of the default
+    split, or of ``fold``), centred.
 
-    Rows follow ``Dataset(dataset_dir).regions(split)``.
+    Rows follow ``Dataset(dataset_dir).regions(split, fold)``.
     """
     ds = Dataset(dataset_dir)
     parts: dict[str, list] = {"regions": [], "codes": [], "labels": [], "log_counts": [],
                               "profile": []}
-    for piece in iter_numpy(ds, split, with_profile=with_profile):
+    for piece in iter_numpy(ds, split, with_profile=with_profile, fold=fold):
         if not len(piece.regions):
             continue
         parts["regions"].append(piece.regions)
@@ -104,7 +106,8 @@ def read_split(dataset_dir: str | Path, split: str, with_profile: bool = False
             np.concatenate(parts["log_counts"]), profile)
 
 
-def average_peak_profile(dataset_dir: str | Path, split: str = "train") -> np.ndarray | None:
+def average_peak_profile(dataset_dir: str | Path, split: str = "train",
+                         fold: str | None = None) -> np.ndarray | None:
     """Mean normalised profile ``(bins, tasks)`` of each task's own peaks in ``split``, streamed.
 
     The profile baseline (``average_profile``): every region gets the average shape of the
@@ -115,7 +118,7 @@ def average_peak_profile(dataset_dir: str | Path, split: str = "train") -> np.nd
     ds = Dataset(dataset_dir)
     total = None
     n = None
-    for piece in iter_numpy(ds, split, with_profile=True):
+    for piece in iter_numpy(ds, split, with_profile=True, fold=fold):
         if piece.profile is None:
             return None
         prof = np.asarray(piece.profile, dtype=np.float64)  # (n, bins, tasks)

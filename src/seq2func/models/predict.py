@@ -62,8 +62,9 @@ def predict_both_strands(model: keras.Model, x: np.ndarray, batch_size: int = 25
 
 
 def predict_split(model_path: str | Path, dataset_dir: str | Path, split: str,
-                  batch_size: int = 256) -> dict[str, np.ndarray]:
-    """Strand-averaged predictions of a model for every region of a dataset split.
+                  batch_size: int = 256, fold: str | None = None) -> dict[str, np.ndarray]:
+    """Strand-averaged predictions of a model for every region of a dataset split (of the
+    default split, or of ``fold``).
 
     Returns
     -------
@@ -81,7 +82,7 @@ def predict_split(model_path: str | Path, dataset_dir: str | Path, split: str,
 
     model = load_model(str(model_path))
     parts: dict[str, list[np.ndarray]] = {}
-    for piece in iter_numpy(dataset_dir, split, with_profile=False):
+    for piece in iter_numpy(dataset_dir, split, with_profile=False, fold=fold):
         if len(piece.regions) != piece.codes.shape[0]:  # splits are whole chromosomes
             raise ValueError(f"{dataset_dir}: shard piece of {piece.chrom} mixes splits")
         if not len(piece.regions):

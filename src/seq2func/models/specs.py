@@ -177,6 +177,9 @@ class BPNetSpec(ArchitectureSpec):
     counts_head
         ``gap`` (global average pooling and a dense layer, as BPNet) or ``logsumexp``
         (per-base log-rates summed over the window).
+    background_sampling_ratio
+        Background regions trained per peak region in each epoch, drawn afresh every epoch
+        (None: all of them every epoch).
     """
 
     ARCHITECTURE = "bpnet"
@@ -187,6 +190,7 @@ class BPNetSpec(ArchitectureSpec):
     profile_kernel: int
     counts_loss_weight: float | str
     counts_head: str
+    background_sampling_ratio: float | None
 
 
 #: ChromBPNet's bias thresholds by assay (the recommended starts of its ``bias_threshold_factor``)
@@ -252,6 +256,7 @@ class ChromBPNetSpec(ArchitectureSpec):
     profile_kernel: int
     counts_loss_weight: float | str
     counts_head: str
+    background_sampling_ratio: float | None
     bias: BiasSpec
 
     def __init__(self, **sizes: Any) -> None:

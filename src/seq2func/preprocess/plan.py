@@ -34,6 +34,7 @@ from seq2func.core.errors import ConfigError, InputError
 from seq2func.core.intervals import fit_to_chromosomes, read_bed_intervals, read_peaks
 from seq2func.core.io import atomic_output, write_text_atomic
 from seq2func.core.sequence import Genome
+from seq2func.preprocess.folds import MIN_FOLDS, chromosome_folds
 from seq2func.preprocess.samples import SampleInput
 from seq2func.preprocess.settings import PreprocessSettings
 
@@ -62,9 +63,26 @@ class Chromosomes:
 # ----------------------------------------------------------------------------- chromosomes
 
 
-def _split_tables(split_cfg: Mapping[str, Any], chroms: Sequence[str], source: str
+def fold_entries(split_cfg: Mapping[str, Any], processed_sizes: Mapping[str, int],
+                 source: str = "config") -> list[dict[str, Any]]:
+    """The ``split.folds`` entries: as listed, or ``k`` automatic folds over the processed
+    chromosomes (:func:`seq2func.preprocess.folds.chromosome_folds`) when it is a number."""
+    folds = split_cfg.get("folds") or []
+    if isinstance(folds, int) and not isinstance(folds, bool):
+        try:
+            return chromosome_folds(processed_sizes, folds)
+        except ValueError as exc:
+            raise ConfigError(source, "split.folds", str(exc),
+                              f"ask for {MIN_FOLDS} to {len(processed_sizes)} folds, or list "
+                              "them (name, valid, test)") from None
+    return [{"name": str(f.get("name", f"fold{i + 1}")), **f} for i, f in enumerate(folds)]
+
+
+def _split_tables(split_cfg: Mapping[str, Any], chroms: Sequence[str], source: str,
+                  processed_sizes: Mapping[str, int]
                   ) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """Per-chromosome split of the default split and of each fold (names harmonised)."""
+    """Per-chromosome split of the default split and of each fold (names harmonised); each
+    fold also keeps its config key (``split.folds[i]``) for error messages."""
 
     def one(valid: Sequence[str], test: Sequence[str], key: str) -> dict[str, str]:
         v = resolve_names(valid, chroms, source, f"{key}.valid")
@@ -82,10 +100,10 @@ def _split_tables(split_cfg: Mapping[str, Any], chroms: Sequence[str], source: s
 
     default = one(split_cfg.get("valid", []), split_cfg.get("test", []), "split")
     folds = []
-    for i, fold in enumerate(split_cfg.get("folds", []) or []):
-        name = str(fold.get("name", f"fold{i + 1}"))
-        folds.append({"name": name, "table": one(fold.get("valid", []), fold.get("test", []),
-                                                  f"split.folds[{i}]")})
+    for i, fold in enumerate(fold_entries(split_cfg, processed_sizes, source)):
+        key = f"split.folds[{i}]"
+        folds.append({"name": fold["name"], "key": key,
+                      "table": one(fold.get("valid", []), fold.get("test", []), key)})
     return default, folds
 
 
@@ -136,9 +154,10 @@ def choose_chromosomes(sizes: Mapping[str, int], params: PreprocessSettings,
                           f"no chromosome of the genome is left ({format_names(sizes)})",
                           "loosen preprocess.chromosomes / exclude_chromosomes")
     check_safe_names(processed, genome_path)
-    split, folds = _split_tables(split_cfg, list(sizes), source)
-    for name, table in [("split", split)] + [(f["name"], f["table"]) for f in folds]:
-        _check_split(name, table, processed, skipped, source)
+    split, folds = _split_tables(split_cfg, list(sizes), source,
+                                 {c: sizes[c] for c in processed})
+    for key, table in [("split", split)] + [(f["key"], f["table"]) for f in folds]:
+        _check_split(key, table, processed, skipped, source)
     return Chromosomes(sizes, genome_format, processed, skipped, split, folds)
 
 

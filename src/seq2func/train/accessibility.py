@@ -34,6 +34,7 @@ def train_accessibility(
     outdir: str | Path,
     threads: int = 0,
     bias_model: str | Path | None = None,
+    fold: str | None = None,
 ) -> dict[str, Any]:
     """Train one accessibility model (one seed) on a preprocessed dataset.
 
@@ -55,6 +56,9 @@ def train_accessibility(
     bias_model
         ``chrombpnet`` models: the trained bias ``model.keras`` (:mod:`seq2func.train.bias`),
         frozen inside the model; the bias-free model is also written, as ``nobias.keras``.
+    fold
+        Train and validate on this fold of the dataset (``split.folds``) instead of the
+        default split; recorded in ``run.json`` (out-of-fold prediction reads it there).
 
     Returns
     -------
@@ -69,13 +73,15 @@ def train_accessibility(
     device = configure_runtime(seed, settings.deterministic, threads, settings.mixed_precision)
     import keras
 
-    from seq2func.dataset import Dataset, make_tf_dataset
+    from seq2func.dataset import Dataset, make_tf_dataset, selection
     from seq2func.models import build_accessibility_model, losses_for
 
     ds = Dataset(dataset_dir)
     meta = ds.meta
+    if fold is not None:
+        meta.fold(fold)  # KeyError naming the dataset's folds
     targets = spec.outputs()
-    mean_log_counts, weight = _count_head(ds, spec)
+    mean_log_counts, weight = _count_head(ds, spec, fold)
     losses, loss_weights = losses_for(spec, float(weight) if weight != "auto" else 1.0)
     # weighted: the zero-weight rows that pad validation batches on several replicas don't count
     metrics = ({"labels": [keras.metrics.AUC(from_logits=True, name="auroc")]}
@@ -92,26 +98,34 @@ def train_accessibility(
         model.compile(optimizer=keras.optimizers.Adam(lr), loss=losses,
                       loss_weights=loss_weights, weighted_metrics=metrics)
 
+    ratio = getattr(spec.sizes, "background_sampling_ratio", None)
+
     def train_data(epoch: int) -> Any:
+        keep = (None if ratio is None else
+                epoch_regions(ds.regions(), meta.split_column(fold), ratio, seed, epoch))
         return make_tf_dataset(
             ds, "train", batch, shuffle=True, jitter=settings.jitter,
             reverse_complement=settings.reverse_complement, seed=seed * 100_003 + epoch,
-            targets=targets, workers=settings.input_workers)
+            targets=targets, workers=settings.input_workers, fold=fold,
+            select=None if keep is None else selection(ds, keep))
 
     def val_data() -> Any:
         return make_tf_dataset(ds, "valid", batch, shuffle=False, jitter=False,
-                               reverse_complement=False, seed=0, targets=targets)
+                               reverse_complement=False, seed=0, targets=targets, fold=fold)
 
     run_config = {"model": spec.name, "spec": spec.to_config(), "settings": asdict(settings),
-                  "seed": int(seed), "targets": list(targets),
+                  "seed": int(seed), "fold": fold, "targets": list(targets),
                   "counts_loss_weight": weight, "dataset": meta.checksums}
     inputs = [ds.metadata_path]
     if bias_model is not None:
         run_config["bias_model"] = file_checksum(bias_model)
         inputs.append(Path(bias_model))
+    n_train = meta.n_examples("train", fold)
+    if ratio is not None:
+        n_train = int(epoch_regions(ds.regions(), meta.split_column(fold), ratio, seed, 0).sum())
     record = fit(build_model=build, compile_model=compile_model, train_data=train_data,
                  val_data=val_data, settings=settings, outdir=outdir, run_config=run_config,
-                 device=device, inputs=inputs, n_train=int(meta.n_regions["train"]))
+                 device=device, inputs=inputs, n_train=n_train)
     if spec.factorised:
         save_bias_free(Path(outdir) / "model.keras", Path(outdir) / NOBIAS_FILE)
     return record
@@ -119,6 +133,27 @@ def train_accessibility(
 
 #: the bias-free model of a chrombpnet model, next to its ``model.keras``
 NOBIAS_FILE = "nobias.keras"
+
+
+def epoch_regions(regions: Any, split_column: str, ratio: float, seed: int, epoch: int
+                  ) -> np.ndarray:
+    """The training regions of one epoch with background sampling (ChromBPNet's
+    ``negative_sampling_ratio``): every training peak region, and ``ratio`` background
+    regions per peak region drawn without replacement, afresh for each epoch and seed.
+
+    Returns
+    -------
+    numpy.ndarray
+        A boolean over the rows of ``regions`` (``regions.tsv.gz``), False outside ``train``.
+    """
+    train = (regions[split_column] == "train").to_numpy()
+    peaks = train & (regions["source"] == "peak").to_numpy()
+    background = np.flatnonzero(train & ~peaks)
+    n = min(background.size, round(ratio * int(peaks.sum())))
+    rng = np.random.default_rng([int(seed), int(epoch), 7919])
+    keep = peaks.copy()
+    keep[rng.choice(background, size=n, replace=False)] = True
+    return keep
 
 
 def _factorised(spec: ModelSpec, ds: Any, bias_model: str | Path,
@@ -144,7 +179,8 @@ def save_bias_free(model_path: Path, out: Path) -> None:
         save_float32(bias_free(load_model(str(model_path))), tmp)
 
 
-def _count_head(ds: Any, spec: ModelSpec) -> tuple[list[float] | None, float | str]:
+def _count_head(ds: Any, spec: ModelSpec, fold: str | None = None
+                ) -> tuple[list[float] | None, float | str]:
     """Mean training log counts per task (the count head's starting bias) and the count-loss
     weight (``auto`` resolved on the training peaks).
 
@@ -155,7 +191,7 @@ def _count_head(ds: Any, spec: ModelSpec) -> tuple[list[float] | None, float | s
         return None, "auto"
     from seq2func.models import auto_counts_loss_weight
 
-    train_rows = ds.regions("train")
+    train_rows = ds.regions("train", fold)
     cols = ds.columns("log_counts")
     mean_log_counts = [float(v) for v in train_rows[cols].mean().to_numpy()]
     weight = spec.sizes.counts_loss_weight
@@ -167,8 +203,8 @@ def _count_head(ds: Any, spec: ModelSpec) -> tuple[list[float] | None, float | s
 
 
 def predict_accessibility(model: str | Path, dataset_dir: str | Path, split: str,
-                          out: str | Path, *, threads: int = 0, batch_size: int = 256
-                          ) -> dict[str, np.ndarray]:
+                          out: str | Path, *, threads: int = 0, batch_size: int = 256,
+                          fold: str | None = None) -> dict[str, np.ndarray]:
     """Strand-averaged predictions of a model for every region of a split, with provenance.
 
     Writes ``out`` (compressed ``.npz``: ``region_id`` and the model's outputs, see
@@ -182,6 +218,8 @@ def predict_accessibility(model: str | Path, dataset_dir: str | Path, split: str
         The preprocessed dataset.
     split
         ``train``, ``valid`` or ``test``.
+    fold
+        ``split`` of this fold (``split.folds``) instead of the default split.
     out
         Output ``.npz``.
     threads
@@ -197,13 +235,14 @@ def predict_accessibility(model: str | Path, dataset_dir: str | Path, split: str
     device = configure_runtime(seed=0, deterministic=True, threads=threads)
     from seq2func.models import predict_split
 
-    pred = predict_split(model, dataset_dir, split, batch_size=batch_size)
+    pred = predict_split(model, dataset_dir, split, batch_size=batch_size, fold=fold)
     with atomic_output(out) as tmp, open(tmp, "wb") as fh:
         np.savez_compressed(fh, **pred)
     write_provenance(out, step="predict-accessibility",
                      inputs=[model, Path(dataset_dir) / "dataset.json"],
                      device=device.description,
-                     extra={"split": split, "n_regions": int(pred["region_id"].size),
+                     extra={"split": split, "fold": fold,
+                            "n_regions": int(pred["region_id"].size),
                             "outputs": sorted(k for k in pred if k != "region_id")})
     log.info("predicted %d %s regions -> %s", pred["region_id"].size, split, out)
     return pred

@@ -80,8 +80,10 @@ class BiasGroups:
         return pool
 
 
-def background_for_bias(ds: Dataset, spec: BiasSpec) -> tuple[np.ndarray, dict[str, Any]]:
-    """Regions that train the bias model: background below every task's count threshold.
+def background_for_bias(ds: Dataset, spec: BiasSpec, fold: str | None = None
+                        ) -> tuple[np.ndarray, dict[str, Any]]:
+    """Regions that train the bias model: background below every task's count threshold
+    (thresholds from the training peaks of the default split or of ``fold``).
 
     Returns
     -------
@@ -95,7 +97,8 @@ def background_for_bias(ds: Dataset, spec: BiasSpec) -> tuple[np.ndarray, dict[s
         If a task has no training peak (no threshold) or no background region is left.
     """
     regions = ds.regions()
-    train = (regions["split"] == "train").to_numpy()
+    split = regions[ds.meta.split_column(fold)]
+    train = (split == "train").to_numpy()
     keep = np.array(regions["source"] == "background", dtype=bool)
     thresholds = {}
     for task, sample in zip(ds.tasks, ds.meta.samples, strict=True):
@@ -107,7 +110,7 @@ def background_for_bias(ds: Dataset, spec: BiasSpec) -> tuple[np.ndarray, dict[s
                              fix="give the sample peaks, or leave it out of chrombpnet models")
         thresholds[task] = float(np.quantile(peaks, 0.01) * spec.factor(str(sample["assay"])))
         keep &= counts < thresholds[task]
-    n = {part: int((keep & (regions["split"] == part).to_numpy()).sum())
+    n = {part: int((keep & (split == part).to_numpy()).sum())
          for part in ("train", "valid")}
     if min(n.values()) == 0:
         raise InputError(ds.metadata_path, f"no background region is below the bias count "
@@ -117,7 +120,8 @@ def background_for_bias(ds: Dataset, spec: BiasSpec) -> tuple[np.ndarray, dict[s
 
 
 def train_bias(dataset_dir: str | Path, spec: ModelSpec, settings: AccessibilityTrainSettings,
-               seed: int, outdir: str | Path, threads: int = 0) -> dict[str, Any]:
+               seed: int, outdir: str | Path, threads: int = 0, fold: str | None = None
+               ) -> dict[str, Any]:
     """Train the bias model of a ``chrombpnet`` model on low-count background.
 
     Parameters
@@ -134,6 +138,8 @@ def train_bias(dataset_dir: str | Path, spec: ModelSpec, settings: Accessibility
         Where ``model.keras``, ``history.tsv``, ``run.json`` and ``checkpoints/`` go.
     threads
         CPU threads for TensorFlow.
+    fold
+        Train on this fold of the dataset (``split.folds``) instead of the default split.
 
     Returns
     -------
@@ -152,13 +158,13 @@ def train_bias(dataset_dir: str | Path, spec: ModelSpec, settings: Accessibility
     ds = Dataset(dataset_dir)
     geo = ds.geometry
     groups = BiasGroups.of(ds, bias.group_by)
-    keep, chosen = background_for_bias(ds, bias)
+    keep, chosen = background_for_bias(ds, bias, fold)
     pooled = groups.pooled()
     rows = ds.regions()
     counts = np.expm1(rows[ds.columns("log_counts")].to_numpy(np.float64))
     group_counts = np.expm1(pooled({"log_counts": np.log1p(counts).astype(np.float32)})
                             ["log_counts"].astype(np.float64))
-    train_rows = keep & (rows["split"] == "train").to_numpy()
+    train_rows = keep & (rows[ds.meta.split_column(fold)] == "train").to_numpy()
     mean_log = np.log1p(group_counts[train_rows]).mean(axis=0).tolist()
     weight = float(max(np.median(group_counts[train_rows]) / 10.0, 1.0))  # ChromBPNet's rule
     select = selection(ds, keep)
@@ -171,7 +177,7 @@ def train_bias(dataset_dir: str | Path, spec: ModelSpec, settings: Accessibility
             jitter=training and settings.jitter,
             reverse_complement=training and settings.reverse_complement,
             seed=seed * 100_003 + (epoch or 0), targets=("profile", "log_counts"),
-            select=select, transform=pooled, n_outputs=len(groups.names),
+            select=select, transform=pooled, n_outputs=len(groups.names), fold=fold,
             workers=settings.input_workers if training else 1)
 
     def compile_model(model: Any, lr: float) -> None:
@@ -184,7 +190,7 @@ def train_bias(dataset_dir: str | Path, spec: ModelSpec, settings: Accessibility
                                                                        strict=True)),
                      "group_by": bias.group_by}
     run_config = {"model": spec.name, "part": "bias", "spec": spec.to_config(),
-                  "settings": dataclasses.asdict(settings), "seed": int(seed),
+                  "settings": dataclasses.asdict(settings), "seed": int(seed), "fold": fold,
                   "counts_loss_weight": weight, "dataset": ds.meta.checksums,
                   GROUPS_KEY: record_groups, "training_regions": chosen}
     return fit(build_model=lambda: build_bias_model(geo.input_length, len(groups.names),
