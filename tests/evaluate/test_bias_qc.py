@@ -84,3 +84,18 @@ def test_the_gate_row_is_the_worst_task() -> None:
     assert worst["bias_log_counts_pearson"].aggregation == "per task across peaks; worst task"
     assert worst["bias_log_counts_pearson"].task == "all"
     assert worst["max_bias_response"].value == 4.0  # larger is worse
+
+
+def test_a_long_motif_containing_an_enzyme_kmer_is_not_an_enzyme_pattern() -> None:
+    """A composite TF motif with the enzyme's k-mer inside is the TF's, not the enzyme's; a
+    pattern that is (mostly) the enzyme k-mer with a flank is the enzyme's."""
+    rng = np.random.default_rng(0)
+    tn5 = np.eye(4)[[0, 2, 1, 3, 1, 0]]  # AGCTCA
+    flank = rng.dirichlet(np.full(4, 0.3), size=10)
+    composite = np.concatenate([flank, tn5, flank])  # 26 columns, the k-mer in the middle
+    leaked = np.concatenate([tn5, flank[:2]])  # 8 columns: the k-mer and 2 more
+    pattern = SimpleNamespace
+    rows = pattern_rows("m", ["a"], [pattern(name="pos_0", task="a", ppm=composite),
+                                     pattern(name="pos_1", task="a", ppm=leaked)],
+                        [pattern(name="bias_pos_0", task="a", ppm=tn5)])
+    assert [(r.value, r.n) for r in rows] == [(1.0, 2)]

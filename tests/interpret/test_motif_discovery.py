@@ -121,3 +121,13 @@ def test_modisco_recovers_a_planted_motif_from_synthetic_attributions(demo_db, t
 
     files = save_figure(fig, tmp_path / "logos")
     assert all(f.stat().st_size > 0 for f in files)
+
+
+def test_similarity_of_a_can_require_the_overlap_to_cover_a(demo_db) -> None:
+    ctcf = _ppm(demo_db["CTCF"])
+    part = ctcf[3:9]
+    assert md.similarity(ctcf, part) == pytest.approx(1.0)  # the part lies inside CTCF
+    assert md.similarity(ctcf, part, of="a") == -1.0  # but does not explain CTCF
+    assert md.similarity(part, ctcf, of="a") == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="of must be"):
+        md.similarity(ctcf, part, of="longer")

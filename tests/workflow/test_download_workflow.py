@@ -320,3 +320,29 @@ def test_download_plan_errors_name_the_sample(tmp_path: Path) -> None:
     assert plan.sample_file("B", "signal") == plan.sample_file("A", "signal")
     assert len(plan.files) == 6 and plan.local_input("x.bed") == ["x.bed"]
     assert plan.expression_samples() == []
+
+
+def test_an_accessibility_only_study_plans_no_expression_stage(tmp_path: Path) -> None:
+    """A samples table without expression files: the workflow runs everything else (no
+    expression job, no expression figure in the report, variants.expression_model settled)."""
+    samples = tmp_path / "samples.tsv"
+    samples.write_text("sample\tcell_type\tassay\tsignal\tpeaks\n"
+                       "A\ta\tATAC\thttps://example.org/a.bw\thttps://example.org/a.bed.gz\n")
+    cfg = tmp_path / "study.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "study": "acc_only", "source": "download", "samples": str(samples),
+        "download": {"genome": "https://example.org/g.fa.gz",
+                     "chromosomes": ["chr1", "chr2", "chr3"],
+                     "blacklist": "https://example.org/b.bed.gz",
+                     "annotation": "https://example.org/a.gff3.gz", "assembly": None},
+        "split": {"valid": ["chr2"], "test": ["chr1"]}}))
+    res = subprocess.run(snakemake_cmd("-n", "--forceall", "--configfile", str(cfg)),
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", out, flags=re.M))
+    assert counts["download"] == "5" and counts["train_accessibility"] == "2", counts
+    assert not [r for r in counts if r.startswith("expression") or "expression" in r], counts
+    assert "expression_scatter" not in out and "expression.tsv" not in out
+    assert "an accessibility-only study (no expression stage)" in out
+    assert "variants are scored by the accessibility models only" in out

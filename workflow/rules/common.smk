@@ -18,6 +18,7 @@ sys.path.insert(0, SRC)
 from seq2func.cli.startup import (
     check_chromosomes,
     check_study,
+    samples_with_expression,
     study_folds,
 )  # noqa: E402
 from seq2func.core.config import attribute  # noqa: E402
@@ -110,21 +111,25 @@ def peaks_file(sample):
     return f"{RES}/peaks/{sample}.narrowPeak"
 
 
-# The inputs every study has (the VCF is optional: HAS_VCF).
+# Where the inputs come from. The demo simulates a VCF and expression (and the truth behind
+# every input); a downloaded study has expression only if a sample of its table names an
+# expression file (else it is an accessibility-only study: no expression stage), and a VCF only
+# if download.variants names it.
+SIMULATED = config["source"] == "simulate"
+HAS_EXPRESSION = bool(samples_with_expression(config, SAMPLES_TABLE))
+HAS_VCF = SIMULATED or bool(config["download"].get("variants"))
+
+# The inputs every study has (expression: HAS_EXPRESSION; the VCF: HAS_VCF).
 CANONICAL_INPUTS = [
     GENOME_FASTA,
     CHROM_SIZES,
     BLACKLIST,
     GENES_GTF,
-    EXPRESSION,
+    *([EXPRESSION] if HAS_EXPRESSION else []),
     *[signal_bigwig(s) for s in SAMPLES],
     *[peaks_file(s) for s in SAMPLES],
 ]
 
-# Where the inputs come from. The demo simulates a VCF (and the truth behind every input);
-# a downloaded study has one only if download.variants names it.
-SIMULATED = config["source"] == "simulate"
-HAS_VCF = SIMULATED or bool(config["download"].get("variants"))
 # the simulator's truth (demo only)
 TRUTH_DIR = f"{RES}/truth"
 # the JASPAR motifs the simulator plants: read from the working directory by the simulator,

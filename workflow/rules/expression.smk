@@ -9,23 +9,26 @@ EXPR_FIGURES = {
     "scatter": f"{FIGURES_DIR}/expression_scatter",
     "ablation": f"{FIGURES_DIR}/expression_ablation",
 }
+EXPR_METRICS = f"{EVAL_DIR}/expression_metrics.tsv"
 EXPR_ABLATION = f"{EVAL_DIR}/expression_ablation.tsv"
 # demo only: how much of the simulated expression the models explain
 EXPR_TRUTH = f"{TRUTH_DIR}/expression_terms.tsv"
 EXPR_EXPLAINABLE = f"{EVAL_DIR}/expression_explainable_variance.tsv"
 
-PAPER_FIGURES.extend(EXPR_FIGURES.values())
-METRIC_TABLES["expression"] = f"{EVAL_DIR}/expression_metrics.tsv"
-if SIMULATED:
-    METRIC_TABLES["expression_explainable_variance"] = EXPR_EXPLAINABLE
-
-# metrics, ablation, figures (+ the truth comparison on the demo)
-TARGETS["expression"] = [
-    METRIC_TABLES["expression"],
-    EXPR_ABLATION,
-    *figure_files(EXPR_FIGURES.values()),
-    *([EXPR_EXPLAINABLE] if SIMULATED else []),
-]
+# an accessibility-only study (no sample has an expression file: HAS_EXPRESSION, common.smk)
+# registers nothing here, so no expression job is planned and the report has no expression part
+if HAS_EXPRESSION:
+    PAPER_FIGURES.extend(EXPR_FIGURES.values())
+    METRIC_TABLES["expression"] = EXPR_METRICS
+    if SIMULATED:
+        METRIC_TABLES["expression_explainable_variance"] = EXPR_EXPLAINABLE
+    # metrics, ablation, figures (+ the truth comparison on the demo)
+    TARGETS["expression"] = [
+        METRIC_TABLES["expression"],
+        EXPR_ABLATION,
+        *figure_files(EXPR_FIGURES.values()),
+        *([EXPR_EXPLAINABLE] if SIMULATED else []),
+    ]
 
 
 rule expression_prepare:
@@ -145,7 +148,7 @@ rule evaluate_expression:
         predictions=[path for _, path in expression_predictions()],
         truth=[EXPR_TRUTH] if SIMULATED else [],
     output:
-        metrics=METRIC_TABLES["expression"],
+        metrics=EXPR_METRICS,
         ablation=EXPR_ABLATION,
         scatter=report(
             multiext(EXPR_FIGURES["scatter"], ".pdf", ".svg", ".png"),

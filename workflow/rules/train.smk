@@ -75,6 +75,8 @@ use rule train_accessibility as train_chrombpnet with:
     wildcard_constraints:
         model="|".join(factorised_models()) or "(?!)",
         run=RUN_PATTERN,
+    # bias model -> chrombpnet -> TF-MoDISco -> bias QC is the longest chain: start it first
+    priority: 10
 
 
 # the bias model of a chrombpnet model on the default split, trained once (with its first
@@ -93,6 +95,8 @@ rule train_bias:
         f"{BENCH}/train/bias_{{model}}.tsv"
     wildcard_constraints:
         model="|".join(factorised_models()) or "(?!)",
+    # the start of the longest chain (bias -> chrombpnet -> TF-MoDISco -> bias QC)
+    priority: 10
     conda:
         "../../envs/train.yaml"
     threads: 2

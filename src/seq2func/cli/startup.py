@@ -73,7 +73,27 @@ def check_study(config: dict[str, Any], files: Sequence[str], schema_dir: str | 
         _check_references(config, samples)
     except ConfigError as exc:
         raise attribute(exc, files) from None
-    return samples, notes
+    return samples, notes + accessibility_only(config, samples)
+
+
+def accessibility_only(config: dict[str, Any], samples: pd.DataFrame) -> list[str]:
+    """Settle an accessibility-only study's expression keys; notes for the log.
+
+    With no expression quantification in the samples table there is no expression stage, so
+    ``variants.expression_model: seq_only`` (the expression stage's model; the demo's value,
+    inherited from ``config/config.yaml``) has nothing to name: it is set to null - variants
+    are scored by the accessibility models only - and the log says so.
+    """
+    if samples_with_expression(config, samples):
+        return []
+    notes = [f"no sample of {config['samples']} names an expression file: an "
+             "accessibility-only study (no expression stage)"]
+    if config["variants"]["expression_model"] == "seq_only":
+        config["variants"]["expression_model"] = None
+        notes.append("variants.expression_model: seq_only names the expression stage's model, "
+                     "which an accessibility-only study does not train: variants are scored by "
+                     "the accessibility models only")
+    return notes
 
 
 def _input_paths(config: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -137,7 +157,10 @@ def _check_references(config: Mapping[str, Any], samples: pd.DataFrame) -> None:
     _unknown(config["evaluate"]["tracks"]["models"], models, "evaluate.tracks.models", model)
     _unknown(config["interpret"]["models"], models, "interpret.models", model)
     _unknown(config["variants"]["models"], models, "variants.models", model)
+    with_expression = samples_with_expression(config, samples)
     expr = config["expression"]
+    if not with_expression:
+        return
     if "seq_predicted" in expr["variants"]:
         pred = expr["chromatin"]["predicted_model"]
         _unknown([pred["name"]], models, "expression.chromatin.predicted_model.name", model)
@@ -145,12 +168,22 @@ def _check_references(config: Mapping[str, Any], samples: pd.DataFrame) -> None:
         seeds = entry.get("seeds", config["accessibility"]["seeds"])
         _unknown(pred["seeds"], seeds, "expression.chromatin.predicted_model.seeds",
                  f"a seed of model {pred['name']!r}")
-    with_expression = (list(samples["sample"]) if config["source"] == "simulate" else
-                       [s for s, v in zip(samples["sample"], samples.get(
-                           "expression", pd.Series([""] * len(samples))), strict=True)
-                        if str(v).strip()])
     _unknown(expr["samples"], with_expression, "expression.samples",
              "a sample with an expression quantification")
+
+
+def samples_with_expression(config: Mapping[str, Any], samples: pd.DataFrame) -> list[str]:
+    """The samples with an expression quantification, in table order.
+
+    A simulated study has expression for every sample; a downloaded one for the rows whose
+    ``expression`` cell is not empty. None: an accessibility-only study (the workflow then
+    plans no expression stage).
+    """
+    if config["source"] == "simulate":
+        return list(samples["sample"])
+    cells = samples.get("expression", pd.Series([""] * len(samples), index=samples.index))
+    return [str(s) for s, v in zip(samples["sample"], cells, strict=True)
+            if not pd.isna(v) and str(v).strip()]
 
 
 def configured_chromosomes(config: Mapping[str, Any], chrom_sizes: str | Path | None = None

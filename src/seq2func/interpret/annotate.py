@@ -19,7 +19,8 @@ from seq2func.core.motifs import Motif
 from seq2func.interpret.modisco import Pattern
 
 
-def similarity(a: np.ndarray, b: np.ndarray, min_overlap: float = 0.75) -> float:
+def similarity(a: np.ndarray, b: np.ndarray, min_overlap: float = 0.75,
+               of: str = "shorter") -> float:
     """Best Pearson correlation of base-centred PPMs over offsets and both orientations.
 
     Parameters
@@ -27,13 +28,22 @@ def similarity(a: np.ndarray, b: np.ndarray, min_overlap: float = 0.75) -> float
     a, b
         ``(la, 4)`` and ``(lb, 4)`` position probability matrices (rows sum to 1).
     min_overlap
-        Offsets must overlap at least this fraction of the shorter motif (and >= 4 columns).
+        Offsets must overlap at least this fraction of one motif (and >= 4 columns).
+    of
+        Which motif ``min_overlap`` is a fraction of: ``"shorter"`` (the shorter may lie
+        anywhere inside the longer: a motif inside a composite matches it) or ``"a"`` (the
+        overlap must cover most of ``a``: ``a`` is explained by ``b``, not merely contains it;
+        -1 when ``b`` is too short for that).
     """
     a = np.asarray(a, dtype=np.float64) - 0.25
     b = np.asarray(b, dtype=np.float64) - 0.25
     best = -1.0
-    short = min(len(a), len(b))
+    if of not in ("shorter", "a"):
+        raise ValueError(f"of must be 'shorter' or 'a', not {of!r}")
+    short = min(len(a), len(b)) if of == "shorter" else len(a)
     need = max(min(4, short), int(np.ceil(min_overlap * short)))
+    if need > min(len(a), len(b)):
+        return best
     for bb in (b, b[::-1, ::-1]):
         for off in range(-(len(bb) - need), len(a) - need + 1):
             a0, b0 = max(0, off), max(0, -off)

@@ -23,6 +23,7 @@ import json
 import logging
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -166,8 +167,10 @@ def _train_epoch(model: Any, state: LoopState, epoch: int,
     model.optimizer.learning_rate.assign(state.learning_rate)
     t0 = time.time()
     train, val = epoch_data(epoch)
-    # (the datasets shuffle themselves, seeded per epoch: Keras's own shuffle is off)
-    with fit_reads_once(model, train):
+    # (the datasets shuffle themselves, seeded per epoch: Keras's own shuffle is off; each
+    # epoch gets a dataset of its own, read once, so Keras's "ran out of data" is expected)
+    with fit_reads_once(model, train), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
         hist = model.fit(train, validation_data=val, epochs=epoch + 1, initial_epoch=epoch,
                          verbose=2, shuffle=False)
     seconds = time.time() - t0
