@@ -57,3 +57,24 @@ def test_marginalisation_and_insertion_effects_measure_the_planted_word() -> Non
     # the footprint peaks where the word was written
     fp = footprint(after["profile"])
     assert fp.shape == (40, 1) and int(fp[:, 0].argmax()) in (18, 19)
+
+
+def test_the_profile_target_ignores_a_constant_shift_of_the_logits() -> None:
+    """Shifting every profile logit leaves the profile, and so the target, unchanged."""
+    import keras
+
+    from seq2func.interpret.attributions import target_outputs
+
+    def model(shift: float) -> keras.Model:
+        x_in = keras.Input((20, 4))
+        conv = keras.layers.Conv1D(1, 3, padding="same", kernel_initializer="ones",
+                                   name="conv")(x_in)
+        logits = keras.layers.Lambda(lambda z: z + shift, name="profile")(conv)
+        counts = keras.layers.GlobalAveragePooling1D(name="log_counts")(conv)
+        return keras.Model(x_in, {"profile": logits, "log_counts": counts})
+
+    plain, moved = model(0.0), model(7.0)
+    x = np.eye(4, dtype=np.float32)[np.random.default_rng(0).integers(0, 4, (5, 20))]
+    a = np.asarray(target_outputs(plain, "profile")(x))
+    b = np.asarray(target_outputs(moved, "profile")(x))
+    np.testing.assert_allclose(a, b, atol=1e-5)

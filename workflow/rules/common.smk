@@ -178,6 +178,12 @@ def json_text(obj):
     return json.dumps(obj, sort_keys=True)
 
 
+def model_train_settings(model):
+    """accessibility.train for one model: its entry's max_epochs overrides the section's."""
+    entry = ACC["models"][model]
+    return {**ACC["train"], **{k: entry[k] for k in ("max_epochs",) if k in entry}}
+
+
 def as_json(obj):
     """A rule's params value serialising a config section (reruns when it changes). A function:
     Snakemake formats params strings as wildcard patterns, so a config value with braces (e.g.

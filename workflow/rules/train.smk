@@ -41,7 +41,7 @@ rule train_accessibility:
         gpu=ACC["gpus_per_job"],
     params:
         spec=lambda wc: json_text(ACC["models"][wc.model]),
-        settings=as_json(ACC["train"]),
+        settings=lambda wc: json_text(model_train_settings(wc.model)),
         dataset_dir=upstream_dir(DATASET_DIR),
         outdir=lambda wildcards, output: Path(output.model).parent,
         seed=lambda wc: run_seed(wc.run),

@@ -6,8 +6,10 @@ One scalar per task and sequence (the *target* of :func:`target_outputs`):
 
 * ``basset``: the logit of each task (output ``labels``);
 * ``bpnet`` with ``bpnet_target="counts"`` (default, as ChromBPNet's count attributions): the
-  predicted log counts of each task; with ``"profile"``: the profile logits weighted by the
-  (gradient-stopped) softmax of themselves, BPNet's profile contribution target.
+  predicted log counts of each task; with ``"profile"``: the mean-normalised profile logits
+  weighted by the (gradient-stopped) softmax of the logits, BPNet's and ChromBPNet's profile
+  contribution target (invariant to a constant shift of the logits, which leaves the profile
+  unchanged).
 
 Both methods are averaged over the two strands: the reverse complement of every sequence is
 explained too and its scores are flipped back (reversed along the sequence and along A/C/G/T)
@@ -152,8 +154,11 @@ def target_outputs(model: Any, bpnet_target: str = "counts") -> Callable[[Any], 
         if bpnet_target == "counts":
             return ops.cast(out["log_counts"], "float32")
         logits = ops.cast(out["profile"], "float32")  # [B, bins, T]
+        # BPNet/ChromBPNet's "weighted sum of mean-normalised logits": a constant shift of
+        # every logit does not change the profile, so it must not change the target either
+        centred = logits - ops.mean(logits, axis=1, keepdims=True)
         weights = ops.stop_gradient(ops.softmax(logits, axis=1))
-        return ops.sum(weights * logits, axis=1)
+        return ops.sum(weights * centred, axis=1)
 
     return fn
 

@@ -100,7 +100,9 @@ def discover(one_hot: np.ndarray, hypothetical: np.ndarray, task: str,
     try:
         pos, neg = tfmodisco.TFMoDISco(one_hot=x, hypothetical_contribs=h, verbose=False,
                                        **params)
-    except (ValueError, IndexError) as exc:  # too few seqlets for any cluster
+    except (ValueError, IndexError, ZeroDivisionError) as exc:
+        # too few seqlets for any cluster; or no attribution of one sign at all, so that
+        # modisco-lite's null distribution of that sign is empty (ZeroDivisionError)
         log.warning("TF-MoDISco found no patterns for %s (%s)", task, exc)
         return []
     out: list[Pattern] = []

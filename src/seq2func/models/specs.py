@@ -28,7 +28,7 @@ MODELS_KEY = "accessibility.models"
 #: schema section of one entry
 ENTRY_SECTION = "accessibility.models.*"
 #: keys every entry may carry besides its architecture's sizes
-COMMON_KEYS = ("architecture", "seeds")
+COMMON_KEYS = ("architecture", "seeds", "max_epochs")
 
 
 def architectures() -> tuple[str, ...]:
@@ -307,7 +307,8 @@ class ModelSpec:
     def from_config(cls, name: str, entry: Mapping[str, Any], source: str = "config"
                     ) -> ModelSpec:
         """A checked entry of ``accessibility.models`` (see :func:`check_entry`); its
-        ``seeds`` are the workflow's business and are dropped."""
+        ``seeds`` and ``max_epochs`` are the workflow's business (which runs, and their
+        training settings) and are dropped."""
         check_entry(name, entry, source)
         return cls(name, str(entry["architecture"]),
                    {k: v for k, v in entry.items() if k not in COMMON_KEYS})
