@@ -201,3 +201,15 @@ def test_weighted_median_equals_the_median_of_the_replicate() -> None:
     v = rng.random(101)
     assert bootstrap_ci(median, v, n_boot=100, seed=1) == pytest.approx(
         bootstrap_ci(median, v, n_boot=100, seed=1, weighted=False), rel=1e-12)
+
+
+def test_profile_jsd_has_its_macro_row_for_a_single_task() -> None:
+    """A one-sample study gets the same aggregations as a multitask one (gates use them)."""
+    from seq2func.core.metrics import MACRO_MEDIAN_REGIONS, median_jsd_rows
+
+    rng = np.random.default_rng(0)
+    obs = rng.poisson(2.0, (30, 10, 1)).astype(float)
+    pred = np.full((30, 10, 1), 0.1)
+    rows = median_jsd_rows("m", "test", obs, pred, ["a"], n_boot=0)
+    macro = [r for r in rows if r.aggregation == MACRO_MEDIAN_REGIONS]
+    assert len(macro) == 1 and macro[0].value == pytest.approx(rows[0].value)

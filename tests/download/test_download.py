@@ -215,6 +215,21 @@ def test_local_path_and_file_url(tmp_path: Path) -> None:
     assert not (tmp_path / "d.bed").exists()
 
 
+def test_a_local_source_is_copied_so_touching_the_download_leaves_it_alone(
+        tmp_path: Path) -> None:
+    """Snakemake sets the times of a job's outputs: on a hard link they would be the user's
+    file's, which would then look newer than its download at every run."""
+    src = tmp_path / "signal.bw"
+    src.write_bytes(DATA)
+    os.utime(src, (1_000_000_000, 1_000_000_000))
+    s = DownloadSettings.from_config({"offline": True})
+    rec = fetch(FileSpec(str(src)), tmp_path / "downloads" / "signal.bw", s)
+    dest = tmp_path / "downloads" / "signal.bw"
+    assert rec["how"] == "copy" and not os.path.samefile(src, dest)
+    os.utime(dest)  # what Snakemake does after the job
+    assert src.stat().st_mtime == 1_000_000_000
+
+
 def test_mirror_is_used_without_network(tmp_path: Path) -> None:
     mirror = tmp_path / "mirror"
     mirror.mkdir()

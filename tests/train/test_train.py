@@ -122,3 +122,20 @@ def test_a_checkpoint_removes_every_older_one_a_kill_left_behind(tmp_path: Path)
     loaded = checkpoints.load_checkpoint(root, "h")
     assert loaded is not None and loaded[0].checkpoint == "epoch_0003"
     assert (loaded[1] / "model.keras").exists()
+
+
+def test_background_sampling_draws_per_epoch_and_fixes_validation() -> None:
+    """Training draws a fresh background share every epoch; validation one fixed draw of the
+    same share (ChromBPNet's validation set), both keeping every peak region."""
+    import pandas as pd
+
+    from seq2func.train.accessibility import epoch_regions
+
+    split = ["train"] * 300 + ["valid"] * 100
+    source = (["peak"] * 100 + ["background"] * 200) + (["peak"] * 20 + ["background"] * 80)
+    regions = pd.DataFrame({"split": split, "source": source})
+    a, b = (epoch_regions(regions, "split", 0.1, 1, e) for e in (0, 1))
+    assert a.sum() == b.sum() == 110 and a[:100].all() and not a[300:].any()
+    assert (a != b).any()  # another background draw
+    v0, v1 = (epoch_regions(regions, "split", 0.1, 1, 0, part="valid") for _ in range(2))
+    assert (v0 == v1).all() and v0.sum() == 22 and v0[300:320].all() and not v0[:300].any()

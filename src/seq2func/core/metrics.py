@@ -484,8 +484,9 @@ def median_jsd_rows(model: str, split: str, observed: np.ndarray, predicted: np.
                                median, jsd,
                                n_boot=n_boot, seed=seed))
     keep = np.isfinite(all_jsd).any(axis=1)
-    if len(tasks) > 1 and keep.any():
-        # regions are resampled jointly, each task's median over its own rows
+    if keep.any():
+        # regions are resampled jointly, each task's median over its own rows (also for one
+        # task, as the other metrics' macro rows: a gate on the macro row works for any study)
         rows.append(metric_row(model, split, "profile_JSD", "all", MACRO_MEDIAN_REGIONS,
                                macro_median, all_jsd[keep], n_boot=n_boot, seed=seed))
     return rows

@@ -7,7 +7,7 @@ One call of :func:`fetch` puts one file in place:
    and assembly; an assembly other than the configured one is refused before a byte is
    downloaded.
 2. **Mirror / offline**: if a mirror directory is configured and holds the file (same name, or a
-   name starting with the accession), it is linked or copied from there and never downloaded.
+   name starting with the accession), it is copied from there and never downloaded.
    With ``offline`` set, a file that is in neither place is an error (see
    :func:`~seq2func.download.sources.missing_offline`, which the workflow uses to list *every*
    missing file at once).
@@ -108,7 +108,7 @@ def _fetch_local(src: Source, spec: FileSpec, dest: Path, record: dict[str, Any]
                             "fix the path (relative paths are relative to the working "
                             "directory of the workflow)")
     record["md5"] = _verify(src.path, spec.source, spec.md5, spec.size, str(src.path))
-    record["how"] = _link_or_copy(src.path, dest)
+    record["how"] = _copy(src.path, dest)
     record["via"] = "local"
     record["url"] = src.path.resolve().as_uri()
 
@@ -124,7 +124,7 @@ def _fetch_mirrored(hit: Path, spec: FileSpec, dest: Path, record: dict[str, Any
             md5 = recorded
             record["md5_expected_from"] = "mirror provenance"
     record["md5"] = _verify(hit, spec.source, md5, spec.size, f"mirrored copy {hit}")
-    record["how"] = _link_or_copy(hit, dest)
+    record["how"] = _copy(hit, dest)
     record["via"] = "mirror"
     record["url"] = hit.resolve().as_uri()
     if side is not None:
@@ -198,19 +198,19 @@ def _download_verified(url: str, dest: Path, settings: DownloadSettings, source:
     return digest, stats
 
 
-def _link_or_copy(src: Path, dest: Path) -> str:
-    """Hard-link ``src`` to ``dest`` (same file system) or copy it; atomically."""
+def _copy(src: Path, dest: Path) -> str:
+    """Copy ``src`` to ``dest``, atomically.
+
+    Never a hard link: Snakemake sets the modification time of a finished job's outputs, and
+    on a hard link that is the source's too, so the user's (or the mirror's) file would be
+    changed and look newer than the download at every run, which then ran again forever.
+    """
     tmp = dest.with_name(f".{dest.name}.tmp")
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
-    try:
-        os.link(src, tmp)
-        how = "hardlink"
-    except OSError:
-        shutil.copyfile(src, tmp)
-        how = "copy"
+    shutil.copyfile(src, tmp)
     os.replace(tmp, dest)
-    return how
+    return "copy"
 
 
 def _verify(path: Path, source: str, md5: str | None, size: int | None, what: str) -> str:

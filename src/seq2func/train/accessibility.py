@@ -109,9 +109,17 @@ def train_accessibility(
             targets=targets, workers=settings.input_workers, fold=fold,
             select=None if keep is None else selection(ds, keep))
 
+    # validation holds the same share of background as training, one fixed draw (as
+    # ChromBPNet's validation set): a loss on every background region would judge the model
+    # on a mix it is not trained for, and early stopping would follow the count error there
+    valid_keep = (None if ratio is None else
+                  epoch_regions(ds.regions(), meta.split_column(fold), ratio, seed, 0,
+                                part="valid"))
+
     def val_data() -> Any:
         return make_tf_dataset(ds, "valid", batch, shuffle=False, jitter=False,
-                               reverse_complement=False, seed=0, targets=targets, fold=fold)
+                               reverse_complement=False, seed=0, targets=targets, fold=fold,
+                               select=None if valid_keep is None else selection(ds, valid_keep))
 
     run_config = {"model": spec.name, "spec": spec.to_config(), "settings": asdict(settings),
                   "seed": int(seed), "fold": fold, "targets": list(targets),
@@ -135,22 +143,24 @@ def train_accessibility(
 NOBIAS_FILE = "nobias.keras"
 
 
-def epoch_regions(regions: Any, split_column: str, ratio: float, seed: int, epoch: int
-                  ) -> np.ndarray:
-    """The training regions of one epoch with background sampling (ChromBPNet's
-    ``negative_sampling_ratio``): every training peak region, and ``ratio`` background
-    regions per peak region drawn without replacement, afresh for each epoch and seed.
+def epoch_regions(regions: Any, split_column: str, ratio: float, seed: int, epoch: int,
+                  part: str = "train") -> np.ndarray:
+    """The regions of one epoch with background sampling (ChromBPNet's
+    ``negative_sampling_ratio``): every peak region of ``part``, and ``ratio`` background
+    regions of ``part`` per peak region drawn without replacement - afresh for each epoch and
+    seed in ``train``; for ``valid`` one draw per seed (``epoch`` 0), the fixed validation set.
 
     Returns
     -------
     numpy.ndarray
-        A boolean over the rows of ``regions`` (``regions.tsv.gz``), False outside ``train``.
+        A boolean over the rows of ``regions`` (``regions.tsv.gz``), False outside ``part``.
     """
-    train = (regions[split_column] == "train").to_numpy()
-    peaks = train & (regions["source"] == "peak").to_numpy()
-    background = np.flatnonzero(train & ~peaks)
+    inside = (regions[split_column] == part).to_numpy()
+    peaks = inside & (regions["source"] == "peak").to_numpy()
+    background = np.flatnonzero(inside & ~peaks)
     n = min(background.size, round(ratio * int(peaks.sum())))
-    rng = np.random.default_rng([int(seed), int(epoch), 7919])
+    key = [int(seed), int(epoch), 7919] + ([] if part == "train" else [1])
+    rng = np.random.default_rng(key)
     keep = peaks.copy()
     keep[rng.choice(background, size=n, replace=False)] = True
     return keep
