@@ -44,6 +44,27 @@ def _spec(model: str) -> dict:
     return cfg["accessibility"]["models"][model], cfg["accessibility"]["train"]
 
 
+def _compiled(model, losses, weights):  # type: ignore[no-untyped-def]
+    import keras
+
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=losses, loss_weights=weights)
+    return model
+
+
+def _fresh_chrombpnet(mspec, meta):  # type: ignore[no-untyped-def]
+    """A chrombpnet model as training builds it, over a freshly initialised (frozen) bias
+    model: the cost per step is the trained model's, whatever the bias weights."""
+    from seq2func.models import build_bpnet
+    from seq2func.models.chrombpnet import NOBIAS, build_bias_model, combine
+
+    geo, sizes = meta.geometry, mspec.sizes
+    bias = build_bias_model(geo.input_length, meta.n_tasks, geo.profile_length,
+                            geo.profile_bin, sizes.bias.network())
+    nobias = build_bpnet(geo.input_length, meta.n_tasks, geo.profile_length, geo.profile_bin,
+                         sizes.nobias(), name=NOBIAS)
+    return combine(bias, nobias, name=mspec.name)
+
+
 def _time_fit(model, ds, steps: int, batch_size: int, warmup: int) -> tuple[float, float]:
     """Examples/s of one ``model.fit`` of ``warmup + steps`` batches.
 
@@ -106,15 +127,28 @@ def run(dataset: str, model_name: str, steps: int, warmup: int, threads: int,
 
     def fresh_model():
         keras.utils.set_random_seed(1)
+        if mspec.factorised:  # chrombpnet: the bias-free BPNet over a frozen bias model
+            return _compiled(_fresh_chrombpnet(mspec, meta), losses, weights)
         m = models.build_accessibility_model(mspec, meta.geometry, meta.n_tasks)
-        m.compile(optimizer=keras.optimizers.Adam(1e-3), loss=losses, loss_weights=weights)
-        return m
+        return _compiled(m, losses, weights)
+
+    # chrombpnet trains on peaks + a background share (background_sampling_ratio): the same
+    # selected reading of the shards as train_accessibility's
+    select = None
+    ratio = getattr(mspec.sizes, "background_sampling_ratio", None)
+    if ratio is not None:
+        from seq2func.dataset import selection
+        from seq2func.train.accessibility import epoch_regions
+
+        ds_obj = Dataset(dataset)
+        select = selection(ds_obj, epoch_regions(ds_obj.regions(), meta.split_column(None),
+                                                 ratio, 1, 0))
 
     def pipeline(workers: int = 1):
         return make_tf_dataset(dataset, "train", bs, shuffle=True, jitter=settings.jitter,
                                reverse_complement=settings.reverse_complement, seed=7,
                                targets=targets, repeat=True, drop_remainder=True,
-                               workers=workers)
+                               workers=workers, select=select)
 
     # the in-memory copy: the first (warmup + steps) batches of the pipeline, materialised
     n_batches = warmup + steps

@@ -65,3 +65,19 @@ def test_cli_enforce_fails_after_writing_the_table(table, tmp_path) -> None:
     assert main(["evaluate-gates", "--gates", gates, "--check", str(out), "--enforce",
                  "--done", str(done)]) == 2
     assert not done.exists()
+
+
+def test_a_truth_metric_is_not_run_on_a_real_study_but_a_typo_is_an_error(tmp_path) -> None:
+    """A real study's bias table has no bias_truth_pearson (no simulator): NOT RUN; a metric
+    name no table can have is still a configuration error."""
+    rows = [MetricRow("m:bias", "test", "bias_log_counts_pearson", "all",
+                      "per task across background regions; worst task", 0.4, 0.3, 0.5, 10)]
+    path = tmp_path / "bias.tsv"
+    rows_to_frame(rows).to_csv(path, sep="\t", index=False)
+    gate = {"name": "truth", "table": "bias", "metric": "bias_truth_pearson",
+            "aggregation": "per task across bases of background regions; worst task",
+            "model": "m:bias", "op": ">=", "threshold": 0.8}
+    out = evaluate_gates([gate], {"bias": path})
+    assert out["status"].tolist() == ["NOT RUN"] and "truth" in out["detail"].iloc[0]
+    with pytest.raises(ConfigError, match="is not a metric"):
+        evaluate_gates([{**gate, "metric": "bias_log_count_pearson"}], {"bias": path})

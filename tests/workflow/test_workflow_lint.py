@@ -82,3 +82,23 @@ def test_dry_run_default_config() -> None:
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "simulate_demo" in res.stdout + res.stderr
+
+
+def test_a_model_entry_max_epochs_overrides_the_training_section() -> None:
+    """models.<name>.max_epochs reaches that model's training job only."""
+    import yaml
+
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    acc = cfg["accessibility"]
+    own = acc["models"]["chrombpnet"]["max_epochs"]
+    assert own != acc["train"]["max_epochs"]
+    res = subprocess.run(snakemake_cmd("-n", "-p", "--forceall",
+                                       "results/demo/models/accessibility/chrombpnet/seed1/model.keras",
+                                       "results/demo/models/accessibility/basset/seed1/model.keras"),
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-2000:]
+    jobs = [line for line in out.splitlines() if "seq2func train-accessibility" in line]
+    by_model = {m: [j for j in jobs if f"--name {m} " in j] for m in ("chrombpnet", "basset")}
+    assert f'"max_epochs": {own},' in by_model["chrombpnet"][0]
+    assert f'"max_epochs": {acc["train"]["max_epochs"]},' in by_model["basset"][0]

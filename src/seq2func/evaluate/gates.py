@@ -19,7 +19,9 @@ Optional selectors ``split`` and ``chromosome`` (default ``all``) narrow the row
 
 Status of each gate: ``PASS``; ``FAIL``; ``NOT RUN`` when its table is one the workflow knows
 (:data:`METRIC_TABLE_NAMES`) but not produced by this run (e.g. the demo-only ``motifs`` table in
-a real study), a selected row is missing or its value is NaN. A table name the workflow does not
+a real study), its metric is one only a simulated study's truth gives (:data:`TRUTH_METRICS`,
+e.g. ``bias_truth_pearson`` in a real study's ``bias`` table), a selected row is missing or its
+value is NaN. A table name the workflow does not
 know (a typo), an unknown operator, both or neither of ``threshold`` and ``compare_to``, and a
 gate selecting several rows are configuration errors (:func:`check_gates`; the workflow checks
 at start-up).
@@ -42,6 +44,9 @@ log = logging.getLogger(__name__)
 
 OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 PASS, FAIL, NOT_RUN = "PASS", "FAIL", "NOT RUN"
+#: metrics only a simulated study's truth gives, in tables every study has: a gate on one is
+#: NOT RUN elsewhere (any other metric a table lacks is a typo: an error)
+TRUTH_METRICS = ("bias_truth_pearson",)
 COLUMNS = ["gate", "status", "table", "metric", "task", "aggregation", "model", "value", "op",
            "reference", "reference_value", "detail"]
 _SELECTORS = ("metric", "task", "aggregation", "split", "chromosome", "fold")
@@ -195,6 +200,11 @@ def evaluate_gates(gates: Sequence[Mapping[str, Any]],
         if gate["table"] not in cache:
             cache[gate["table"]] = _read_tables(tables[gate["table"]])
         table = cache[gate["table"]]
+        if (gate["metric"] in TRUTH_METRICS and not table.empty
+                and gate["metric"] not in set(table["metric"].astype(str))):
+            out.append({**row, "status": NOT_RUN,
+                        "detail": f"{gate['metric']} needs a simulated study's truth"})
+            continue
         mine = _select(table, gate, gate["model"], source)
         if gate.get("compare_to") is not None:
             ref = _select(table, gate, gate["compare_to"], source)
