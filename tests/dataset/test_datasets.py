@@ -166,3 +166,25 @@ def test_parallel_readers_cover_every_region_once_deterministically(dataset: Pat
                             reverse_complement=True, seed=5, targets=("labels",),
                             shuffle_buffer=40))
     assert not np.array_equal(a[0], one[0][0])  # not one reader's stream
+
+
+def test_a_repeating_reader_with_an_empty_share_ends(dataset: Path) -> None:
+    """More readers than shuffle groups (or a selection that leaves a share empty): the empty
+    reader stops instead of looping forever, and the repeating dataset keeps yielding."""
+    import signal
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from seq2func.dataset import make_tf_dataset
+
+    n = sum(len(p.codes) for p in iter_numpy(dataset, "train"))
+    assert list(iter_batches(dataset, "train", 16, shuffle=True, jitter=False,
+                             reverse_complement=False, seed=1, repeat=True,
+                             shuffle_buffer=10 * n, workers=4, worker=3)) == []
+    signal.alarm(60)  # a hang fails the test instead of the run
+    try:
+        ds = make_tf_dataset(dataset, "train", 16, shuffle=True, jitter=False,
+                             reverse_complement=False, seed=1, targets=("labels",),
+                             repeat=True, shuffle_buffer=10 * n, workers=4)
+        assert len(list(ds.take(3 * (n // 16 + 1)))) == 3 * (n // 16 + 1)
+    finally:
+        signal.alarm(0)

@@ -315,8 +315,10 @@ def iter_batches(dataset: Dataset | PathLike, split: str, batch_size: int, *, sh
                 groups = groups[worker::workers]
                 rng = np.random.default_rng([int(seed), int(epoch), int(workers), int(worker)])
             carry: _Rows | None = None
+            rows_this_pass = 0
             for g, group in enumerate(groups):
                 rows = files.read(group, need_signal)
+                rows_this_pass += len(rows)
                 if shuffle:
                     rows = rows.take(rng.permutation(len(rows)))
                 rows = rows.after(carry)
@@ -327,7 +329,9 @@ def iter_batches(dataset: Dataset | PathLike, split: str, batch_size: int, *, sh
                     reverse_complement=reverse_complement, drop_remainder=drop_remainder,
                     targets=targets, one_hot_encode=one_hot)
                 carry = rows.take(slice(full, None)) if not last and full < len(rows) else None
-            if not repeat:
+            # a reader whose share is empty (more readers than shuffle groups, or a selection
+            # with no row in its groups) ends instead of repeating nothing forever
+            if not repeat or rows_this_pass == 0:
                 break
             epoch += 1
     finally:
