@@ -54,15 +54,13 @@ def _compiled(model, losses, weights):  # type: ignore[no-untyped-def]
 def _fresh_chrombpnet(mspec, meta):  # type: ignore[no-untyped-def]
     """A chrombpnet model as training builds it, over a freshly initialised (frozen) bias
     model: the cost per step is the trained model's, whatever the bias weights."""
-    from seq2func.models import build_bpnet
-    from seq2func.models.chrombpnet import NOBIAS, build_bias_model, combine
+    from seq2func.models.chrombpnet import build_bias_model, build_chrombpnet
 
     geo, sizes = meta.geometry, mspec.sizes
     bias = build_bias_model(geo.input_length, meta.n_tasks, geo.profile_length,
                             geo.profile_bin, sizes.bias.network())
-    nobias = build_bpnet(geo.input_length, meta.n_tasks, geo.profile_length, geo.profile_bin,
-                         sizes.nobias(), name=NOBIAS)
-    return combine(bias, nobias, name=mspec.name)
+    return build_chrombpnet(bias, geo.input_length, meta.n_tasks, geo.profile_length,
+                            geo.profile_bin, sizes, name=mspec.name)
 
 
 def _time_fit(model, ds, steps: int, batch_size: int, warmup: int) -> tuple[float, float]:

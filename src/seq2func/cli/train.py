@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import TYPE_CHECKING
 
 from seq2func.cli.args import add_dataset, add_fold, add_runtime, json_arg
+
+if TYPE_CHECKING:
+    from seq2func.models.specs import ModelSpec
+    from seq2func.train.settings import AccessibilityTrainSettings
 
 log = logging.getLogger("seq2func")
 
@@ -18,26 +23,38 @@ def _add_train_accessibility(sub: argparse._SubParsersAction) -> None:
         description="Train a Basset- or BPNet-style model on a preprocessed dataset with "
                     "checkpoints every epoch; a rerun after interruption resumes from the last "
                     "checkpoint. Writes OUTDIR/model.keras, history.tsv and run.json.")
-    add_dataset(p)
-    p.add_argument("--name", required=True, help="model name (config key)")
-    p.add_argument("--spec", required=True, help="JSON: the model's config (architecture, sizes)")
-    p.add_argument("--settings", default="{}", help="JSON: the config's accessibility.train")
-    p.add_argument("--seed", type=int, required=True, help="replicate seed")
-    add_runtime(p)
-    p.add_argument("--outdir", required=True, help="output directory")
+    _add_training_args(p, "JSON: the model's config (architecture, sizes)", "replicate seed")
     p.add_argument("--bias-model", default=None,
                    help="chrombpnet models: the trained bias model.keras (train-bias)")
-    add_fold(p)
     p.set_defaults(func=_run_train_accessibility)
 
 
-def _run_train_accessibility(args: argparse.Namespace) -> int:
+def _add_training_args(p: argparse.ArgumentParser, spec_help: str, seed_help: str) -> None:
+    """The arguments train-accessibility and train-bias share."""
+    add_dataset(p)
+    p.add_argument("--name", required=True, help="model name (config key)")
+    p.add_argument("--spec", required=True, help=spec_help)
+    p.add_argument("--settings", default="{}", help="JSON: the config's accessibility.train")
+    p.add_argument("--seed", type=int, required=True, help=seed_help)
+    add_runtime(p)
+    p.add_argument("--outdir", required=True, help="output directory")
+    add_fold(p)
+
+
+def _training_inputs(args: argparse.Namespace
+                     ) -> tuple[ModelSpec, AccessibilityTrainSettings]:
+    """The model entry and the training settings of ``--spec`` and ``--settings``."""
     from seq2func.models.specs import ModelSpec
-    from seq2func.train.accessibility import train_accessibility
     from seq2func.train.settings import AccessibilityTrainSettings
 
-    spec = ModelSpec.from_config(args.name, json_arg(args.spec, "--spec"))
-    settings = AccessibilityTrainSettings.from_config(json_arg(args.settings, "--settings"))
+    return (ModelSpec.from_config(args.name, json_arg(args.spec, "--spec")),
+            AccessibilityTrainSettings.from_config(json_arg(args.settings, "--settings")))
+
+
+def _run_train_accessibility(args: argparse.Namespace) -> int:
+    from seq2func.train.accessibility import train_accessibility
+
+    spec, settings = _training_inputs(args)
     rec = train_accessibility(args.dataset_dir, spec, settings, args.seed, args.outdir,
                               threads=args.threads, bias_model=args.bias_model, fold=args.fold)
     log.info("trained %s seed %d (%s) on %s: best epoch %d, val loss %.4f", args.name,
@@ -53,24 +70,14 @@ def _add_train_bias(sub: argparse._SubParsersAction) -> None:
                     "background regions whose counts are below the bias threshold, with "
                     "checkpoints every epoch. Writes OUTDIR/model.keras, history.tsv and "
                     "run.json (which names the bias heads and the tasks they serve).")
-    add_dataset(p)
-    p.add_argument("--name", required=True, help="model name (config key)")
-    p.add_argument("--spec", required=True, help="JSON: the model's config (with its bias)")
-    p.add_argument("--settings", default="{}", help="JSON: the config's accessibility.train")
-    p.add_argument("--seed", type=int, required=True, help="seed")
-    add_runtime(p)
-    p.add_argument("--outdir", required=True, help="output directory")
-    add_fold(p)
+    _add_training_args(p, "JSON: the model's config (with its bias)", "seed")
     p.set_defaults(func=_run_train_bias)
 
 
 def _run_train_bias(args: argparse.Namespace) -> int:
-    from seq2func.models.specs import ModelSpec
     from seq2func.train.bias import train_bias
-    from seq2func.train.settings import AccessibilityTrainSettings
 
-    spec = ModelSpec.from_config(args.name, json_arg(args.spec, "--spec"))
-    settings = AccessibilityTrainSettings.from_config(json_arg(args.settings, "--settings"))
+    spec, settings = _training_inputs(args)
     rec = train_bias(args.dataset_dir, spec, settings, args.seed, args.outdir,
                      threads=args.threads, fold=args.fold)
     log.info("trained the bias model of %s: best epoch %d, val loss %.4f", args.name,

@@ -29,7 +29,7 @@ from keras import layers
 
 from seq2func.models.bpnet import build_bpnet
 from seq2func.models.layers import LogAddExp, SelectTasks
-from seq2func.models.specs import BPNetSpec
+from seq2func.models.specs import BPNetSpec, ChromBPNetSpec
 
 #: names of the two nested models inside a combined model
 BIAS, NOBIAS = "bias", "nobias"
@@ -86,6 +86,17 @@ def combine(bias_model: keras.Model, nobias_model: keras.Model,
     profile = layers.Add(dtype="float32", name="profile")([main["profile"], bias_profile])
     counts = LogAddExp(name="log_counts")([main["log_counts"], bias_counts])
     return keras.Model(inp, {"profile": profile, "log_counts": counts}, name=name)
+
+
+def build_chrombpnet(bias_model: keras.Model, input_length: int, n_tasks: int,
+                     profile_length: int, profile_bin: int, spec: ChromBPNetSpec,
+                     task_groups: Sequence[int] | None = None, name: str = "chrombpnet",
+                     mean_log_counts: Sequence[float] | None = None) -> keras.Model:
+    """A chrombpnet model to train: a new bias-free BPNet (``spec``'s sizes) combined
+    (:func:`combine`) with ``bias_model``, which is frozen."""
+    nobias = build_bpnet(input_length, n_tasks, profile_length, profile_bin, spec.nobias(),
+                         name=NOBIAS, mean_log_counts=mean_log_counts)
+    return combine(bias_model, nobias, task_groups, name=name)
 
 
 def bias_free(model: keras.Model) -> keras.Model:

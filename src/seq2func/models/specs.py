@@ -242,21 +242,12 @@ class BiasSpec:
 
 
 @dataclass(frozen=True, init=False)
-class ChromBPNetSpec(ArchitectureSpec):
-    """A ``chrombpnet`` model: a bias-free BPNet (these sizes) on top of a frozen bias model.
-
-    The sizes are those of :class:`BPNetSpec`; ``bias`` is the :class:`BiasSpec`.
-    """
+class ChromBPNetSpec(BPNetSpec):
+    """A ``chrombpnet`` model: a bias-free BPNet (the sizes of :class:`BPNetSpec`) on top of a
+    frozen bias model, ``bias`` (a :class:`BiasSpec`)."""
 
     ARCHITECTURE = "chrombpnet"
 
-    filters: int
-    conv1_kernel: int
-    n_dilated_layers: int
-    profile_kernel: int
-    counts_loss_weight: float | str
-    counts_head: str
-    background_sampling_ratio: float | None
     bias: BiasSpec
 
     def __init__(self, **sizes: Any) -> None:

@@ -169,15 +169,15 @@ def epoch_regions(regions: Any, split_column: str, ratio: float, seed: int, epoc
 def _factorised(spec: ModelSpec, ds: Any, bias_model: str | Path,
                 mean_log_counts: list[float] | None) -> Any:
     """A chrombpnet model: the frozen bias model plus a new bias-free BPNet."""
-    from seq2func.models import build_bpnet, load_model
-    from seq2func.models.chrombpnet import NOBIAS, combine
+    from seq2func.models import load_model
+    from seq2func.models.chrombpnet import build_chrombpnet
     from seq2func.train.bias import bias_task_groups
 
     geo = ds.geometry
-    nobias = build_bpnet(geo.input_length, ds.meta.n_tasks, geo.profile_length, geo.profile_bin,
-                         spec.sizes.nobias(), name=NOBIAS, mean_log_counts=mean_log_counts)
-    return combine(load_model(str(bias_model)), nobias, bias_task_groups(bias_model, ds),
-                   name=spec.name)
+    return build_chrombpnet(load_model(str(bias_model)), geo.input_length, ds.meta.n_tasks,
+                            geo.profile_length, geo.profile_bin, spec.sizes,
+                            bias_task_groups(bias_model, ds), name=spec.name,
+                            mean_log_counts=mean_log_counts)
 
 
 def save_bias_free(model_path: Path, out: Path) -> None:
