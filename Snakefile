@@ -4,11 +4,20 @@
 # See README.md and config/README.md.
 
 import sys
+import warnings
 from pathlib import Path
 
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# Snakemake's default disk_mb (2 x input size) is evaluated during `--report` in a nested event
+# loop it abandons, with one harmless RuntimeWarning per job ("coroutine ... was never awaited")
+warnings.filterwarnings(
+    "ignore",
+    message="coroutine 'InputFiles._predicated_size_files",
+    category=RuntimeWarning,
+)
 
 # config/config.yaml is the embedded demo, read only when no --configfile is given: a study's
 # --configfile(s) start from the schema's production defaults (workflow/schemas), nothing of

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import MOTIFS, REPO, snakemake_cmd
@@ -69,3 +70,29 @@ def test_a_study_reads_the_schema_defaults_not_the_demo(tmp_path: Path) -> None:
     # no --configfile: the demo
     demo = _simulate_params(_dry_run(wd))
     assert demo["depth"] == demo_depth and len(demo["chromosomes"]) == 5
+
+
+def test_the_study_template_and_examples_are_valid_configs() -> None:
+    from seq2func.core.config import load_yaml, validate_config
+
+    schema = REPO / "workflow" / "schemas" / "config.schema.yaml"
+    template = load_yaml(REPO / "config" / "study_template.yaml")
+    assert {"study", "source", "samples", "download", "split"} <= set(template)
+    validate_config(template, schema)
+
+
+@pytest.mark.parametrize("example", ["hg38_dnase.yaml", "yeast_atac_rnaseq.yaml"])
+def test_the_examples_pass_validate_config(example: str, capsys) -> None:
+    """What validate-config prints loads back as YAML, with each value's source."""
+    from seq2func.cli import main
+
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    try:
+        assert main(["validate-config", f"config/examples/{example}"]) == 0
+    finally:
+        os.chdir(cwd)
+    out = capsys.readouterr().out
+    cfg = yaml.safe_load(out)
+    assert cfg["evaluate"]["gates"] and cfg["preprocess"]["input_length"] == 1000
+    assert f"# config/examples/{example}" in out and "# schema default" in out
