@@ -15,7 +15,10 @@ same row of another model plus a margin::
       margin: 0.03                  # reference = value(compare_to) + margin
 
 Optional selectors ``split`` and ``chromosome`` (default ``all``) narrow the row further;
-``fold`` (default ``mean``) selects a row of the ``accessibility_folds`` table.
+``fold`` (default ``mean``) selects a row of the ``accessibility_folds`` table. ``assembly``
+selects the standard of one genome assembly in a table with an ``assembly`` column
+(``library_qc``: ENCODE's TSS enrichment standards differ by assembly); a gate for another
+assembly than the study's is NOT RUN.
 
 Status of each gate: ``PASS``; ``FAIL``; ``NOT RUN`` when its table is one the workflow knows
 (:data:`METRIC_TABLE_NAMES`) but not produced by this run (e.g. the demo-only ``motifs`` table in
@@ -49,13 +52,13 @@ PASS, FAIL, NOT_RUN = "PASS", "FAIL", "NOT RUN"
 TRUTH_METRICS = ("bias_truth_pearson",)
 COLUMNS = ["gate", "status", "table", "metric", "task", "aggregation", "model", "value", "op",
            "reference", "reference_value", "detail"]
-_SELECTORS = ("metric", "task", "aggregation", "split", "chromosome", "fold")
+_SELECTORS = ("metric", "task", "aggregation", "split", "chromosome", "fold", "assembly")
 #: selectors with a default (the others: any value); ``fold`` applies to tables with a fold
 #: column only (``accessibility_folds``: its default is the fold mean)
 _DEFAULTS = {"task": "all", "chromosome": "all", "fold": "mean"}
 #: every metric table the workflow's stages can register (``METRIC_TABLES`` of the rules)
 METRIC_TABLE_NAMES = ("accessibility", "accessibility_folds", "bias", "expression",
-                      "expression_explainable_variance", "motifs", "variants")
+                      "expression_explainable_variance", "library_qc", "motifs", "variants")
 
 
 def _wanted(gate: Mapping[str, Any], key: str, table: pd.DataFrame) -> Any:
@@ -118,7 +121,7 @@ def _check_selectors(table: pd.DataFrame, gate: Mapping[str, Any], source: str) 
                               f"table {gate['table']!r} has no {key} column",
                               f"leave {key} out of this gate")
         want = _wanted(gate, key, table)
-        if want is None:
+        if want is None or key == "assembly":  # (another assembly's standard: NOT RUN)
             continue
         values = set(table[key].astype(str))
         if str(want) not in values:
@@ -146,6 +149,17 @@ def _select(table: pd.DataFrame, gate: Mapping[str, Any], model: str, source: st
                           f"{model!r}",
                           fix=f"add selectors {free or list(_SELECTORS)} to the gate")
     return rows
+
+
+def _other_assembly(table: pd.DataFrame, gate: Mapping[str, Any]) -> str:
+    """Why a gate of one assembly's standard does not apply to this table's study ("": it does)."""
+    want = gate.get("assembly")
+    if want is None or "assembly" not in table.columns or table.empty:
+        return ""
+    have = sorted(set(table["assembly"].astype(str)))
+    if str(want) in have:
+        return ""
+    return f"a standard for assembly {want}; this study's is {', '.join(have)}"
 
 
 def _describe_reference(gate: Mapping[str, Any]) -> str:
@@ -204,6 +218,10 @@ def evaluate_gates(gates: Sequence[Mapping[str, Any]],
                 and gate["metric"] not in set(table["metric"].astype(str))):
             out.append({**row, "status": NOT_RUN,
                         "detail": f"{gate['metric']} needs a simulated study's truth"})
+            continue
+        other = _other_assembly(table, gate)
+        if other:
+            out.append({**row, "status": NOT_RUN, "detail": other})
             continue
         mine = _select(table, gate, gate["model"], source)
         if gate.get("compare_to") is not None:
