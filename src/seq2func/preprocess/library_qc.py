@@ -405,7 +405,7 @@ def sample_library_qc(sample: str, assay: str, bigwig: str | Path, peaks: str | 
                                                        g["minus"].to_numpy(), settings.flank)
     score = tss_enrichment(profile, settings.norm_width, settings.smooth,
                            settings.centre_width, settings.min_tss)
-    if tss_note and not score.note:
+    if tss_note and tss.empty:
         score = TssEnrichment(score.score, score.mean, score.enrichment, score.smoothed,
                               tss_note)
     n_peaks = sum(int(s.size) for s, _ in intervals.values())
