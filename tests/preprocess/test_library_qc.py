@@ -146,6 +146,31 @@ def test_tss_near_chromosome_ends_uses_the_bases_inside() -> None:
     assert prof.total[flank + o] == expected
 
 
+def test_no_data_bases_can_be_left_out_of_the_profile(tmp_path: Path) -> None:
+    # data over chr1:0-3000 only (a windows-only track): background 1, 10x at the TSS
+    v = np.ones(3000, dtype=np.float32)
+    v[1995:2006] = 10.0
+    path = tmp_path / "window.bw"
+    bw = pyBigWig.open(str(path), "w")
+    bw.addHeader([("chr1", SIZES["chr1"])])
+    bw.addEntries("chr1", 0, values=v.astype(float).tolist(), span=1, step=1)
+    bw.close()
+    peaks = write_peaks(tmp_path / "p.bed", [("chr1", 1900, 2100)])
+    # one TSS with its window inside the data, one with half its window past the data
+    tss = pd.DataFrame({"chrom": ["chr1", "chr1"], "tss": [2000, 2800], "minus": [False, False]})
+    missing = sample_library_qc("w", "DNase", path, peaks, SIZES, ["chr1"], tss,
+                                LibraryQCSettings.from_config({**SMALL, "no_data": "missing"}))
+    assert missing.profile.n_complete == 1
+    assert missing.profile.count[-1] == 1  # +500 of the second TSS has no data
+    assert missing.profile.count[0] == 2
+    zero = sample_library_qc("w", "DNase", path, peaks, SIZES, ["chr1"], tss,
+                             LibraryQCSettings.from_config(SMALL))
+    assert zero.profile.n_complete == 2 and zero.profile.count[-1] == 2
+    # zero: the flank's mean (1 + 1 + 1 + 0)/4 = 0.75 on the right-hand side inflates the score
+    assert missing.tss.score < zero.tss.score
+    assert missing.frip == zero.frip
+
+
 def test_tss_enrichment_not_available_cases() -> None:
     empty = TssProfile.empty(500)
     assert math.isnan(tss_enrichment(empty, 50, 11, 100).score)
@@ -220,9 +245,10 @@ def test_settings_agree_with_schema_and_check_widths() -> None:
     assert {f.name for f in fields(LibraryQCSettings)} == schema_fields("library_qc")
     default = LibraryQCSettings.from_config({})
     assert (default.flank, default.norm_width, default.smooth) == (2000, 100, 11)
-    with pytest.raises(ConfigError, match="library_qc.smooth"):
+    assert default.no_data == "zero"
+    with pytest.raises(ConfigError, match=r"library_qc\.smooth"):
         LibraryQCSettings.from_config({"smooth": 10})
-    with pytest.raises(ConfigError, match="library_qc.norm_width"):
+    with pytest.raises(ConfigError, match=r"library_qc\.norm_width"):
         LibraryQCSettings.from_config({"flank": 200, "norm_width": 300})
 
 
@@ -295,3 +321,17 @@ def test_gates_read_the_table_and_skip_other_assemblies(tmp_path: Path) -> None:
     assert result["status"].to_dict() == {"frip_atac": "PASS", "frip_dnase": "FAIL",
                                           "tss_grch38": "NOT RUN", "tss_saccer3": "PASS"}
     assert "this study's is sacCer3" in result.loc["tss_grch38", "detail"]
+
+
+def test_an_assembly_gate_on_a_table_without_assemblies_is_a_config_error(tmp_path: Path
+                                                                          ) -> None:
+    gtf = _study(tmp_path)
+    out = tmp_path / "qc"
+    table = run_library_qc(tmp_path / "plan", gtf, "GRCh38", LibraryQCSettings.from_config(SMALL),
+                           out / "library_qc.tsv", out / "profiles.tsv")
+    plain = tmp_path / "plain.tsv"
+    table.drop(columns=["assembly"]).to_csv(plain, sep="\t", index=False)
+    gate = {"name": "tss", "table": "library_qc", "metric": "tss_enrichment", "model": "ATAC",
+            "aggregation": "min over samples", "assembly": "GRCh38", "threshold": 5}
+    with pytest.raises(ConfigError, match="has no assembly column"):
+        evaluate_gates([gate], {"library_qc": plain})

@@ -30,9 +30,11 @@ TSSs are one per gene, chosen by :func:`seq2func.core.genes.read_gene_tss`; a TS
 runs past a chromosome end contributes the bases inside the chromosome only (the profile keeps,
 per offset, how many TSSs it averages). Each chromosome's bigWig values are read once and every
 window is cut from them in numpy, a chunk of TSSs at a time. Bases the bigWig has no data for
-read as 0 (as everywhere in preprocessing): a track covering only windows of a genome (e.g.
-Borzoi's targets) underestimates its flanks near window edges; the table says how many TSSs had
-their whole window inside the chromosome.
+read as 0 (as everywhere in preprocessing, ``library_qc.no_data: zero``): right for cut-site
+tracks, which store no zeros. A track with data over windows of the genome only (e.g. Borzoi's
+targets) would then read its uncovered flanks as background 0; ``no_data: missing`` leaves such
+bases out of the profile like bases past a chromosome end. The table says how many TSSs had
+their whole window inside the chromosome (and, with ``missing``, covered by data).
 
 Without an annotation (or without a TSS on the kept chromosomes) TSS enrichment is NaN and the
 table's ``note`` says why; FRiP is still reported.
@@ -73,6 +75,7 @@ class LibraryQCSettings(Settings):
     smooth: int
     centre_width: int
     min_tss: int
+    no_data: str
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any] | None = None, *, key: str | None = None,
@@ -177,7 +180,8 @@ def signal_in_intervals(values: np.ndarray, starts: np.ndarray, ends: np.ndarray
 
 
 def tss_window_profile(values: np.ndarray, tss: np.ndarray, minus: np.ndarray, flank: int,
-                       chunk: int = TSS_CHUNK) -> TssProfile:
+                       chunk: int = TSS_CHUNK, has_data: np.ndarray | None = None
+                       ) -> TssProfile:
     """Strand-aware aggregate of ``values`` over ``+/- flank`` bp around every TSS.
 
     Parameters
@@ -192,6 +196,9 @@ def tss_window_profile(values: np.ndarray, tss: np.ndarray, minus: np.ndarray, f
         Half-width of the window (bp).
     chunk
         TSS windows gathered at once.
+    has_data
+        Optional mask of the bases the track has data for (same shape as ``values``): the
+        others are left out like bases past the ends (``library_qc.no_data: missing``).
 
     Returns
     -------
@@ -212,11 +219,18 @@ def tss_window_profile(values: np.ndarray, tss: np.ndarray, minus: np.ndarray, f
         t, m = tss[a:a + chunk], minus[a:a + chunk]
         idx = t[:, None] + np.where(m, -1, 1)[:, None] * offsets[None, :]
         inside = (idx >= 0) & (idx < n)
-        cut = values[np.clip(idx, 0, n - 1)]
+        idx = np.clip(idx, 0, n - 1)
+        if has_data is not None:
+            inside &= has_data[idx]
+        cut = values[idx]
         total += np.where(inside, cut, 0).sum(axis=0, dtype=np.float64)
         count += inside.sum(axis=0)
-    complete = int(np.count_nonzero((tss - flank >= 0) & (tss + flank < n)))
-    return TssProfile(total, count, int(tss.size), complete)
+    complete = (tss - flank >= 0) & (tss + flank < n)
+    if has_data is not None and tss.size:
+        covered = np.concatenate([[0], np.cumsum(has_data, dtype=np.int64)])
+        lo, hi = np.clip(tss - flank, 0, n), np.clip(tss + flank + 1, 0, n)
+        complete &= covered[hi] - covered[lo] == 2 * flank + 1
+    return TssProfile(total, count, int(tss.size), int(np.count_nonzero(complete)))
 
 
 def moving_average(x: np.ndarray, width: int) -> np.ndarray:
@@ -369,6 +383,23 @@ def check_bigwig_covers(bw: Any, path: str | Path, tss: pd.DataFrame,
                              "out (preprocess.chromosomes / exclude_chromosomes)")
 
 
+def _chromosome_values(bw: Any, chrom: str, size: int, no_data: str
+                       ) -> tuple[np.ndarray, np.ndarray | None]:
+    """One chromosome's signal (no data = 0) and, with ``no_data="missing"``, the mask of the
+    bases it has data for (one read of the bigWig either way).
+
+    Only a bigWig whose header guarantees clean values keeps its no-data bases apart (the
+    others are cleaned while read: every base then counts as having data).
+    """
+    from seq2func.core.bigwig import clean
+
+    if no_data != "missing":
+        return bw.values(chrom, 0, size), None
+    raw = bw.raw(chrom, 0, size)
+    has_data = ~np.isnan(raw)
+    return clean(raw), has_data
+
+
 def sample_library_qc(sample: str, assay: str, bigwig: str | Path, peaks: str | Path,
                       sizes: Mapping[str, int], chromosomes: Sequence[str], tss: pd.DataFrame,
                       settings: LibraryQCSettings, tss_note: str = "",
@@ -395,14 +426,15 @@ def sample_library_qc(sample: str, assay: str, bigwig: str | Path, peaks: str | 
         for chrom in chromosomes:
             if not bw.has(chrom):
                 continue
-            values = bw.values(chrom, 0, sizes[chrom])
+            values, has_data = _chromosome_values(bw, chrom, sizes[chrom], settings.no_data)
             total += float(values.sum(dtype=np.float64))
             if chrom in intervals:
                 inside += signal_in_intervals(values, *intervals[chrom])
             if chrom in by_chrom:
                 g = by_chrom[chrom]
                 profile = profile + tss_window_profile(values, g["tss"].to_numpy(),
-                                                       g["minus"].to_numpy(), settings.flank)
+                                                       g["minus"].to_numpy(), settings.flank,
+                                                       has_data=has_data)
     score = tss_enrichment(profile, settings.norm_width, settings.smooth,
                            settings.centre_width, settings.min_tss)
     if tss_note and tss.empty:
@@ -508,10 +540,9 @@ def run_library_qc(plan_dir: str | Path, annotation: str | Path | None, assembly
     peaks and assay; its ``negative_signal`` setting applies. Writes ``table`` (with a
     provenance record), ``profiles`` and the figure atomically.
     """
-    from seq2func.core.io import read_json
+    from seq2func.core.io import read_json, write_tsv_atomic
     from seq2func.core.provenance import write_provenance
     from seq2func.core.tables import write_metric_table
-    from seq2func.core.io import write_tsv_atomic
 
     plan = read_json(Path(plan_dir) / "plan.json", keys=("chromosomes", "sizes", "samples"))
     chroms, sizes = list(plan["chromosomes"]), {k: int(v) for k, v in plan["sizes"].items()}
