@@ -220,6 +220,17 @@ def test_no_annotation_gives_nan_with_a_reason(tmp_path: Path) -> None:
     assert math.isnan(row["value"]) and "no annotation" in row["note"]
 
 
+def test_a_signal_that_is_not_counts_is_noted(tmp_path: Path) -> None:
+    v = np.full(SIZES["chr1"], 0.37, dtype=np.float32)  # e.g. a p-value track
+    bw = write_bigwig(tmp_path / "pval.bw", {"chr1": v})
+    peaks = write_peaks(tmp_path / "s.bed", [("chr1", 0, 2000)])
+    r = sample_library_qc("s", "ATAC", bw, peaks, SIZES, ["chr1"], annotation_tss(
+        None, SIZES, ["chr1"])[0], LibraryQCSettings.from_config(SMALL))
+    assert not r.counts and r.frip == pytest.approx(0.1)
+    notes = library_qc_table([r], "GRCh38").set_index(["metric", "task"])["note"]
+    assert "not whole counts" in notes["frip", "s"]
+
+
 def test_annotation_of_another_assembly_is_an_error(tmp_path: Path) -> None:
     gtf = write_gtf(tmp_path / "g.gtf", [("chrX", 1000, 3000, "+")])
     with pytest.raises(InputError, match="no chromosome of the annotation") as exc:

@@ -39,6 +39,7 @@ def test_yeast_atac_frip_and_tss_enrichment() -> None:
     r = sample_library_qc("yeast", "ATAC", f"{prefix}.tn5_cutsites.bw",
                           f"{prefix}.macs3_q0.01.narrowPeak", sizes, chroms, tss,
                           LibraryQCSettings.from_config({}))
+    assert r.counts  # cut sites: whole counts, as ENCODE's standards assume
     assert 0.5 < r.frip < 0.65
     assert 1.7 < r.tss.score < 2.4
     assert r.profile.n_complete > 0.99 * r.profile.n_tss
@@ -60,5 +61,6 @@ def test_windows_only_coverage_counts_only_covered_tss() -> None:
                           LibraryQCSettings.from_config({"no_data": "missing"}))
     # PROVENANCE.md: 40 of the genes' TSSs lie inside the 65 target windows
     assert r.profile.n_complete == 40
+    assert not r.counts  # transformed targets: the table notes it
     assert r.tss.score > 5
     assert 0.3 < r.frip < 0.6

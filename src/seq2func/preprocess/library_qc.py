@@ -37,7 +37,9 @@ bases out of the profile like bases past a chromosome end. The table says how ma
 their whole window inside the chromosome (and, with ``missing``, covered by data).
 
 Without an annotation (or without a TSS on the kept chromosomes) TSS enrichment is NaN and the
-table's ``note`` says why; FRiP is still reported.
+table's ``note`` says why; FRiP is still reported. ENCODE's thresholds are made for reads (cut
+sites); a signal that is not whole counts (ENCODE's "signal p-value" or fold-change bigWigs,
+scaled targets) gives other numbers, and the ``note`` of its rows says so.
 """
 
 from __future__ import annotations
@@ -61,6 +63,9 @@ log = logging.getLogger(__name__)
 TSS_CHUNK = 1024
 #: aggregation of the per-sample rows and of the worst-sample row of each assay
 PER_SAMPLE, WORST_SAMPLE = "per sample", "min over samples"
+#: bases at the start of each chromosome checked for whole counts
+COUNTS_SAMPLE = 1_000_000
+NOT_COUNTS = "signal is not whole counts: not comparable with ENCODE's read-based standards"
 METRICS = ("frip", "tss_enrichment")
 
 
@@ -147,6 +152,9 @@ class SampleLibraryQC:
     profile: TssProfile
     tss: TssEnrichment
     frip_note: str = ""
+    #: whether the signal looks like whole counts (cut sites, reads), which ENCODE's
+    #: thresholds are made for; p-value or fold-change tracks give other numbers
+    counts: bool = True
 
     @property
     def frip(self) -> float:
@@ -415,11 +423,12 @@ def sample_library_qc(sample: str, assay: str, bigwig: str | Path, peaks: str | 
     negative
         What to do with negative signal (``preprocess.negative_signal``).
     """
-    from seq2func.core.bigwig import BigWig
+    from seq2func.core.bigwig import BigWig, is_integral
 
     intervals = merged_peaks(peaks, sizes, chromosomes)
     by_chrom = {str(c): g for c, g in tss.groupby("chrom", sort=False)}
     total = inside = 0.0
+    counts = True
     profile = TssProfile.empty(settings.flank)
     with BigWig(bigwig, dict(sizes), negative=negative) as bw:
         check_bigwig_covers(bw, bigwig, tss, chromosomes)
@@ -428,6 +437,7 @@ def sample_library_qc(sample: str, assay: str, bigwig: str | Path, peaks: str | 
                 continue
             values, has_data = _chromosome_values(bw, chrom, sizes[chrom], settings.no_data)
             total += float(values.sum(dtype=np.float64))
+            counts = counts and is_integral(values[:COUNTS_SAMPLE])
             if chrom in intervals:
                 inside += signal_in_intervals(values, *intervals[chrom])
             if chrom in by_chrom:
@@ -441,8 +451,12 @@ def sample_library_qc(sample: str, assay: str, bigwig: str | Path, peaks: str | 
         score = TssEnrichment(score.score, score.mean, score.enrichment, score.smoothed,
                               tss_note)
     n_peaks = sum(int(s.size) for s, _ in intervals.values())
+    if not counts:
+        log.warning("%s: the signal is not whole counts (a p-value, fold-change or scaled "
+                    "track?): FRiP and TSS enrichment are not comparable with ENCODE's "
+                    "read-based standards", bigwig)
     return SampleLibraryQC(sample, assay, total, inside, n_peaks, profile, score,
-                           "" if total > 0 else "no signal on the kept chromosomes")
+                           "" if total > 0 else "no signal on the kept chromosomes", counts)
 
 
 # ----------------------------------------------------------------------------------- tables
@@ -468,10 +482,12 @@ def library_qc_table(results: Sequence[SampleLibraryQC], assembly: str) -> pd.Da
     """
     rows = []
     for r in results:
+        extra = [] if r.counts else [NOT_COUNTS]
         rows.append(_row(r.assay, "frip", r.sample, PER_SAMPLE, r.frip, r.n_peaks, assembly,
-                         r.frip_note))
+                         "; ".join([n for n in [r.frip_note] if n] + extra)))
         rows.append(_row(r.assay, "tss_enrichment", r.sample, PER_SAMPLE, r.tss.score,
-                         r.profile.n_tss, assembly, r.tss.note))
+                         r.profile.n_tss, assembly,
+                         "; ".join([n for n in [r.tss.note] if n] + extra)))
         rows.append(_row(r.assay, "tss_complete_windows", r.sample, PER_SAMPLE,
                          float(r.profile.n_complete), r.profile.n_tss, assembly, ""))
     per_sample = pd.DataFrame(rows)
