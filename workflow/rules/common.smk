@@ -145,6 +145,7 @@ PLAN_DIR = f"{DATASET_DIR}/plan"
 QC_DIR = f"{OUT}/qc"
 # library QC (preprocess.smk): its metric table, and the file its gates write when they pass
 LIBRARY_QC = f"{QC_DIR}/library_qc.tsv"
+LIBRARY_QC_GATES = f"{QC_DIR}/library_qc_gates.tsv"
 LIBRARY_QC_PASSED = f"{QC_DIR}/library_qc_gates.passed"
 ACC_MODELS_DIR = f"{OUT}/models/accessibility"
 EXPR_MODELS_DIR = f"{OUT}/models/expression"

@@ -181,13 +181,13 @@ rule library_qc:
         " --figure {output.figure:q} > {log:q} 2>&1"
 
 
-# the library QC gates alone, before training (requested only with evaluate.enforce_gates)
+# the library QC gates alone, before training (requested only with evaluate.enforce_gates);
+# the table is written by one job and enforced by another, so it stays when a gate fails
 rule library_qc_gates:
     input:
         LIBRARY_QC,
     output:
-        table=f"{QC_DIR}/library_qc_gates.tsv",
-        passed=LIBRARY_QC_PASSED,
+        LIBRARY_QC_GATES,
     log:
         f"{LOGS}/preprocess/library_qc_gates.log",
     conda:
@@ -200,6 +200,26 @@ rule library_qc_gates:
         gates=lambda wc: json_text(library_qc_gates()),
         tables=lambda wc, input: json_text({"library_qc": input[0]}),
     shell:
-        # the message listing failed gates goes to the terminal, not only to the log
         "seq2func evaluate-gates --gates {params.gates:q} --tables {params.tables:q}"
-        " --out {output.table:q} --enforce --done {output.passed:q} 2>&1 | tee {log:q}"
+        " --out {output:q} > {log:q} 2>&1"
+
+
+rule library_qc_enforce:
+    input:
+        LIBRARY_QC_GATES,
+    output:
+        LIBRARY_QC_PASSED,
+    log:
+        f"{LOGS}/preprocess/library_qc_enforce.log",
+    conda:
+        "../../envs/evaluate.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        gates=lambda wc: json_text(library_qc_gates()),
+    shell:
+        # the message listing failed gates goes to the terminal, not only to the log
+        "seq2func evaluate-gates --gates {params.gates:q} --check {input:q} --enforce"
+        " --done {output:q} 2>&1 | tee {log:q}"
