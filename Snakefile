@@ -10,18 +10,21 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
-# a YAML syntax error in the workflow's config is reported with its file and line (Snakemake's
-# loader says only "not valid JSON or YAML"; check a study file with `seq2func validate-config`)
+# config/config.yaml is the embedded demo, read only when no --configfile is given: a study's
+# --configfile(s) start from the schema's production defaults (workflow/schemas), nothing of
+# the demo (`seq2func validate-config study.yaml` shows where every value comes from). A YAML
+# syntax error in the demo config is reported with its file and line (Snakemake's loader says
+# only "not valid JSON or YAML"; check a study file with `seq2func validate-config`).
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from seq2func.core.config import check_yaml_files  # noqa: E402
 
-try:
-    check_yaml_files(["config/config.yaml"])
-except Exception as exc:
-    raise WorkflowError(str(exc)) from None
+if not workflow.overwrite_configfiles:
+    try:
+        check_yaml_files(["config/config.yaml"])
+    except Exception as exc:
+        raise WorkflowError(str(exc)) from None
 
-
-configfile: "config/config.yaml"
+    configfile: "config/config.yaml"
 
 
 report: "workflow/report/workflow.rst"

@@ -1332,7 +1332,9 @@ def test_the_same_commands_accept_the_good_inputs(name: str, base: Base, tmp_pat
 
 
 def _workdir(tmp: Path, study: dict | None = None) -> tuple[Path, list[str]]:
-    """A working directory with the demo config, and ``--configfile study.yaml`` if given."""
+    """A working directory with the demo config, and the demo extended by ``study.yaml`` if
+    given (``--configfile config/config.yaml study.yaml``: a --configfile alone does not read
+    the demo)."""
     (tmp / "config").mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "config" / "config.yaml", tmp / "config" / "config.yaml")
     shutil.copy(REPO / "config" / "samples.tsv", tmp / "config" / "samples.tsv")
@@ -1341,7 +1343,7 @@ def _workdir(tmp: Path, study: dict | None = None) -> tuple[Path, list[str]]:
     if study is None:
         return tmp, []
     write(tmp / "study.yaml", yaml.safe_dump(study, sort_keys=False))
-    return tmp, ["--configfile", str(tmp / "study.yaml")]
+    return tmp, ["--configfile", str(tmp / "config" / "config.yaml"), str(tmp / "study.yaml")]
 
 
 STARTUP = {

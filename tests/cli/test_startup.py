@@ -58,3 +58,55 @@ def test_a_study_with_expression_keeps_its_settings(download_cfg: dict) -> None:
     before = copy.deepcopy(download_cfg)
     assert accessibility_only(download_cfg, _samples(["q.tsv", ""])) == []
     assert download_cfg == before
+
+
+# ---------------------------------------------------------- a study reads nothing of the demo
+
+def _study(tmp_path, **extra) -> dict:
+    samples = tmp_path / "samples.tsv"
+    samples.write_text("sample\tcell_type\tassay\tsignal\tpeaks\n"
+                       "s1\tyeast\tATAC\ts1.bw\ts1.narrowPeak\n")
+    return {"study": "mine", "source": "download", "samples": str(samples),
+            "download": {"genome": "g.fa", "chromosomes": ["chrI", "chrII", "chrIII"],
+                         "blacklist": "b.bed", "annotation": "a.gff3"},
+            "split": {"valid": ["chrII"], "test": ["chrIII"]}, **extra}
+
+
+def test_a_study_with_only_inputs_gets_the_schema_defaults_and_baseline_gates(tmp_path) -> None:
+    from seq2func.cli.startup import check_study
+
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    props = schema["properties"]
+    cfg = _study(tmp_path)
+    check_study(cfg, [], REPO / "workflow" / "schemas")
+    assert cfg["accessibility"]["models"] == {"basset": {
+        "architecture": "basset", **{k: v["default"] for k, v in props["accessibility"][
+            "properties"]["models"]["additionalProperties"]["allOf"][0]["then"][
+            "properties"].items()}}}
+    assert cfg["preprocess"]["input_length"] == props["preprocess"]["properties"][
+        "input_length"]["default"]
+    assert cfg["evaluate"]["bootstrap"] == props["evaluate"]["properties"]["bootstrap"][
+        "default"]
+    # gates: the baseline gates of the one model, then every study's library QC gates; no
+    # expression stage, no expression gates
+    library = [g["name"] for g in props["evaluate"]["properties"]["baseline_gates"]["default"][
+        "library"]]
+    assert [g["name"] for g in cfg["evaluate"]["gates"]] == ["basset_beats_kmer_lr",
+                                                            "gc_only_below_basset", *library]
+    assert cfg["variants"]["expression_model"] is None
+
+
+def test_baseline_gates_follow_the_models_and_can_be_turned_off(tmp_path) -> None:
+    from seq2func.cli.startup import check_study
+
+    models = {"m": {"architecture": "chrombpnet"}, "p": {"architecture": "bpnet"}}
+    cfg = _study(tmp_path, accessibility={"models": models})
+    check_study(cfg, [], REPO / "workflow" / "schemas")
+    names = [g["name"] for g in cfg["evaluate"]["gates"]]
+    assert names[:2] == ["m_counts_beat_kmer_ridge", "m_profile_beats_average"]
+    assert "m_bias_free" in names and "p_profile_beats_average" in names
+    assert not any(n.startswith("basset") for n in names)
+    off = _study(tmp_path, accessibility={"models": models},
+                 evaluate={"baseline_gates": {}})
+    check_study(off, [], REPO / "workflow" / "schemas")
+    assert off["evaluate"]["gates"] == []

@@ -141,3 +141,29 @@ def test_no_common_names_lists_both_sets() -> None:
         require_overlap(m, ["chr1", "chr2"], "peaks.bed", "peak file")
     msg = str(exc.value)
     assert "scaffold_1" in msg and "chr1" in msg and "peaks.bed" in msg
+
+
+# ------------------------------------------- preprocess.exclude_chromosomes: scaffolds, precisely
+
+@pytest.mark.parametrize(("name", "excluded"), [
+    ("chr1", False), ("chrX", False), ("chrI", False), ("chrXII", False), ("2L", False),
+    # contigs named by their window (the human bundle), a '_' in the name: kept
+    ("chr1_108224366_108355438", False), ("chr17_7661779_7687538", False),
+    # UCSC hg38/hg19/mm10 scaffolds, GENCODE/Ensembl/NCBI accessions, organelles, EBV, HLA
+    ("chr1_KI270706v1_random", True), ("chrUn_GL000195v1", True),
+    ("chr1_KI270762v1_alt", True), ("chrX_KV766199v1_fix", True),
+    ("chrUn_JTFH01000001v1_decoy", True), ("chr6_apd_hap1", True),
+    ("chr1_gl000191_random", True), ("GL000192.1", True), ("KI270728.1", True),
+    ("JH584299.1", True), ("chrM", True), ("MT", True), ("chrEBV", True),
+    ("HLA-A*01:01:01:01", True),
+])
+def test_the_default_exclusion_drops_scaffolds_by_their_exact_naming(name: str,
+                                                                     excluded: bool) -> None:
+    import yaml
+
+    from conftest import REPO
+    from seq2func.core.chroms import exclusion_regex
+
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    default = schema["properties"]["preprocess"]["properties"]["exclude_chromosomes"]["default"]
+    assert bool(exclusion_regex(default).search(name)) is excluded

@@ -81,3 +81,39 @@ def test_a_truth_metric_is_not_run_on_a_real_study_but_a_typo_is_an_error(tmp_pa
     assert out["status"].tolist() == ["NOT RUN"] and "truth" in out["detail"].iloc[0]
     with pytest.raises(ConfigError, match="is not a metric"):
         evaluate_gates([{**gate, "metric": "bias_log_count_pearson"}], {"bias": path})
+
+
+# ------------------------------------------------------------------ baseline gates (every study)
+
+def test_baseline_gates_fill_each_model_of_an_architecture() -> None:
+    from seq2func.evaluate.gates import baseline_gates
+
+    templates = {"basset": [{"name": "{model}_beats_kmer_lr", "model": "{model}",
+                             "compare_to": "kmer_lr"},
+                            {"name": "gc_only_below_{model}", "model": "gc_only",
+                             "compare_to": "{model}"}],
+                 "chrombpnet": [{"name": "{model}_bias_free", "model": "{model}:bias",
+                                 "threshold": 3.0}],
+                 "seq_only": [{"name": "expr", "model": "seq_only", "compare_to": "kmer_ridge"}]}
+    out = baseline_gates(templates, {"b1": "basset", "c": "chrombpnet", "b2": "basset",
+                                     "p": "bpnet"}, ["seq_only", "seq_observed"])
+    assert [g["name"] for g in out] == ["b1_beats_kmer_lr", "gc_only_below_b1", "c_bias_free",
+                                        "b2_beats_kmer_lr", "gc_only_below_b2", "expr"]
+    assert out[1] == {"name": "gc_only_below_b1", "model": "gc_only", "compare_to": "b1"}
+    assert out[2]["model"] == "c:bias" and out[2]["threshold"] == 3.0
+    # no expression stage: no expression gates; templates are not changed
+    assert [g["name"] for g in baseline_gates(templates, {"b1": "basset"}, [])] == [
+        "b1_beats_kmer_lr", "gc_only_below_b1"]
+    assert templates["basset"][0]["name"] == "{model}_beats_kmer_lr"
+
+
+def test_an_own_gate_replaces_the_baseline_gate_of_its_name() -> None:
+    from seq2func.evaluate.gates import with_baseline_gates
+
+    baseline = [{"name": "a", "threshold": 0}, {"name": "b", "threshold": 0}]
+    own = [{"name": "b", "threshold": 1}, {"name": "c", "threshold": 2}]
+    assert with_baseline_gates(own, baseline) == [{"name": "a", "threshold": 0},
+                                                  {"name": "b", "threshold": 1},
+                                                  {"name": "c", "threshold": 2}]
+    with pytest.raises(ConfigError, match="used twice: c"):
+        with_baseline_gates([*own, {"name": "c", "threshold": 3}], baseline)

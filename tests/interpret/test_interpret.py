@@ -150,3 +150,42 @@ def test_explain_save_and_bigwigs(tmp_path: Path) -> None:
         np.testing.assert_allclose(got[30:], per_base[1, 10:, 1], rtol=1e-5)
         np.testing.assert_allclose(bw.values("chr2", 0, 40), per_base[2, :, 1], rtol=1e-5)
         assert np.isnan(bw.values("chr1", 0, 100)).all()
+
+
+# ------------------------------------------------------------- motif database: release, taxa, file
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("JASPAR2024", ("JASPAR2024", ("vertebrates",))),
+    ("JASPAR2024:fungi", ("JASPAR2024", ("fungi",))),
+    ("fungi", ("JASPAR2024", ("fungi",))),
+    ("JASPAR2024:plants+insects", ("JASPAR2024", ("plants", "insects"))),
+])
+def test_a_motif_database_names_a_release_and_taxa(source: str, expected: tuple) -> None:
+    from seq2func.interpret.annotate import parse_database
+
+    assert parse_database(source) == expected
+
+
+def test_a_taxon_loads_only_its_matrices() -> None:
+    from seq2func.interpret.annotate import load_database
+
+    fungi = load_database("JASPAR2024:fungi")
+    ids = {m.motif_id for m in fungi}
+    assert 100 < len(fungi) < 300 and len(ids) == len(fungi)
+    assert {m.name.upper() for m in fungi} >= {"REB1", "ABF1"}
+    assert not ids & {m.motif_id for m in load_database("JASPAR2024")}
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("fungus", "did you mean 'fungi'"),
+    ("JASPAR2024:fungus", "'fungus' is not a JASPAR taxon (did you mean 'fungi'?)"),
+    ("JASPAR2042", "neither a file nor a JASPAR release"),
+    ("JASPAR2024:trematodes", "has no CORE matrix of trematodes"),
+])
+def test_a_bad_motif_database_names_the_key_and_the_choices(source: str, message: str) -> None:
+    from seq2func.core.errors import ConfigError
+    from seq2func.interpret.annotate import load_database
+
+    with pytest.raises(ConfigError, match=r"interpret\.motif_database") as err:
+        load_database(source)
+    assert message in str(err.value)

@@ -346,3 +346,15 @@ def test_an_assembly_gate_on_a_table_without_assemblies_is_a_config_error(tmp_pa
             "aggregation": "min over samples", "assembly": "GRCh38", "threshold": 5}
     with pytest.raises(ConfigError, match="has no assembly column"):
         evaluate_gates([gate], {"library_qc": plain})
+
+
+def test_every_study_gets_the_library_gates_whatever_its_models() -> None:
+    from seq2func.evaluate.gates import baseline_gates
+
+    library = [{"name": "library_frip_atac", "table": "library_qc", "metric": "frip",
+                "model": "ATAC", "threshold": 0.2}]
+    templates = {"basset": [{"name": "{model}_x", "table": "accessibility", "metric": "auROC",
+                             "model": "{model}", "threshold": 0.5}], "library": library}
+    names = [g["name"] for g in baseline_gates(templates, {"b": "basset"}, [])]
+    assert names == ["b_x", "library_frip_atac"]
+    assert [g["name"] for g in baseline_gates(templates, {}, [])] == ["library_frip_atac"]

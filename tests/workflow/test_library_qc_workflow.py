@@ -30,7 +30,8 @@ def test_training_waits_for_library_gates_only_when_enforced(enforce: bool,
                                                              tmp_path: Path) -> None:
     cfg = tmp_path / "enforce.yaml"
     cfg.write_text(f"evaluate:\n  enforce_gates: {str(enforce).lower()}\n")
-    out = _dry_run(MODEL, "--configfile", str(cfg))
+    # the demo extended by one key (a --configfile alone starts from the schema defaults)
+    out = _dry_run(MODEL, "--configfile", "config/config.yaml", str(cfg))
     inputs = _train_inputs(out)
     assert ("results/demo/qc/library_qc_gates.passed" in inputs) is enforce
     assert ("rule library_qc_enforce:" in out) is enforce

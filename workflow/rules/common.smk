@@ -413,8 +413,9 @@ EVAL = config["evaluate"]
 
 
 def track_models():
-    """Models whose seed ensembles tile the test chromosomes as predicted-accessibility tracks."""
-    return [m for m in EVAL["tracks"]["models"] if m in ACC["models"]]
+    """Models whose seed ensembles tile the test chromosomes as predicted-accessibility tracks
+    (evaluate.tracks.models; by default the first accessibility model)."""
+    return EVAL["tracks"]["models"] or list(ACC["models"])[:1]
 
 
 def accessibility_tracks():

@@ -69,20 +69,41 @@ def check_study(config: dict[str, Any], files: Sequence[str], schema_dir: str | 
         for key, value in _input_paths(config):
             check_input_path(value, key)
         samples = load_samples(config["samples"], Path(schema_dir) / "samples.schema.yaml")
+        notes += accessibility_only(config, samples)
+        add_baseline_gates(config, samples)
         _check_settings(config)
         _check_references(config, samples)
     except ConfigError as exc:
         raise attribute(exc, files) from None
-    return samples, notes + accessibility_only(config, samples)
+    return samples, notes
+
+
+def add_baseline_gates(config: dict[str, Any], samples: pd.DataFrame) -> None:
+    """Put the study's baseline gates (``evaluate.baseline_gates``) before ``evaluate.gates``.
+
+    Every configured accessibility model gets its architecture's templates; the expression
+    variants theirs when the study has an expression stage. A gate of ``evaluate.gates`` with
+    the name of a baseline gate replaces it. After this, ``evaluate.gates`` is the list the
+    workflow evaluates (gates.tsv has one row per entry).
+    """
+    from seq2func.evaluate.gates import baseline_gates, with_baseline_gates
+
+    evaluate = config["evaluate"]
+    architectures = {name: str(entry["architecture"])
+                     for name, entry in config["accessibility"]["models"].items()}
+    variants = (config["expression"]["variants"]
+                if samples_with_expression(config, samples) else [])
+    baseline = baseline_gates(evaluate["baseline_gates"], architectures, variants)
+    evaluate["gates"] = with_baseline_gates(evaluate["gates"], baseline)
 
 
 def accessibility_only(config: dict[str, Any], samples: pd.DataFrame) -> list[str]:
     """Settle an accessibility-only study's expression keys; notes for the log.
 
     With no expression quantification in the samples table there is no expression stage, so
-    ``variants.expression_model: seq_only`` (the expression stage's model; the demo's value,
-    inherited from ``config/config.yaml``) has nothing to name: it is set to null - variants
-    are scored by the accessibility models only - and the log says so.
+    ``variants.expression_model: seq_only`` (the expression stage's model) has nothing to
+    name: it is set to null - variants are scored by the accessibility models only - and the
+    log says so.
     """
     if samples_with_expression(config, samples):
         return []

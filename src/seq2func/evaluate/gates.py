@@ -103,6 +103,65 @@ def check_gates(gates: Sequence[Mapping[str, Any]], source: str = "config") -> N
                               "give a fixed threshold or the model to compare_to, not both")
 
 
+#: the expression model variants a baseline-gate template may be keyed by
+EXPRESSION_VARIANTS = ("seq_only", "seq_observed", "seq_predicted")
+#: the baseline-gate key of the gates every study gets (the library QC, before training)
+LIBRARY_GATES = "library"
+
+
+def _fill_model(template: Mapping[str, Any], model: str) -> dict[str, Any]:
+    """A copy of a gate template with ``{model}`` in its string values replaced by ``model``."""
+    return {k: v.replace("{model}", model) if isinstance(v, str) else v
+            for k, v in template.items()}
+
+
+def baseline_gates(templates: Mapping[str, Sequence[Mapping[str, Any]]],
+                   architectures: Mapping[str, str],
+                   expression_variants: Sequence[str]) -> list[dict[str, Any]]:
+    """The baseline gates of a study (``evaluate.baseline_gates``), in model order.
+
+    Parameters
+    ----------
+    templates
+        Architecture (``basset``, ``bpnet``, ``chrombpnet``), expression variant
+        (:data:`EXPRESSION_VARIANTS`) or :data:`LIBRARY_GATES` (every study's) -> gate
+        templates; ``{model}`` in a template's strings stands for the model's name.
+    architectures
+        Every configured accessibility model -> its architecture (config order).
+    expression_variants
+        The expression stage's model variants (empty for a study without expression).
+
+    Returns
+    -------
+    list of dict
+        One gate per template and model (or variant), ``{model}`` filled in, then the
+        library gates.
+    """
+    out = [_fill_model(t, name) for name, arch in architectures.items()
+           for t in templates.get(arch, ())]
+    out += [dict(t) for v in expression_variants for t in templates.get(v, ())]
+    out += [dict(t) for t in templates.get(LIBRARY_GATES, ())]
+    return out
+
+
+def with_baseline_gates(gates: Sequence[Mapping[str, Any]],
+                        baseline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``baseline`` then ``gates``; a gate of ``gates`` replaces the baseline gate of its name.
+
+    Raises
+    ------
+    ConfigError
+        When ``evaluate.gates`` names one gate twice (its rows in gates.tsv would be ambiguous).
+    """
+    names = [g.get("name") for g in gates]
+    twice = sorted({str(n) for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError("config", "evaluate.gates", f"gate names used twice: {', '.join(twice)}",
+                          "give every gate its own name")
+    own = set(names)
+    return [dict(g) for g in baseline if g["name"] not in own] + [dict(g) for g in gates]
+
+
 def _close(value: str, known: Any) -> str:
     """`` (did you mean 'x'?)`` for a value close to one of ``known``, else ""."""
     import difflib

@@ -59,13 +59,26 @@ def similarity(a: np.ndarray, b: np.ndarray, min_overlap: float = 0.75,
     return best
 
 
-def check_database(source: str, key: str = "interpret.motif_database") -> None:
-    """Check that ``source`` is a file or a release of pyjaspar's bundled database.
+#: JASPAR's taxonomic groups (CORE collection) a motif database may name
+JASPAR_TAXA = ("vertebrates", "plants", "insects", "nematodes", "fungi", "urochordates",
+               "diatoms", "trematodes", "cnidaria", "oomycota")
+DEFAULT_RELEASE = "JASPAR2024"
+_DATABASE_FIX = ("give a pyjaspar release (e.g. JASPAR2024: CORE vertebrates), a release and "
+                 "JASPAR taxa (JASPAR2024:fungi, JASPAR2024:plants+insects), a taxon alone "
+                 f"(fungi: {DEFAULT_RELEASE}), or the path of a JASPAR-format file")
+
+
+def parse_database(source: str, key: str = "interpret.motif_database"
+                   ) -> tuple[str, tuple[str, ...]] | None:
+    """The pyjaspar release and taxa a database name means; None for a file.
+
+    ``JASPAR2024`` is CORE vertebrates; ``JASPAR2024:fungi`` (or ``fungi``, the default
+    release) a taxon; ``JASPAR2024:plants+insects`` several.
 
     Raises
     ------
     ConfigError
-        Naming ``key``, the releases available and the closest one.
+        Naming ``key``, the releases or taxa available and the closest one.
     """
     import difflib
 
@@ -74,36 +87,71 @@ def check_database(source: str, key: str = "interpret.motif_database") -> None:
     from seq2func.core.errors import ConfigError
 
     if Path(source).is_file():
-        return
+        return None
+    release, _, taxa_text = source.partition(":")
+    if not taxa_text and release.lower() in JASPAR_TAXA:
+        release, taxa_text = DEFAULT_RELEASE, release
     releases = list(jaspardb().get_releases())
-    if source not in releases:
-        close = difflib.get_close_matches(source, releases, n=1)
-        raise ConfigError("config", key, f"{source!r} is neither a file nor a JASPAR release",
-                          (f"did you mean {close[0]!r}? " if close else "")
-                          + f"releases: {', '.join(releases)}; or the path of a JASPAR file")
+    if release not in releases:
+        close = difflib.get_close_matches(release, releases + list(JASPAR_TAXA), n=1)
+        raise ConfigError("config", key, f"{source!r} is neither a file nor a JASPAR release "
+                          "or taxon", (f"did you mean {close[0]!r}? " if close else "")
+                          + f"releases: {', '.join(releases)}; " + _DATABASE_FIX)
+    taxa = tuple(t.strip().lower() for t in taxa_text.split("+")) if taxa_text else (
+        "vertebrates",)
+    for taxon in taxa:
+        if taxon not in JASPAR_TAXA:
+            close = difflib.get_close_matches(taxon, JASPAR_TAXA, n=1)
+            raise ConfigError("config", key, f"{taxon!r} is not a JASPAR taxon"
+                              + (f" (did you mean {close[0]!r}?)" if close else ""),
+                              f"taxa: {', '.join(JASPAR_TAXA)}")
+    return release, taxa
 
 
-def load_database(source: str) -> list[Motif]:
-    """Motifs to annotate against: a JASPAR-format file, or a pyjaspar release name.
-
-    A release name (e.g. ``JASPAR2024``) loads the latest version of every CORE vertebrate
-    matrix from the SQLite database that ships with pyjaspar (no network).
+def check_database(source: str, key: str = "interpret.motif_database") -> None:
+    """Check that ``source`` is a file or names a release (and taxa) of pyjaspar's database.
 
     Raises
     ------
     ConfigError
-        For a source that is neither (:func:`check_database`).
+        As :func:`parse_database`.
     """
+    parse_database(source, key)
+
+
+def load_database(source: str, key: str = "interpret.motif_database") -> list[Motif]:
+    """Motifs to annotate against: a JASPAR-format file, or pyjaspar's bundled database.
+
+    A release name (e.g. ``JASPAR2024``) loads the latest version of every CORE vertebrate
+    matrix from the SQLite database that ships with pyjaspar (no network); with taxa
+    (``JASPAR2024:fungi``, or ``fungi``) those taxonomic groups instead.
+
+    Raises
+    ------
+    ConfigError
+        For a source that is neither (:func:`parse_database`), or taxa with no matrix in that
+        release.
+    """
+    from seq2func.core.errors import ConfigError
     from seq2func.core.motifs import read_jaspar
 
-    if Path(source).is_file():
+    parsed = parse_database(source, key)
+    if parsed is None:
         return read_jaspar(source)
-    check_database(source)
+    release, taxa = parsed
+    import warnings
+
     from pyjaspar import jaspardb
 
-    db = jaspardb(release=source)
+    db = jaspardb(release=release)
+    with warnings.catch_warnings():  # pyjaspar warns, and we refuse, when nothing matches
+        warnings.simplefilter("ignore")
+        found = db.fetch_motifs(collection="CORE", tax_group=list(taxa), all_versions=False)
+    if not found:
+        raise ConfigError("config", key, f"{release} has no CORE matrix of {'+'.join(taxa)}",
+                          "name another taxon or release: " + _DATABASE_FIX)
     out = []
-    for m in db.fetch_motifs(collection="CORE", tax_group=["vertebrates"], all_versions=False):
+    for m in found:
         counts = np.array([[m.counts[base][i] for base in "ACGT"] for i in range(m.length)])
         out.append(Motif(m.matrix_id, m.name, counts))
     return out

@@ -91,7 +91,7 @@ def discover_motifs(attributions_path: str | Path, settings: InterpretSettings,
                          settings.modisco, trim_threshold=settings.trim_threshold)
         log.info("%s: %d patterns from %d peaks", t, len(found), rows.size)
         patterns += found
-    db = load_database(database)
+    db = load_database(database, "--database")
     table = annotate(patterns, db)
     write_tsv_atomic(out, table, float_format="%.4g")
     write_provenance(out, step="discover-motifs", inputs=[attributions_path],
