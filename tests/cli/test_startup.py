@@ -87,9 +87,12 @@ def test_a_study_with_only_inputs_gets_the_schema_defaults_and_baseline_gates(tm
         "input_length"]["default"]
     assert cfg["evaluate"]["bootstrap"] == props["evaluate"]["properties"]["bootstrap"][
         "default"]
-    # gates: the baseline gates of the one model; no expression stage, no expression gates
+    # gates: the baseline gates of the one model, then every study's library QC gates; no
+    # expression stage, no expression gates
+    library = [g["name"] for g in props["evaluate"]["properties"]["baseline_gates"]["default"][
+        "library"]]
     assert [g["name"] for g in cfg["evaluate"]["gates"]] == ["basset_beats_kmer_lr",
-                                                            "gc_only_below_basset"]
+                                                            "gc_only_below_basset", *library]
     assert cfg["variants"]["expression_model"] is None
 
 

@@ -143,6 +143,10 @@ DATASET_JSON = f"{DATASET_DIR}/dataset.json"
 DATASET_REGIONS = f"{DATASET_DIR}/regions.tsv.gz"
 PLAN_DIR = f"{DATASET_DIR}/plan"
 QC_DIR = f"{OUT}/qc"
+# library QC (preprocess.smk): its metric table, and the file its gates write when they pass
+LIBRARY_QC = f"{QC_DIR}/library_qc.tsv"
+LIBRARY_QC_GATES = f"{QC_DIR}/library_qc_gates.tsv"
+LIBRARY_QC_PASSED = f"{QC_DIR}/library_qc_gates.passed"
 ACC_MODELS_DIR = f"{OUT}/models/accessibility"
 EXPR_MODELS_DIR = f"{OUT}/models/expression"
 PRED_DIR = f"{OUT}/predictions/accessibility"
@@ -420,6 +424,24 @@ def accessibility_tracks():
 
 def locus_track_dir():
     return f"{TRACKS_DIR}/{track_models()[0]}"
+
+
+def library_qc_gates():
+    """The gates on the library QC table (checked before training)."""
+    return [g for g in EVAL["gates"] if g["table"] == "library_qc"]
+
+
+def library_qc_check():
+    """Input of every training rule: the passed library QC gates when evaluate.enforce_gates
+    is on (a failing library then stops the run before training), else nothing."""
+    return [LIBRARY_QC_PASSED] if EVAL["enforce_gates"] and library_qc_gates() else []
+
+
+def study_assembly():
+    """The assembly the library QC table names (its gates choose ENCODE's standard by it)."""
+    if SIMULATED:
+        return "simulated"
+    return config["download"].get("assembly") or "unspecified"
 
 
 def gate_tables():

@@ -4,8 +4,13 @@
 # The format is documented in the seq2func.dataset package and README ("Training sets").
 
 PREPROCESS_QC_FIGURE = f"{QC_DIR}/preprocess_qc.svg"
+# Library QC (FRiP, TSS enrichment; seq2func.preprocess.library_qc) from the plan's inputs:
+# a metric table for the gates. With evaluate.enforce_gates its gates are checked before
+# any training job (library_qc_check, common.smk).
+LIBRARY_QC_FIGURE = f"{QC_DIR}/library_qc.svg"
+METRIC_TABLES["library_qc"] = LIBRARY_QC
 
-TARGETS["preprocess"] = [DATASET_JSON, PREPROCESS_QC_FIGURE]
+TARGETS["preprocess"] = [DATASET_JSON, PREPROCESS_QC_FIGURE, LIBRARY_QC_FIGURE]
 
 
 checkpoint preprocess_plan:
@@ -131,3 +136,90 @@ rule preprocess_qc:
         "seq2func preprocess-qc --plan-dir {params.plan_dir:q}"
         " --dataset-dir {params.dataset_dir:q} --qc-table {input.qc:q}"
         " --figure {output.figure:q} > {log:q} 2>&1"
+
+
+rule library_qc:
+    input:
+        plan=f"{PLAN_DIR}/plan.json",
+        gtf=GENES_GTF,
+        bigwigs=[signal_bigwig(s) for s in SAMPLES],
+        peaks=[peaks_file(s) for s in SAMPLES],
+    output:
+        table=report(
+            LIBRARY_QC,
+            caption="../report/library_qc.rst",
+            category="Preprocessing",
+            labels={"table": "library QC"},
+        ),
+        provenance=f"{LIBRARY_QC}.provenance.json",
+        profiles=f"{QC_DIR}/library_qc_tss_profiles.tsv",
+        figure=report(
+            LIBRARY_QC_FIGURE,
+            caption="../report/library_qc.rst",
+            category="Preprocessing",
+            labels={"figure": "TSS enrichment"},
+        ),
+    log:
+        f"{LOGS}/preprocess/library_qc.log",
+    benchmark:
+        f"{BENCH}/preprocess/library_qc.tsv"
+    conda:
+        "../../envs/preprocess.yaml"
+    threads: 1
+    resources:
+        # one chromosome of float32 values at a time (~1 GB for human chr1) + TSS windows
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=30,
+    params:
+        plan_dir=upstream_dir(PLAN_DIR),
+        assembly=lambda wc: study_assembly(),
+        library_qc=as_json(config["library_qc"]),
+    shell:
+        "seq2func library-qc --plan-dir {params.plan_dir:q} --annotation {input.gtf:q}"
+        " --assembly {params.assembly:q} --params {params.library_qc:q}"
+        " --table {output.table:q} --profiles {output.profiles:q}"
+        " --figure {output.figure:q} > {log:q} 2>&1"
+
+
+# the library QC gates alone, before training (requested only with evaluate.enforce_gates);
+# the table is written by one job and enforced by another, so it stays when a gate fails
+rule library_qc_gates:
+    input:
+        LIBRARY_QC,
+    output:
+        LIBRARY_QC_GATES,
+    log:
+        f"{LOGS}/preprocess/library_qc_gates.log",
+    conda:
+        "../../envs/evaluate.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        gates=lambda wc: json_text(library_qc_gates()),
+        tables=lambda wc, input: json_text({"library_qc": input[0]}),
+    shell:
+        "seq2func evaluate-gates --gates {params.gates:q} --tables {params.tables:q}"
+        " --out {output:q} > {log:q} 2>&1"
+
+
+rule library_qc_enforce:
+    input:
+        LIBRARY_QC_GATES,
+    output:
+        LIBRARY_QC_PASSED,
+    log:
+        f"{LOGS}/preprocess/library_qc_enforce.log",
+    conda:
+        "../../envs/evaluate.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        gates=lambda wc: json_text(library_qc_gates()),
+    shell:
+        # the message listing failed gates goes to the terminal, not only to the log
+        "seq2func evaluate-gates --gates {params.gates:q} --check {input:q} --enforce"
+        " --done {output:q} 2>&1 | tee {log:q}"

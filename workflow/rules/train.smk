@@ -19,6 +19,7 @@ rule train_accessibility:
     input:
         dataset=DATASET_JSON,
         regions=DATASET_REGIONS,
+        library_qc=library_qc_check(),
     output:
         model=f"{ACC_RUN}/model.keras",
         history=f"{ACC_RUN}/history.tsv",
@@ -62,6 +63,7 @@ use rule train_accessibility as train_chrombpnet with:
     input:
         dataset=DATASET_JSON,
         regions=DATASET_REGIONS,
+        library_qc=library_qc_check(),
         bias=lambda wc: bias_model_file(wc.model, run_fold(wc.run)),
     output:
         model=f"{ACC_RUN}/model.keras",
@@ -85,6 +87,7 @@ rule train_bias:
     input:
         dataset=DATASET_JSON,
         regions=DATASET_REGIONS,
+        library_qc=library_qc_check(),
     output:
         model=f"{ACC_MODELS_DIR}/{{model}}/bias/model.keras",
         history=f"{ACC_MODELS_DIR}/{{model}}/bias/history.tsv",

@@ -1,5 +1,5 @@
 """Subcommands of the preprocess stage: training sets (``preprocess``, ``preprocess-plan``,
-``-chrom``, ``-gather``, ``-qc``).
+``-chrom``, ``-gather``, ``-qc``) and the library QC before training (``library-qc``).
 """
 
 from __future__ import annotations
@@ -145,6 +145,36 @@ def _run_preprocess_qc(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_library_qc(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("library-qc", help="FRiP and TSS enrichment of every sample (ENCODE)",
+                       description="FRiP (signal in merged peaks / signal on the kept "
+                                   "chromosomes) and TSS enrichment (ENCODE/ArchR) of every "
+                                   "sample of a preprocessing plan: a metric table (library_qc) "
+                                   "the quality gates read, the TSS profiles and a figure.")
+    p.add_argument("--plan-dir", required=True, help="directory of plan.json")
+    p.add_argument("--annotation", default=None,
+                   help="GTF/GFF3 of the genome (without: TSS enrichment is not available)")
+    p.add_argument("--assembly", default="unspecified",
+                   help="assembly name recorded in the table (gates select their standard by "
+                        "it, e.g. GRCh38)")
+    p.add_argument("--params", default="{}", help="JSON object: the config's 'library_qc' "
+                                                  "section (defaults filled in)")
+    p.add_argument("--table", required=True, help="output metric table (TSV)")
+    p.add_argument("--profiles", required=True, help="output TSS profiles (TSV)")
+    p.add_argument("--figure", default=None, help="output figure (.svg or .pdf)")
+    p.set_defaults(func=_run_library_qc)
+
+
+def _run_library_qc(args: argparse.Namespace) -> int:
+    from seq2func.preprocess.library_qc import LibraryQCSettings, run_library_qc
+
+    settings = LibraryQCSettings.from_config(json_arg(args.params, "--params"),
+                                             source="--params")
+    run_library_qc(args.plan_dir, args.annotation, args.assembly, settings, args.table,
+                   args.profiles, args.figure)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this stage's subcommands to the top-level parser."""
 
@@ -153,3 +183,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_preprocess_chrom(sub)
     _add_preprocess_gather(sub)
     _add_preprocess_qc(sub)
+    _add_library_qc(sub)

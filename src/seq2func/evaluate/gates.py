@@ -15,7 +15,10 @@ same row of another model plus a margin::
       margin: 0.03                  # reference = value(compare_to) + margin
 
 Optional selectors ``split`` and ``chromosome`` (default ``all``) narrow the row further;
-``fold`` (default ``mean``) selects a row of the ``accessibility_folds`` table.
+``fold`` (default ``mean``) selects a row of the ``accessibility_folds`` table. ``assembly``
+selects the standard of one genome assembly in a table with an ``assembly`` column
+(``library_qc``: ENCODE's TSS enrichment standards differ by assembly); a gate for another
+assembly than the study's is NOT RUN.
 
 Status of each gate: ``PASS``; ``FAIL``; ``NOT RUN`` when its table is one the workflow knows
 (:data:`METRIC_TABLE_NAMES`) but not produced by this run (e.g. the demo-only ``motifs`` table in
@@ -49,13 +52,13 @@ PASS, FAIL, NOT_RUN = "PASS", "FAIL", "NOT RUN"
 TRUTH_METRICS = ("bias_truth_pearson",)
 COLUMNS = ["gate", "status", "table", "metric", "task", "aggregation", "model", "value", "op",
            "reference", "reference_value", "detail"]
-_SELECTORS = ("metric", "task", "aggregation", "split", "chromosome", "fold")
+_SELECTORS = ("metric", "task", "aggregation", "split", "chromosome", "fold", "assembly")
 #: selectors with a default (the others: any value); ``fold`` applies to tables with a fold
 #: column only (``accessibility_folds``: its default is the fold mean)
 _DEFAULTS = {"task": "all", "chromosome": "all", "fold": "mean"}
 #: every metric table the workflow's stages can register (``METRIC_TABLES`` of the rules)
 METRIC_TABLE_NAMES = ("accessibility", "accessibility_folds", "bias", "expression",
-                      "expression_explainable_variance", "motifs", "variants")
+                      "expression_explainable_variance", "library_qc", "motifs", "variants")
 
 
 def _wanted(gate: Mapping[str, Any], key: str, table: pd.DataFrame) -> Any:
@@ -102,6 +105,8 @@ def check_gates(gates: Sequence[Mapping[str, Any]], source: str = "config") -> N
 
 #: the expression model variants a baseline-gate template may be keyed by
 EXPRESSION_VARIANTS = ("seq_only", "seq_observed", "seq_predicted")
+#: the baseline-gate key of the gates every study gets (the library QC, before training)
+LIBRARY_GATES = "library"
 
 
 def _fill_model(template: Mapping[str, Any], model: str) -> dict[str, Any]:
@@ -118,9 +123,9 @@ def baseline_gates(templates: Mapping[str, Sequence[Mapping[str, Any]]],
     Parameters
     ----------
     templates
-        Architecture (``basset``, ``bpnet``, ``chrombpnet``) or expression variant
-        (:data:`EXPRESSION_VARIANTS`) -> gate templates; ``{model}`` in a template's strings
-        stands for the model's name.
+        Architecture (``basset``, ``bpnet``, ``chrombpnet``), expression variant
+        (:data:`EXPRESSION_VARIANTS`) or :data:`LIBRARY_GATES` (every study's) -> gate
+        templates; ``{model}`` in a template's strings stands for the model's name.
     architectures
         Every configured accessibility model -> its architecture (config order).
     expression_variants
@@ -129,11 +134,13 @@ def baseline_gates(templates: Mapping[str, Sequence[Mapping[str, Any]]],
     Returns
     -------
     list of dict
-        One gate per template and model (or variant), ``{model}`` filled in.
+        One gate per template and model (or variant), ``{model}`` filled in, then the
+        library gates.
     """
     out = [_fill_model(t, name) for name, arch in architectures.items()
            for t in templates.get(arch, ())]
     out += [dict(t) for v in expression_variants for t in templates.get(v, ())]
+    out += [dict(t) for t in templates.get(LIBRARY_GATES, ())]
     return out
 
 
@@ -173,7 +180,7 @@ def _check_selectors(table: pd.DataFrame, gate: Mapping[str, Any], source: str) 
                               f"table {gate['table']!r} has no {key} column",
                               f"leave {key} out of this gate")
         want = _wanted(gate, key, table)
-        if want is None:
+        if want is None or key == "assembly":  # (another assembly's standard: NOT RUN)
             continue
         values = set(table[key].astype(str))
         if str(want) not in values:
@@ -201,6 +208,17 @@ def _select(table: pd.DataFrame, gate: Mapping[str, Any], model: str, source: st
                           f"{model!r}",
                           fix=f"add selectors {free or list(_SELECTORS)} to the gate")
     return rows
+
+
+def _other_assembly(table: pd.DataFrame, gate: Mapping[str, Any]) -> str:
+    """Why a gate of one assembly's standard does not apply to this table's study ("": it does)."""
+    want = gate.get("assembly")
+    if want is None or "assembly" not in table.columns or table.empty:
+        return ""
+    have = sorted(set(table["assembly"].astype(str)))
+    if str(want) in have:
+        return ""
+    return f"a standard for assembly {want}; this study's is {', '.join(have)}"
 
 
 def _describe_reference(gate: Mapping[str, Any]) -> str:
@@ -259,6 +277,10 @@ def evaluate_gates(gates: Sequence[Mapping[str, Any]],
                 and gate["metric"] not in set(table["metric"].astype(str))):
             out.append({**row, "status": NOT_RUN,
                         "detail": f"{gate['metric']} needs a simulated study's truth"})
+            continue
+        other = _other_assembly(table, gate)
+        if other:
+            out.append({**row, "status": NOT_RUN, "detail": other})
             continue
         mine = _select(table, gate, gate["model"], source)
         if gate.get("compare_to") is not None:

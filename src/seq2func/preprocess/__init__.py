@@ -11,7 +11,9 @@ Three steps, each a CLI subcommand and a rule of ``workflow/rules/preprocess.smk
     Writes ``regions.tsv.gz``, ``dataset.json`` (the contract of :mod:`seq2func.dataset`) and
     the QC table (:mod:`~seq2func.preprocess.qc`).
 
-:func:`~seq2func.preprocess.run.run_all` runs them in one process.
+:func:`~seq2func.preprocess.run.run_all` runs them in one process. Beside them, ``library-qc``
+(:mod:`~seq2func.preprocess.library_qc`, one job after the plan) measures every library's FRiP
+and TSS enrichment, which quality gates can check before any training.
 """
 
 from seq2func.preprocess.chrom import process_chromosome
