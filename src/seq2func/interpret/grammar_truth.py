@@ -1,0 +1,253 @@
+"""Demo truth: do the grammar sweeps recover the pair rules the simulator planted?
+
+The rules come from the simulator's written truth (``truth/simulation.json``, section
+``grammar``: each cell type's pair rules with their motifs, spacings and kind); the decoys that
+break them from the simulator's decoy designs (:data:`seq2func.simulate.regulatory.PAIR_DECOYS`,
+the code that planted them). Both are translated into the sweeps' frame: the sweep's first
+motif on the left, ``spacing`` = bases between its end and the second's start, orientation =
+strand of the first / strand of the second (:mod:`seq2func.interpret.grammar`).
+
+* composite (TAL1 then GATA1 on one strand, gap in ``gaps``): planted at ``+/+`` (``-/-`` when
+  the sweep names GATA1 first), spacings = the gaps;
+* proximity (both within ``distance`` bp, starts compared, any orientation): every orientation,
+  spacings ``0 .. distance - width of the left motif``.
+
+Per planted rule, model and task of the rule's cell type, the **peak** is the largest mean
+interaction over spacings x orientations. The pair is *recovered* when the peak is positive
+with an interval above 0, its spacing lies in the planted window, its orientation is a
+planted one, and every task of another cell type peaks below ``other_task_fraction`` of it.
+A decoy's curve is *flat* when the largest mean interaction over the decoy's spacings and
+orientations (planted task) is below ``flat_fraction`` of the planted peak.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from seq2func.interpret.grammar import ORIENTATIONS
+
+SPLIT = "insilico"
+PEAK = "max over spacings x orientations of the mean over backgrounds"
+
+
+@dataclass(frozen=True)
+class PlantedRule:
+    """A pair rule of the demo grammar, by matrix IDs.
+
+    ``kind`` is ``composite`` (``gaps``) or ``proximity`` (``distance``).
+    """
+
+    name: str
+    cell_type: str
+    first_id: str
+    second_id: str
+    kind: str
+    gaps: tuple[int, ...] = ()
+    distance: int = 0
+
+
+@dataclass(frozen=True)
+class Decoy:
+    """A decoy design that breaks ``rule`` (see :class:`~seq2func.simulate.regulatory.PairDecoy`)."""
+
+    name: str
+    rule: str
+    distances: tuple[int, int]
+    composite: bool
+    same_strand: bool
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "_", self.name.lower()).strip("_")
+
+
+def planted_rules(simulation_json: str | Path) -> list[PlantedRule]:
+    """The pair rules of every cell type in ``truth/simulation.json``."""
+    from seq2func.core.io import read_json
+
+    g = read_json(simulation_json, ("grammar",))["grammar"]
+    ids = g["motif_ids"]
+    return [PlantedRule(r["name"], cell, ids[r["first"]], ids[r["second"]], r["kind"],
+                        tuple(r.get("gaps") or ()), int(r.get("distance") or 0))
+            for cell, spec in g["cell_types"].items() for r in spec["pairs"]]
+
+
+def simulator_decoys() -> list[Decoy]:
+    """The decoy designs of the simulator that break a pair rule."""
+    from seq2func.simulate.regulatory import PAIR_DECOYS
+
+    return [Decoy(name, d.rule, tuple(d.distances), d.composite, d.same_strand)
+            for name, d in PAIR_DECOYS.items()]
+
+
+def _flip(orientations: Sequence[str]) -> tuple[str, ...]:
+    """Orientations seen when the pair is named the other way round (B first)."""
+    swap = {"+/+": "-/-", "-/-": "+/+", "+/-": "+/-", "-/+": "-/+"}
+    return tuple(swap[o] for o in orientations)
+
+
+def planted_window(rule: PlantedRule, w_left: int, reversed_order: bool
+                   ) -> tuple[tuple[int, int], tuple[str, ...]]:
+    """Spacings ``(lo, hi)`` and orientations where ``rule`` holds, in the sweep's frame."""
+    if rule.kind == "composite":
+        orient = ("+/+",)
+        return (min(rule.gaps), max(rule.gaps)), _flip(orient) if reversed_order else orient
+    return (0, rule.distance - w_left), ORIENTATIONS
+
+
+def decoy_window(decoy: Decoy, w_left: int, w_right: int, reversed_order: bool
+                 ) -> tuple[tuple[int, int], tuple[str, ...]]:
+    """Spacings ``(lo, hi)`` and orientations the decoy plants, in the sweep's frame."""
+    lo, hi = decoy.distances
+    if decoy.composite:
+        orient = ("+/+",) if decoy.same_strand else ("+/-",)
+        return (lo, hi), _flip(orient) if reversed_order else orient
+    # starts lo..hi apart, either motif left: gaps between lo - wider and hi - narrower
+    return (lo - max(w_left, w_right), hi - min(w_left, w_right)), ORIENTATIONS
+
+
+def pair_curves(sweeps: pd.DataFrame, first_id: str, second_id: str
+                ) -> tuple[pd.DataFrame, bool] | None:
+    """The sweep rows of the pair ``first_id``, ``second_id`` (named in either order).
+
+    Returns
+    -------
+    tuple or None
+        ``(rows, reversed_order)``; None when no pair of the sweeps has these motifs.
+    """
+    for a, b, rev in ((first_id, second_id, False), (second_id, first_id, True)):
+        rows = sweeps[(sweeps["first_id"] == a) & (sweeps["second_id"] == b)]
+        if not rows.empty:
+            return rows[rows["pair"] == rows["pair"].iloc[0]], rev
+    return None
+
+
+def _in(rows: pd.DataFrame, window: tuple[int, int], orientations: Sequence[str]
+        ) -> pd.DataFrame:
+    return rows[rows["spacing"].between(*window) & rows["orientation"].isin(orientations)]
+
+
+@dataclass(frozen=True)
+class PeakCheck:
+    """The truth check of one planted rule in one task (NaN: not measurable)."""
+
+    peak: float
+    peak_low: float
+    peak_high: float
+    spacing: float
+    orientation: str
+    spacing_ok: float
+    orientation_ok: float
+    other_ratio: float
+    recovered: float
+
+
+def check_peak(curves: pd.DataFrame, task: str, other_tasks: Sequence[str],
+               window: tuple[int, int], orientations: Sequence[str],
+               other_task_fraction: float) -> PeakCheck:
+    """Where the interaction of one pair peaks in ``task`` against the planted rule."""
+    own = curves[curves["task"] == task]
+    best = own.loc[own["interaction"].idxmax()]
+    peak = float(best["interaction"])
+    spacing_ok = float(window[0] <= best["spacing"] <= window[1])
+    orientation_ok = float(best["orientation"] in orientations)
+    others = curves[curves["task"].isin(other_tasks)]
+    other = float(others.groupby("task")["interaction"].max().max()) if len(others) else 0.0
+    ratio = other / peak if peak > 0 else float("nan")
+    specific = peak > 0 and float(best["interaction_low"]) > 0 and (
+        not len(others) or ratio < other_task_fraction)
+    return PeakCheck(peak, float(best["interaction_low"]), float(best["interaction_high"]),
+                     float(best["spacing"]), str(best["orientation"]), spacing_ok,
+                     orientation_ok, ratio,
+                     float(bool(spacing_ok and orientation_ok and specific)))
+
+
+def decoy_ratio(curves: pd.DataFrame, task: str, window: tuple[int, int],
+                orientations: Sequence[str], peak: float) -> tuple[float, float]:
+    """``(largest mean interaction, its ratio to peak)`` over a decoy's configurations of
+    ``task`` (NaN when the sweep has none of them; ratio NaN when ``peak <= 0``)."""
+    rows = _in(curves[curves["task"] == task], window, orientations)
+    if rows.empty:
+        return float("nan"), float("nan")
+    top = float(rows["interaction"].max())
+    return top, (top / peak if peak > 0 else float("nan"))
+
+
+def truth_rows(sweeps: pd.DataFrame, model: str, task_cells: Mapping[str, str],
+               rules: Sequence[PlantedRule], decoys: Sequence[Decoy],
+               other_task_fraction: float, flat_fraction: float) -> list[Any]:
+    """``grammar`` metric rows of one model (see the module docstring).
+
+    Rows of a planted rule: model ``<model>:<first id>+<second id>``, task = each task of the
+    rule's cell type, metrics ``grammar_recovered`` (1/0), ``grammar_peak_interaction`` (with
+    the bootstrap interval at the peak), ``grammar_peak_spacing``,
+    ``grammar_spacing_in_window``, ``grammar_orientation_planted`` (1/0) and
+    ``grammar_other_task_ratio``. Rows of a decoy: model ``<model>:decoy:<slug>``, metrics
+    ``grammar_decoy_max_interaction``, ``grammar_decoy_ratio`` and ``grammar_decoy_flat``
+    (1/0). A rule whose motifs no sweep has gets NaN rows (not measured).
+    """
+    from seq2func.core.metrics import MetricRow
+
+    nan = float("nan")
+    rows: list[MetricRow] = []
+    n = int(sweeps["n_backgrounds"].iloc[0]) if len(sweeps) else 0
+    for rule in rules:
+        label = f"{model}:{rule.first_id}+{rule.second_id}"
+        found = pair_curves(sweeps, rule.first_id, rule.second_id)
+        tasks = [t for t, c in task_cells.items() if c == rule.cell_type]
+        others = [t for t, c in task_cells.items() if c != rule.cell_type]
+        for task in tasks:
+            if found is None:
+                chk = PeakCheck(nan, nan, nan, nan, "", nan, nan, nan, nan)
+                window, orients = (0, -1), ()
+                curves, rev = sweeps.iloc[:0], False
+            else:
+                curves, rev = found
+                w_left = int(curves["first_width"].iloc[0])
+                window, orients = planted_window(rule, w_left, rev)
+                chk = check_peak(curves, task, others, window, orients, other_task_fraction)
+            rows += [
+                MetricRow(label, SPLIT, "grammar_recovered", task,
+                          "peak in planted window, orientation and task", chk.recovered,
+                          nan, nan, n),
+                MetricRow(label, SPLIT, "grammar_peak_interaction", task, PEAK, chk.peak,
+                          chk.peak_low, chk.peak_high, n),
+                MetricRow(label, SPLIT, "grammar_peak_spacing", task, "spacing at the peak",
+                          chk.spacing, nan, nan, n),
+                MetricRow(label, SPLIT, "grammar_spacing_in_window", task,
+                          f"planted spacings {window[0]}-{window[1]}", chk.spacing_ok, nan,
+                          nan, n),
+                MetricRow(label, SPLIT, "grammar_orientation_planted", task,
+                          f"planted orientations {' '.join(orients)}; peak at "
+                          f"{chk.orientation or 'none'}", chk.orientation_ok, nan, nan, n),
+                MetricRow(label, SPLIT, "grammar_other_task_ratio", task,
+                          "max over other cell types' tasks of their peak / this peak",
+                          chk.other_ratio, nan, nan, n),
+            ]
+            for decoy in (d for d in decoys if d.rule == rule.name):
+                top, ratio = nan, nan
+                if found is not None:
+                    w_l = int(curves["first_width"].iloc[0])
+                    w_r = int(curves["second_width"].iloc[0])
+                    dwin, dor = decoy_window(decoy, w_l, w_r, rev)
+                    top, ratio = decoy_ratio(curves, task, dwin, dor, chk.peak)
+                flat = nan if np.isnan(ratio) else float(ratio < flat_fraction)
+                dlabel = f"{model}:decoy:{decoy.slug}"
+                rows += [
+                    MetricRow(dlabel, SPLIT, "grammar_decoy_max_interaction", task,
+                              "max over the decoy's spacings x orientations", top, nan, nan,
+                              n),
+                    MetricRow(dlabel, SPLIT, "grammar_decoy_ratio", task,
+                              "decoy max / planted peak", ratio, nan, nan, n),
+                    MetricRow(dlabel, SPLIT, "grammar_decoy_flat", task,
+                              "decoy max below flat_fraction of the planted peak", flat, nan,
+                              nan, n),
+                ]
+    return rows
