@@ -141,6 +141,7 @@ def _add_grammar_truth(sub: argparse._SubParsersAction) -> None:
                     "decoys' configurations stay flat (metric table grammar)?")
     p.add_argument("--sweeps", nargs="+", required=True, help="MODEL=grammar_sweeps.tsv ...")
     p.add_argument("--simulation", required=True, help="demo truth/simulation.json")
+    p.add_argument("--planted-motifs", required=True, help="JASPAR file of the planted motifs")
     p.add_argument("--samples", required=True, help="samples table (task -> cell type)")
     add_params(p, "interpret")
     p.add_argument("--out", required=True, help="grammar metric table (TSV)")
@@ -153,7 +154,7 @@ def _run_grammar_truth(args: argparse.Namespace) -> int:
 
     settings = InterpretSettings.from_config(json_arg(args.params, "--params"), source="--params")
     grammar_truth(unique_pairs(args.sweeps, "--sweeps", "MODEL=PATH"), args.simulation,
-                  args.samples, settings, args.out)
+                  args.planted_motifs, args.samples, settings, args.out)
     return 0
 
 

@@ -3,21 +3,24 @@
 The rules come from the simulator's written truth (``truth/simulation.json``, section
 ``grammar``: each cell type's pair rules with their motifs, spacings and kind); the decoys that
 break them from the simulator's decoy designs (:data:`seq2func.simulate.regulatory.PAIR_DECOYS`,
-the code that planted them). Both are translated into the sweeps' frame: the sweep's first
-motif on the left, ``spacing`` = bases between its end and the second's start, orientation =
-strand of the first / strand of the second (:mod:`seq2func.interpret.grammar`).
+the code that planted them). The sweeps' frame: the first motif on the left, ``spacing`` =
+bases between its end and the second's start, orientation = strand of the first / strand of
+the second (:mod:`seq2func.interpret.grammar`).
 
-* composite (TAL1 then GATA1 on one strand, gap in ``gaps``): planted at ``+/+`` (``-/-`` when
-  the sweep names GATA1 first), spacings = the gaps;
-* proximity (both within ``distance`` bp, starts compared, any orientation): every orientation,
-  spacings ``0 .. distance - width of the left motif``.
+**Where a rule holds** is asked of the simulator itself (:func:`rule_holds`): the exact
+sequences a sweep inserted, each layout written into an all-N core, are scored with the
+grammar's pair feature (:func:`seq2func.simulate.grammar.motif_features`); the rule holds
+where the feature is > 0.5. This takes the motifs' own symmetry into account (the TAL1::TCF3
+consensus reverse complement is itself a TAL1 hit, so the composite holds at ``-/+`` as well
+as ``+/+``), which translating the rule by hand would miss. The decoys' configurations are
+translated by hand (:func:`decoy_window`) and exclude those where the rule holds.
 
 Per planted rule, model and task of the rule's cell type, the **peak** is the largest mean
 interaction over spacings x orientations. The pair is *recovered* when the peak is positive
-with an interval above 0, its spacing lies in the planted window, its orientation is a
-planted one, and every task of another cell type peaks below ``other_task_fraction`` of it.
-A decoy's curve is *flat* when the largest mean interaction over the decoy's spacings and
-orientations (planted task) is below ``flat_fraction`` of the planted peak.
+with a bootstrap interval above 0, the rule holds at the peak's spacing and orientation, and
+every task of another cell type peaks below ``other_task_fraction`` of it. A decoy's curve is
+*flat* when the largest mean interaction over the decoy's configurations (planted task) is
+below ``flat_fraction`` of the planted peak.
 """
 
 from __future__ import annotations
@@ -93,13 +96,23 @@ def _flip(orientations: Sequence[str]) -> tuple[str, ...]:
     return tuple(swap[o] for o in orientations)
 
 
-def planted_window(rule: PlantedRule, w_left: int, reversed_order: bool
-                   ) -> tuple[tuple[int, int], tuple[str, ...]]:
-    """Spacings ``(lo, hi)`` and orientations where ``rule`` holds, in the sweep's frame."""
-    if rule.kind == "composite":
-        orient = ("+/+",)
-        return (min(rule.gaps), max(rule.gaps)), _flip(orient) if reversed_order else orient
-    return (0, rule.distance - w_left), ORIENTATIONS
+def rule_holds(rule: PlantedRule, first: np.ndarray, second: np.ndarray,
+               spacings: np.ndarray, orientations: Sequence[str], motifs: Mapping[str, Any]
+               ) -> np.ndarray:
+    """``(orientations, spacings)``: whether the simulator's pair feature of ``rule`` fires
+    (> 0.5) for each layout of ``first`` then ``second`` (codes) in an all-N core.
+
+    ``motifs`` are the grammar's matrices (:func:`seq2func.simulate.grammar.load_grammar_motifs`).
+    """
+    from seq2func.interpret.grammar import build_sweep, sweep_design
+    from seq2func.simulate.grammar import CORE_WIDTH, motif_features
+
+    length = max(CORE_WIDTH, first.size + int(np.max(spacings)) + second.size)
+    design = sweep_design(first.size, second.size, spacings, length, orientations)
+    pair = design.kind == "pair"
+    seqs = build_sweep(np.full((1, length), 4, dtype=np.uint8), first, second, design)[pair]
+    feature = motif_features(seqs, motifs)[f"pair_{rule.name}"].to_numpy()
+    return (feature > 0.5).reshape(len(orientations), len(spacings))
 
 
 def decoy_window(decoy: Decoy, w_left: int, w_right: int, reversed_order: bool
@@ -150,14 +163,18 @@ class PeakCheck:
 
 
 def check_peak(curves: pd.DataFrame, task: str, other_tasks: Sequence[str],
-               window: tuple[int, int], orientations: Sequence[str],
-               other_task_fraction: float) -> PeakCheck:
-    """Where the interaction of one pair peaks in ``task`` against the planted rule."""
+               holds: pd.DataFrame, other_task_fraction: float) -> PeakCheck:
+    """Where the interaction of one pair peaks in ``task`` against the planted rule.
+
+    ``holds`` is a boolean frame (index orientation, columns spacing): where the rule holds.
+    """
     own = curves[curves["task"] == task]
     best = own.loc[own["interaction"].idxmax()]
     peak = float(best["interaction"])
-    spacing_ok = float(window[0] <= best["spacing"] <= window[1])
-    orientation_ok = float(best["orientation"] in orientations)
+    at_spacing = holds.loc[:, best["spacing"]]
+    spacing_ok = float(bool(at_spacing.any()))
+    orientation_ok = float(bool(holds.loc[best["orientation"]].any()))
+    holds_at_peak = bool(holds.loc[best["orientation"], best["spacing"]])
     others = curves[curves["task"].isin(other_tasks)]
     other = float(others.groupby("task")["interaction"].max().max()) if len(others) else 0.0
     ratio = other / peak if peak > 0 else float("nan")
@@ -165,15 +182,46 @@ def check_peak(curves: pd.DataFrame, task: str, other_tasks: Sequence[str],
         not len(others) or ratio < other_task_fraction)
     return PeakCheck(peak, float(best["interaction_low"]), float(best["interaction_high"]),
                      float(best["spacing"]), str(best["orientation"]), spacing_ok,
-                     orientation_ok, ratio,
-                     float(bool(spacing_ok and orientation_ok and specific)))
+                     orientation_ok, ratio, float(holds_at_peak and specific))
+
+
+def holds_frame(rule: PlantedRule, curves: pd.DataFrame, motifs: Mapping[str, Any]
+                ) -> pd.DataFrame:
+    """:func:`rule_holds` for the sequences and axes of one pair's curves, as a frame."""
+    from seq2func.core.sequence import encode
+
+    orientations = list(dict.fromkeys(curves["orientation"]))
+    spacings = np.sort(curves["spacing"].unique())
+    holds = rule_holds(rule, encode(curves["first_sequence"].iloc[0]),
+                       encode(curves["second_sequence"].iloc[0]), spacings, orientations,
+                       motifs)
+    return pd.DataFrame(holds, index=orientations, columns=spacings)
+
+
+def describe_holds(holds: pd.DataFrame) -> str:
+    """``+/+ 7-9; -/+ 7-9``: where a rule holds, per orientation (runs of swept spacings)."""
+    cols = list(holds.columns)
+    parts = []
+    for o, row in holds.iterrows():
+        idx = np.flatnonzero(row.to_numpy(dtype=bool))
+        if idx.size:
+            runs = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1)
+            parts.append(f"{o} " + ",".join(
+                f"{cols[r[0]]}" if r.size == 1 else f"{cols[r[0]]}-{cols[r[-1]]}" for r in runs))
+    return "; ".join(parts) or "nowhere"
 
 
 def decoy_ratio(curves: pd.DataFrame, task: str, window: tuple[int, int],
-                orientations: Sequence[str], peak: float) -> tuple[float, float]:
+                orientations: Sequence[str], holds: pd.DataFrame, peak: float
+                ) -> tuple[float, float]:
     """``(largest mean interaction, its ratio to peak)`` over a decoy's configurations of
-    ``task`` (NaN when the sweep has none of them; ratio NaN when ``peak <= 0``)."""
+    ``task`` where the rule does not hold (NaN when the sweep has none of them; ratio NaN
+    when ``peak <= 0``)."""
     rows = _in(curves[curves["task"] == task], window, orientations)
+    held = holds.stack()
+    keep = ~np.asarray([bool(held.get((o, s), False))
+                        for o, s in zip(rows["orientation"], rows["spacing"])], dtype=bool)
+    rows = rows[keep]
     if rows.empty:
         return float("nan"), float("nan")
     top = float(rows["interaction"].max())
@@ -182,16 +230,19 @@ def decoy_ratio(curves: pd.DataFrame, task: str, window: tuple[int, int],
 
 def truth_rows(sweeps: pd.DataFrame, model: str, task_cells: Mapping[str, str],
                rules: Sequence[PlantedRule], decoys: Sequence[Decoy],
-               other_task_fraction: float, flat_fraction: float) -> list[Any]:
+               motifs: Mapping[str, Any], other_task_fraction: float, flat_fraction: float
+               ) -> list[Any]:
     """``grammar`` metric rows of one model (see the module docstring).
 
     Rows of a planted rule: model ``<model>:<first id>+<second id>``, task = each task of the
     rule's cell type, metrics ``grammar_recovered`` (1/0), ``grammar_peak_interaction`` (with
     the bootstrap interval at the peak), ``grammar_peak_spacing``,
-    ``grammar_spacing_in_window``, ``grammar_orientation_planted`` (1/0) and
-    ``grammar_other_task_ratio``. Rows of a decoy: model ``<model>:decoy:<slug>``, metrics
-    ``grammar_decoy_max_interaction``, ``grammar_decoy_ratio`` and ``grammar_decoy_flat``
-    (1/0). A rule whose motifs no sweep has gets NaN rows (not measured).
+    ``grammar_spacing_in_window`` and ``grammar_orientation_planted`` (1/0: the rule holds at
+    the peak's spacing in some orientation / in the peak's orientation at some spacing; the
+    aggregation names where it holds and the peak) and ``grammar_other_task_ratio``. Rows of a
+    decoy: model ``<model>:decoy:<slug>``, metrics ``grammar_decoy_max_interaction``,
+    ``grammar_decoy_ratio`` and ``grammar_decoy_flat`` (1/0). A rule whose motifs no sweep
+    has gets NaN rows (not measured).
     """
     from seq2func.core.metrics import MetricRow
 
@@ -203,16 +254,17 @@ def truth_rows(sweeps: pd.DataFrame, model: str, task_cells: Mapping[str, str],
         found = pair_curves(sweeps, rule.first_id, rule.second_id)
         tasks = [t for t, c in task_cells.items() if c == rule.cell_type]
         others = [t for t, c in task_cells.items() if c != rule.cell_type]
+        holds = pd.DataFrame()
+        if found is not None:
+            curves, rev = found
+            holds = holds_frame(rule, curves, motifs)
+        where = describe_holds(holds) if found is not None else "not swept"
         for task in tasks:
             if found is None:
                 chk = PeakCheck(nan, nan, nan, nan, "", nan, nan, nan, nan)
-                window, orients = (0, -1), ()
-                curves, rev = sweeps.iloc[:0], False
             else:
-                curves, rev = found
-                w_left = int(curves["first_width"].iloc[0])
-                window, orients = planted_window(rule, w_left, rev)
-                chk = check_peak(curves, task, others, window, orients, other_task_fraction)
+                chk = check_peak(curves, task, others, holds, other_task_fraction)
+            peak_at = f"peak {chk.orientation or 'none'} {chk.spacing:g}"
             rows += [
                 MetricRow(label, SPLIT, "grammar_recovered", task,
                           "peak in planted window, orientation and task", chk.recovered,
@@ -222,11 +274,9 @@ def truth_rows(sweeps: pd.DataFrame, model: str, task_cells: Mapping[str, str],
                 MetricRow(label, SPLIT, "grammar_peak_spacing", task, "spacing at the peak",
                           chk.spacing, nan, nan, n),
                 MetricRow(label, SPLIT, "grammar_spacing_in_window", task,
-                          f"planted spacings {window[0]}-{window[1]}", chk.spacing_ok, nan,
-                          nan, n),
+                          f"rule holds at {where}; {peak_at}", chk.spacing_ok, nan, nan, n),
                 MetricRow(label, SPLIT, "grammar_orientation_planted", task,
-                          f"planted orientations {' '.join(orients)}; peak at "
-                          f"{chk.orientation or 'none'}", chk.orientation_ok, nan, nan, n),
+                          f"rule holds at {where}; {peak_at}", chk.orientation_ok, nan, nan, n),
                 MetricRow(label, SPLIT, "grammar_other_task_ratio", task,
                           "max over other cell types' tasks of their peak / this peak",
                           chk.other_ratio, nan, nan, n),
@@ -237,7 +287,7 @@ def truth_rows(sweeps: pd.DataFrame, model: str, task_cells: Mapping[str, str],
                     w_l = int(curves["first_width"].iloc[0])
                     w_r = int(curves["second_width"].iloc[0])
                     dwin, dor = decoy_window(decoy, w_l, w_r, rev)
-                    top, ratio = decoy_ratio(curves, task, dwin, dor, chk.peak)
+                    top, ratio = decoy_ratio(curves, task, dwin, dor, holds, chk.peak)
                 flat = nan if np.isnan(ratio) else float(ratio < flat_fraction)
                 dlabel = f"{model}:decoy:{decoy.slug}"
                 rows += [

@@ -246,7 +246,8 @@ def grammar_experiments(model_paths: Sequence[str | Path], model_name: str,
         t = sweep_table(sw, tasks, g.bootstrap, g.ci, g.seed)
         meta = {"model": model_name, "pair": f"{a.name}+{b.name}", "first": a.name,
                 "second": b.name, "first_id": a.motif_id, "second_id": b.motif_id,
-                "first_width": a.width, "second_width": b.width}
+                "first_width": a.width, "second_width": b.width,
+                "first_sequence": decode_codes(a.codes), "second_sequence": decode_codes(b.codes)}
         frames.append(pd.concat([pd.DataFrame([meta] * len(t)), t], axis=1))
         log.info("%s: swept %s+%s (%d spacings)", model_name, a.name, b.name, spacings.size)
     sweeps = pd.concat(frames, ignore_index=True) if frames else _empty_sweeps()
@@ -296,30 +297,37 @@ def _empty_sweeps() -> Any:
     import pandas as pd
 
     return pd.DataFrame(columns=["model", "pair", "first", "second", "first_id", "second_id",
-                                 "first_width", "second_width", "orientation", "spacing",
+                                 "first_width", "second_width", "first_sequence",
+                                 "second_sequence", "orientation", "spacing",
                                  "task", "interaction", "interaction_low", "interaction_high",
                                  "pair_effect", "pair_effect_low", "pair_effect_high",
                                  "n_backgrounds"])
 
 
 def grammar_truth(sweep_files: Mapping[str, str | Path], simulation: str | Path,
-                  samples: str | Path, settings: InterpretSettings, out: str | Path) -> None:
-    """Demo: the ``grammar`` metric table, sweeps against the planted pair rules."""
+                  planted_motifs_path: str | Path, samples: str | Path,
+                  settings: InterpretSettings, out: str | Path) -> None:
+    """Demo: the ``grammar`` metric table, sweeps against the planted pair rules (where a
+    rule holds is scored by the simulator's grammar with the planted matrices)."""
     import pandas as pd
 
     from seq2func.core.config import task_cell_types
     from seq2func.core.io import write_tsv_atomic
     from seq2func.core.metrics import rows_to_frame
+    from seq2func.core.motifs import read_jaspar
     from seq2func.interpret.grammar_truth import planted_rules, simulator_decoys, truth_rows
+    from seq2func.simulate.grammar import load_grammar_motifs
 
     t = settings.grammar.truth
     cells = task_cell_types(samples)
+    motifs = load_grammar_motifs(read_jaspar(planted_motifs_path))
     rules, decoys = planted_rules(simulation), simulator_decoys()
     rows = []
     for model, path in sweep_files.items():
         sweeps = pd.read_csv(path, sep="\t")
-        rows += truth_rows(sweeps, model, cells, rules, decoys, t.other_task_fraction,
-                           t.flat_fraction)
+        rows += truth_rows(sweeps, model, cells, rules, decoys, motifs,
+                           t.other_task_fraction, t.flat_fraction)
     write_tsv_atomic(out, rows_to_frame(rows), float_format="%.4g")
-    write_provenance(out, step="grammar-truth", inputs=[simulation, *sweep_files.values()],
+    write_provenance(out, step="grammar-truth",
+                     inputs=[simulation, planted_motifs_path, *sweep_files.values()],
                      config=t.to_config())
