@@ -148,12 +148,12 @@ def sweep_design(w_first: int, w_second: int, spacings: Sequence[int], length: i
     rows: list[tuple[str, str, str, int, int, int]] = []
     for o in orientations:
         sa, sb = o.split("/")
-        rows += [("pair", sa, sb, int(s), int(x), int(y)) for s, x, y in zip(sp, a, b)]
+        rows += [("pair", sa, sb, int(s), int(x), int(y)) for s, x, y in zip(sp, a, b, strict=True)]
     for strand in dict.fromkeys(o.split("/")[0] for o in orientations):
-        rows += [("first", strand, "", int(s), int(x), -1) for s, x in zip(sp, a)]
+        rows += [("first", strand, "", int(s), int(x), -1) for s, x in zip(sp, a, strict=True)]
     for strand in dict.fromkeys(o.split("/")[1] for o in orientations):
-        rows += [("second", "", strand, int(s), -1, int(y)) for s, y in zip(sp, b)]
-    cols = list(zip(*rows))
+        rows += [("second", "", strand, int(s), -1, int(y)) for s, y in zip(sp, b, strict=True)]
+    cols = list(zip(*rows, strict=True))
     return SweepDesign(*(np.asarray(c) for c in cols))
 
 

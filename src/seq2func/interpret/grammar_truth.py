@@ -58,7 +58,8 @@ class PlantedRule:
 
 @dataclass(frozen=True)
 class Decoy:
-    """A decoy design that breaks ``rule`` (see :class:`~seq2func.simulate.regulatory.PairDecoy`)."""
+    """A decoy design that breaks ``rule``
+    (:class:`~seq2func.simulate.regulatory.PairDecoy`)."""
 
     name: str
     rule: str
@@ -219,8 +220,8 @@ def decoy_ratio(curves: pd.DataFrame, task: str, window: tuple[int, int],
     when ``peak <= 0``)."""
     rows = _in(curves[curves["task"] == task], window, orientations)
     held = holds.stack()
-    keep = ~np.asarray([bool(held.get((o, s), False))
-                        for o, s in zip(rows["orientation"], rows["spacing"])], dtype=bool)
+    pairs = zip(rows["orientation"], rows["spacing"], strict=True)
+    keep = ~np.asarray([bool(held.get((o, sp), False)) for o, sp in pairs], dtype=bool)
     rows = rows[keep]
     if rows.empty:
         return float("nan"), float("nan")
