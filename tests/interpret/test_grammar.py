@@ -220,6 +220,13 @@ def test_a_proximity_decoy_is_flat_only_when_far_spacings_are(truth) -> None:
                                                      "fib")])
 
     assert check({("fib", "-/+", 10): 1.0}) == (1.0, 1.0)
+    rows = truth_rows(_curves(consensus, "AP1", "TEAD1", {("fib", o, s): 0.5 for o in
+                                                          ORIENTATIONS for s in range(22)}),
+                      "m", TASKS, rules, decoys, motifs, 0.5, 0.25)
+    key = ("m:MA0099.4+MA0090.4", "fib")
+    # gaps 0-21 of the 29 swept spacings, all orientations: the rule holds at 22/29
+    assert _values(rows, "grammar_window_fraction")[key] == pytest.approx(22 / 29)
+    assert _values(rows, "grammar_window_contrast")[key] == pytest.approx(0.5, abs=0.07)
     assert check({("fib", "-/+", 10): 1.0, ("fib", "+/+", 120): 0.6}) == (1.0, 0.0)
     assert check({("fib", "+/+", 40): 1.0}) == (0.0, 1.0)  # 40 bp gap: beyond 30 bp
 

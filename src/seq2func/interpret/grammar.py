@@ -253,6 +253,8 @@ def marginal_effects(model: Any, backgrounds: np.ndarray, motifs: Sequence[str |
     n = backgrounds.shape[0]
     if base is None:
         base = predict_scores(model, backgrounds, output, batch_size)
+    if not motifs:
+        return np.zeros((0, n, base.shape[1]))
     seqs = np.concatenate([substitute(backgrounds, m) for m in motifs])
     return predict_scores(model, seqs, output, batch_size).reshape(len(motifs), n, -1) - base
 

@@ -186,6 +186,22 @@ def check_peak(curves: pd.DataFrame, task: str, other_tasks: Sequence[str],
                      orientation_ok, ratio, float(holds_at_peak and specific))
 
 
+def window_contrast(curves: pd.DataFrame, task: str, holds: pd.DataFrame
+                    ) -> tuple[float, float]:
+    """``(contrast, fraction)``: the mean interaction of ``task`` where the rule holds minus
+    where it does not, and the fraction of swept configurations where it holds (the chance
+    that a peak lands there by luck). NaN contrast when either side is empty."""
+    own = curves[curves["task"] == task]
+    held = holds.stack()
+    inside = np.asarray([bool(held.get((o, sp), False)) for o, sp in
+                         zip(own["orientation"], own["spacing"], strict=True)], dtype=bool)
+    fraction = float(inside.mean()) if inside.size else float("nan")
+    if inside.all() or not inside.any():
+        return float("nan"), fraction
+    values = own["interaction"].to_numpy()
+    return float(values[inside].mean() - values[~inside].mean()), fraction
+
+
 def holds_frame(rule: PlantedRule, curves: pd.DataFrame, motifs: Mapping[str, Any]
                 ) -> pd.DataFrame:
     """:func:`rule_holds` for the sequences and axes of one pair's curves, as a frame."""
@@ -240,7 +256,9 @@ def truth_rows(sweeps: pd.DataFrame, model: str, task_cells: Mapping[str, str],
     the bootstrap interval at the peak), ``grammar_peak_spacing``,
     ``grammar_spacing_in_window`` and ``grammar_orientation_planted`` (1/0: the rule holds at
     the peak's spacing in some orientation / in the peak's orientation at some spacing; the
-    aggregation names where it holds and the peak) and ``grammar_other_task_ratio``. Rows of a
+    aggregation names where it holds and the peak), ``grammar_other_task_ratio``,
+    ``grammar_window_contrast`` and ``grammar_window_fraction`` (:func:`window_contrast`: a
+    peak-in-window test means little when the window covers most of the sweep). Rows of a
     decoy: model ``<model>:decoy:<slug>``, metrics ``grammar_decoy_max_interaction``,
     ``grammar_decoy_ratio`` and ``grammar_decoy_flat`` (1/0). A rule whose motifs no sweep
     has gets NaN rows (not measured).
@@ -263,8 +281,10 @@ def truth_rows(sweeps: pd.DataFrame, model: str, task_cells: Mapping[str, str],
         for task in tasks:
             if found is None:
                 chk = PeakCheck(nan, nan, nan, nan, "", nan, nan, nan, nan)
+                contrast, fraction = nan, nan
             else:
                 chk = check_peak(curves, task, others, holds, other_task_fraction)
+                contrast, fraction = window_contrast(curves, task, holds)
             peak_at = f"peak {chk.orientation or 'none'} {chk.spacing:g}"
             rows += [
                 MetricRow(label, SPLIT, "grammar_recovered", task,
@@ -281,6 +301,12 @@ def truth_rows(sweeps: pd.DataFrame, model: str, task_cells: Mapping[str, str],
                 MetricRow(label, SPLIT, "grammar_other_task_ratio", task,
                           "max over other cell types' tasks of their peak / this peak",
                           chk.other_ratio, nan, nan, n),
+                MetricRow(label, SPLIT, "grammar_window_contrast", task,
+                          "mean interaction where the rule holds - where it does not",
+                          contrast, nan, nan, n),
+                MetricRow(label, SPLIT, "grammar_window_fraction", task,
+                          "fraction of swept configurations where the rule holds", fraction,
+                          nan, nan, n),
             ]
             for decoy in (d for d in decoys if d.rule == rule.name):
                 top, ratio = nan, nan
