@@ -280,3 +280,31 @@ def test_an_unknown_motif_name_is_a_config_error_naming_the_key(tmp_path: Path, 
     assert "interpret.grammar.pairs[0].second" in err and "NOT_A_MOTIF" in err
     assert "fix:" in err and "interpret.grammar.motifs" in err
     assert not (tmp_path / "sweeps.tsv").exists()
+
+
+def test_motifs_resolve_from_the_config_patterns_or_database() -> None:
+    from seq2func.core.errors import ConfigError
+    from seq2func.core.motifs import Motif
+    from seq2func.interpret.grammar import resolve_motif
+    from seq2func.interpret.modisco import Pattern
+
+    gata = np.eye(4)[encode("AGATAA")] * 10
+    db = [Motif("MA1", "GATA1", gata), Motif("MA2", "Dup", gata), Motif("MA3", "DUP", gata)]
+    calls: list[int] = []
+
+    def database() -> list:
+        calls.append(1)
+        return db
+
+    pats = {"t_pos_0": Pattern("t_pos_0", "t", 9, np.eye(4)[encode("CACGTG")], np.zeros((6, 4)))}
+    got = resolve_motif("mine", "k", {"mine": "acgt"}, pats, database)
+    assert (got.source, decode(got.codes)) == ("config", "ACGT") and not calls
+    assert decode(resolve_motif("t_pos_0", "k", {}, pats, database).codes) == "CACGTG"
+    by_id = resolve_motif("MA1", "k", {}, pats, database)
+    by_name = resolve_motif("gata1", "k", {}, pats, database)
+    assert by_id.motif_id == by_name.motif_id == "MA1" and decode(by_name.codes) == "AGATAA"
+    with pytest.raises(ConfigError, match=r"'dup' names 2 database matrices \(MA2, MA3\)"):
+        resolve_motif("dup", "interpret.grammar.pairs[0].first", {}, pats, database)
+    with pytest.raises(ConfigError, match=r"pairs\[1\].second.*unknown motif 'GATA2'") as e:
+        resolve_motif("GATA2", "interpret.grammar.pairs[1].second", {}, pats, database)
+    assert "did you mean" in str(e.value) and "GATA1" in str(e.value)
