@@ -55,7 +55,8 @@ SUBCOMMANDS = {
                    "evaluate-expression"],
     "evaluate": ["evaluate-accessibility", "fold-summary", "accessibility-tracks",
                  "evaluate-gates", "bias-qc"],
-    "report": ["figure"], "interpret": ["explain", "discover-motifs", "motif-recovery"],
+    "report": ["figure"],
+    "interpret": ["explain", "discover-motifs", "motif-recovery", "grammar", "grammar-truth"],
     "variants": ["score-variants", "variant-metrics"],
 }
 

@@ -472,6 +472,29 @@ def logo_figure(model):
     return f"{FIGURES_DIR}/motif_logos_{model}"
 
 
+GRAMMAR = INTERP["grammar"]
+
+
+def grammar_models():
+    """Models of the grammar experiments: interpret.grammar.models, or every explained model
+    but the bias models."""
+    return GRAMMAR["models"] or [
+        m for m in interpret_models() if not m.endswith(BIAS_SUFFIX)
+    ]
+
+
+def grammar_patterns(wildcards):
+    """Input function: the discovered patterns of {model} when it is explained (their top
+    pairs are swept), else none (only the config's pairs)."""
+    if wildcards.model in interpret_models():
+        return [f"{INTERP_DIR}/{wildcards.model}/patterns.npz"]
+    return []
+
+
+def grammar_figure(model):
+    return f"{FIGURES_DIR}/grammar_{model}"
+
+
 # variants.smk: variant effects
 VAR = config["variants"]
 

@@ -1,17 +1,23 @@
 # Interpretation of the accessibility models (seed ensembles): attributions of the strongest
 # test-set peaks (strand-averaged gradient x input; vectorised ISM on a few), TF-MoDISco motifs
-# annotated with JASPAR, logos; on the demo, recovery of the planted motifs (metric table
-# "motifs").
+# annotated with JASPAR, logos; in-silico grammar (motif marginalisation, pair spacing and
+# orientation sweeps); on the demo, recovery of the planted motifs (metric table "motifs") and
+# of the planted pair rules (metric table "grammar").
 
 PAPER_FIGURES.extend(logo_figure(m) for m in interpret_models())
+PAPER_FIGURES.extend(grammar_figure(m) for m in grammar_models())
 if SIMULATED:
     METRIC_TABLES["motifs"] = f"{EVAL_DIR}/motif_recovery.tsv"
+    METRIC_TABLES["grammar"] = f"{EVAL_DIR}/grammar_truth.tsv"
 
-# motifs and logos of every explained model (+ the planted motifs' recovery on the demo)
+# motifs and logos of every explained model, grammar sweeps (+ the planted motifs' and pair
+# rules' recovery on the demo)
 TARGETS["interpret"] = [
     *[f"{INTERP_DIR}/{m}/motifs.tsv" for m in interpret_models()],
     *figure_files(logo_figure(m) for m in interpret_models()),
-    *([METRIC_TABLES["motifs"]] if SIMULATED else []),
+    *[f"{INTERP_DIR}/{m}/grammar_sweeps.tsv" for m in grammar_models()],
+    *figure_files(grammar_figure(m) for m in grammar_models()),
+    *([METRIC_TABLES["motifs"], METRIC_TABLES["grammar"]] if SIMULATED else []),
 ]
 
 
@@ -118,3 +124,80 @@ if SIMULATED:
             "seq2func motif-recovery --patterns {params.patterns:q}"
             " --simulation {input.simulation:q} --planted-motifs {input.planted:q}"
             " --samples {input.samples:q} --out {output:q} > {log:q} 2>&1"
+
+
+rule grammar_experiments:
+    input:
+        models=seed_models,
+        patterns=grammar_patterns,
+        dataset=DATASET_JSON,
+        regions=DATASET_REGIONS,
+        genome=GENOME_FASTA,
+        fai=GENOME_FAI,
+    output:
+        marginal=f"{INTERP_DIR}/{{model}}/grammar_marginal.tsv",
+        sweeps=f"{INTERP_DIR}/{{model}}/grammar_sweeps.tsv",
+        figure=figure_outputs(grammar_figure("{model}"), "../report/grammar_sweeps.rst"),
+    log:
+        f"{LOGS}/interpret/grammar_{{model}}.log",
+    benchmark:
+        f"{BENCH}/interpret/grammar_{{model}}.tsv"
+    wildcard_constraints:
+        model="|".join(grammar_models()) or "(?!)",
+    conda:
+        "../../envs/train.yaml"
+    threads: 2
+    resources:
+        # TensorFlow + model ~1 GB; a sweep's sequences (8 x spacings x backgrounds) at once
+        mem_mb=lambda wc, attempt: 3000 * attempt,
+        runtime=lambda wc, attempt: 30 * attempt * len(inference_files(wc.model)),
+        gpu=INFERENCE_GPUS,
+    params:
+        interpret=as_json(INTERP),
+        database=from_config(INTERP["motif_database"]),
+        patterns=lambda wildcards, input: (
+            ["--patterns", *input.patterns] if input.patterns else []
+        ),
+        dataset_dir=upstream_dir(DATASET_DIR),
+        stem=lambda wildcards, output: Path(output.figure[0]).with_suffix(""),
+    shell:
+        "seq2func grammar --model {input.models:q} --model-name {wildcards.model:q}"
+        " --dataset-dir {params.dataset_dir:q} --genome {input.genome:q}"
+        " {params.patterns:q} --database {params.database:q} --params {params.interpret:q}"
+        " --marginal-out {output.marginal:q} --sweeps-out {output.sweeps:q}"
+        " --figure {params.stem:q} --threads {threads:q} > {log:q} 2>&1"
+
+
+if SIMULATED:
+
+    rule grammar_truth:
+        input:
+            sweeps=expand(
+                f"{INTERP_DIR}/{{model}}/grammar_sweeps.tsv", model=grammar_models()
+            ),
+            simulation=f"{TRUTH_DIR}/simulation.json",
+            planted=PLANTED_MOTIFS,
+            samples=config["samples"],
+        output:
+            METRIC_TABLES["grammar"],
+        log:
+            f"{LOGS}/interpret/grammar_truth.log",
+        benchmark:
+            f"{BENCH}/interpret/grammar_truth.tsv"
+        conda:
+            "../../envs/interpret.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        params:
+            # MODEL=grammar_sweeps.tsv
+            sweeps=lambda wildcards, input: name_file_pairs(
+                grammar_models(), input.sweeps
+            ),
+            interpret=as_json(INTERP),
+        shell:
+            "seq2func grammar-truth --sweeps {params.sweeps:q}"
+            " --simulation {input.simulation:q} --planted-motifs {input.planted:q}"
+            " --samples {input.samples:q} --params {params.interpret:q} --out {output:q}"
+            " > {log:q} 2>&1"

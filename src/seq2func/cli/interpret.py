@@ -1,5 +1,5 @@
 """Subcommands of the interpret stage: interpretation (``explain``, ``discover-motifs``,
-``motif-recovery``).
+``motif-recovery``, ``grammar``, ``grammar-truth``).
 """
 
 from __future__ import annotations
@@ -98,8 +98,70 @@ def _run_motif_recovery(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_grammar(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "grammar", help="in-silico grammar: motif marginalisation and pair spacing sweeps",
+        description="Write motifs into low-signal background sequences of the test split and "
+                    "predict them on both strands: the effect of each motif (marginalisation) "
+                    "and, for pairs, the interaction (pair effect minus the single effects) "
+                    "against spacing and relative orientation, per task "
+                    "(interpret.grammar of the config).")
+    add_ensemble(p)
+    p.add_argument("--model-name", required=True, help="model name (rows and provenance)")
+    add_dataset(p)
+    add_genome(p)
+    p.add_argument("--patterns", default=None,
+                   help="patterns.npz of discover-motifs (their top pairs are swept)")
+    p.add_argument("--database", required=True,
+                   help="JASPAR-format file, or a pyjaspar release, for motifs named by matrix")
+    add_params(p, "interpret")
+    p.add_argument("--marginal-out", required=True, help="output marginal effects TSV")
+    p.add_argument("--sweeps-out", required=True, help="output sweep curves TSV")
+    p.add_argument("--figure", required=True, help="figure stem (.pdf/.svg/.png)")
+    add_runtime(p)
+    p.set_defaults(func=_run_grammar)
+
+
+def _run_grammar(args: argparse.Namespace) -> int:
+    from seq2func.interpret import InterpretSettings
+    from seq2func.interpret.run import grammar_experiments
+
+    settings = InterpretSettings.from_config(json_arg(args.params, "--params"), source="--params")
+    grammar_experiments(args.model, args.model_name, args.dataset_dir, args.genome,
+                        args.patterns, args.database, settings, args.marginal_out,
+                        args.sweeps_out, args.figure, threads=args.threads)
+    return 0
+
+
+def _add_grammar_truth(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "grammar-truth", help="demo: grammar sweeps against the planted pair rules",
+        description="For each pair rule of the demo grammar: does the interaction curve peak "
+                    "in the planted spacing window, orientation and cell type, and do the "
+                    "decoys' configurations stay flat (metric table grammar)?")
+    p.add_argument("--sweeps", nargs="+", required=True, help="MODEL=grammar_sweeps.tsv ...")
+    p.add_argument("--simulation", required=True, help="demo truth/simulation.json")
+    p.add_argument("--planted-motifs", required=True, help="JASPAR file of the planted motifs")
+    p.add_argument("--samples", required=True, help="samples table (task -> cell type)")
+    add_params(p, "interpret")
+    p.add_argument("--out", required=True, help="grammar metric table (TSV)")
+    p.set_defaults(func=_run_grammar_truth)
+
+
+def _run_grammar_truth(args: argparse.Namespace) -> int:
+    from seq2func.interpret import InterpretSettings
+    from seq2func.interpret.run import grammar_truth
+
+    settings = InterpretSettings.from_config(json_arg(args.params, "--params"), source="--params")
+    grammar_truth(unique_pairs(args.sweeps, "--sweeps", "MODEL=PATH"), args.simulation,
+                  args.planted_motifs, args.samples, settings, args.out)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this stage's subcommands to the top-level parser."""
     _add_explain(sub)
     _add_discover_motifs(sub)
     _add_motif_recovery(sub)
+    _add_grammar(sub)
+    _add_grammar_truth(sub)

@@ -177,6 +177,8 @@ def _check_references(config: Mapping[str, Any], samples: pd.DataFrame) -> None:
     model = "a model of accessibility.models"
     _unknown(config["evaluate"]["tracks"]["models"], models, "evaluate.tracks.models", model)
     _unknown(config["interpret"]["models"], models, "interpret.models", model)
+    _unknown(config["interpret"]["grammar"]["models"], models, "interpret.grammar.models",
+             model)
     _unknown(config["variants"]["models"], models, "variants.models", model)
     with_expression = samples_with_expression(config, samples)
     expr = config["expression"]

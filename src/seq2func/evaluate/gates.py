@@ -58,7 +58,8 @@ _SELECTORS = ("metric", "task", "aggregation", "split", "chromosome", "fold", "a
 _DEFAULTS = {"task": "all", "chromosome": "all", "fold": "mean"}
 #: every metric table the workflow's stages can register (``METRIC_TABLES`` of the rules)
 METRIC_TABLE_NAMES = ("accessibility", "accessibility_folds", "bias", "expression",
-                      "expression_explainable_variance", "library_qc", "motifs", "variants")
+                     "expression_explainable_variance", "grammar", "library_qc", "motifs",
+                     "variants")
 
 
 def _wanted(gate: Mapping[str, Any], key: str, table: pd.DataFrame) -> Any:

@@ -5,6 +5,9 @@
 * :mod:`~seq2func.interpret.annotate` - similarity to a motif database (JASPAR);
 * :mod:`~seq2func.interpret.logos` - logo figures;
 * :mod:`~seq2func.interpret.recovery` - demo truth: recovery of the planted motifs;
+* :mod:`~seq2func.interpret.grammar` - in-silico grammar: marginalisation, pair sweeps
+  (:mod:`~seq2func.interpret.grammar_truth`: demo truth of the planted pair rules;
+  :mod:`~seq2func.interpret.grammar_plots`: their figure);
 * :mod:`~seq2func.interpret.run` - the stage's entry points (one per subcommand).
 """
 

@@ -28,6 +28,36 @@ WEAK_MARGIN_BITS = 2.0
 
 
 @dataclass(frozen=True)
+class PairDecoy:
+    """A decoy design that plants both motifs of a pair rule but breaks the rule.
+
+    ``distances`` is the range of the gap (``composite``: bases between the two on the
+    composite's strand) or of the distance between the starts (otherwise) drawn by
+    :meth:`_Layout.place_pair`; ``same_strand=False`` flips the second motif's strand.
+    """
+
+    rule: str
+    first: str
+    second: str
+    distances: tuple[int, int]
+    composite: bool
+    same_strand: bool = True
+
+
+#: the decoy designs of :func:`decoy_recipe` that break a pair rule of the grammar
+PAIR_DECOYS: dict[str, PairDecoy] = {
+    "TAL1-GATA1 wrong spacing": PairDecoy("TAL1-GATA1 composite", "TAL1", "GATA1", (14, 25),
+                                          composite=True),
+    "TAL1-GATA1 wrong orientation": PairDecoy("TAL1-GATA1 composite", "TAL1", "GATA1", (7, 9),
+                                              composite=True, same_strand=False),
+    "HNF4A, FOXA2 too far apart": PairDecoy("HNF4A+FOXA2 within 50 bp", "HNF4A", "FOXA2",
+                                            (90, 200), composite=False),
+    "AP1, TEAD1 too far apart (single AP1)": PairDecoy("AP-1+TEAD within 30 bp", "AP1",
+                                                       "TEAD1", (90, 200), composite=False),
+}
+
+
+@dataclass(frozen=True)
 class Site:
     """One motif site of a recipe: ``offset`` is the start within the core (0-based)."""
 
@@ -175,19 +205,11 @@ def decoy_recipe(motifs: Mapping[str, Motif], rng: np.random.Generator) -> tuple
         design = f"weak {cell} sites"
         for name in GRAMMARS[cell].enhancer_motifs:
             lay.place(name, w[name], strong=False)
-    elif u < 0.6:
-        design = "TAL1-GATA1 wrong spacing"
-        lay.place_pair("TAL1", w["TAL1"], "GATA1", w["GATA1"], (14, 25), composite=True)
-    elif u < 0.7:
-        design = "TAL1-GATA1 wrong orientation"
-        lay.place_pair("TAL1", w["TAL1"], "GATA1", w["GATA1"], (7, 9), composite=True,
-                       same_strand=False)
-    elif u < 0.85:
-        design = "HNF4A, FOXA2 too far apart"
-        lay.place_pair("HNF4A", w["HNF4A"], "FOXA2", w["FOXA2"], (90, 200), composite=False)
     else:
-        design = "AP1, TEAD1 too far apart (single AP1)"
-        lay.place_pair("AP1", w["AP1"], "TEAD1", w["TEAD1"], (90, 200), composite=False)
+        design = list(PAIR_DECOYS)[int(np.searchsorted([0.6, 0.7, 0.85], u, side="right"))]
+        d = PAIR_DECOYS[design]
+        lay.place_pair(d.first, w[d.first], d.second, w[d.second], d.distances,
+                       composite=d.composite, same_strand=d.same_strand)
     _add_weak_decoys(lay, motifs, rng, int(rng.integers(1, 3)))
     return design, lay.sites
 
