@@ -1,0 +1,101 @@
+"""Studies on the real bundles, end to end, as a user runs them (``../shared/data``).
+
+Each test runs ``snakemake`` with a study's ``--configfile`` (the examples of
+``config/examples``, their paths made absolute for a temporary working directory) and then
+``snakemake --report`` with no other flag. The study files set only their inputs, split and
+chromosomes; for this test's time budget a second ``--configfile`` shortens training and
+interpretation (a real run keeps the schema's defaults). Skipped when the bundles are absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO, SHARED_DATA, snakemake_cmd
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+#: what the tests shorten (the studies' own files are untouched)
+QUICK = {"accessibility": {"train": {"max_epochs": 4}},
+         "evaluate": {"bootstrap": 100, "tracks": {"stride": 500}},
+         "interpret": {"peaks_per_task": 60, "ism_peaks_per_task": 3,
+                       "grammar": {"backgrounds": 8, "max_spacing": 20}},
+         "expression": {"train": {"max_epochs": 4}}}
+
+
+def _absolute(value: str) -> str:
+    """A path of the examples, absolute (the bundles and the repo's config files)."""
+    if value.startswith("../shared/data/"):
+        return str(SHARED_DATA / value.removeprefix("../shared/data/"))
+    if value.startswith("config/"):
+        return str(REPO / value)
+    return value
+
+
+def _study_workdir(tmp: Path, example: str, overrides: dict | None = None) -> Path:
+    """A working directory holding ``example``'s study file and samples table, absolute paths."""
+    cfg = yaml.safe_load((REPO / "config" / "examples" / example).read_text())
+    for key in ("genome", "blacklist", "annotation"):
+        cfg["download"][key] = _absolute(cfg["download"][key])
+    samples = pd.read_csv(REPO / cfg["samples"], sep="\t", comment="#", dtype=str)
+    for column in ("signal", "peaks", "expression"):
+        if column in samples:
+            samples[column] = samples[column].map(_absolute)
+    samples.to_csv(tmp / "samples.tsv", sep="\t", index=False)
+    cfg["samples"] = str(tmp / "samples.tsv")
+    for key, value in (overrides or {}).items():
+        cfg[key] = value
+    (tmp / "study.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    (tmp / "quick.yaml").write_text(yaml.safe_dump(QUICK, sort_keys=False))
+    return tmp
+
+
+def _snakemake(wd: Path, *args: str, timeout: int = 1500) -> str:
+    res = subprocess.run(
+        snakemake_cmd("-s", str(REPO / "Snakefile"), "-d", str(wd), "--configfile",
+                      str(wd / "study.yaml"), str(wd / "quick.yaml"), *args),
+        capture_output=True, text=True, timeout=timeout, cwd=wd,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-4000:]
+    return out
+
+
+def _gates(wd: Path, study: str) -> pd.DataFrame:
+    return pd.read_csv(wd / "results" / study / "evaluation" / "gates.tsv", sep="\t")
+
+
+def _report_names(wd: Path) -> list[str]:
+    _snakemake(wd, "--report", str(wd / "report.zip"))
+    with zipfile.ZipFile(wd / "report.zip") as zf:
+        return zf.namelist()
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "human_hg38_borzoi_tiny_65regions").is_dir(),
+                    reason="the hg38 bundle is absent")
+def test_an_accessibility_only_human_study_runs_and_reports(tmp_path: Path) -> None:
+    wd = _study_workdir(tmp_path, "hg38_dnase.yaml")
+    out = _snakemake(wd, "--cores", "2")
+    assert "an accessibility-only study (no expression stage)" in out
+    results = wd / "results" / "hg38_dnase"
+    assert not (results / "expression").exists() and not (results / "variants").exists()
+    # the 65 window contigs (names with '_') are all kept: one shard each; no peak dropped
+    meta = json.loads((results / "dataset" / "dataset.json").read_text())
+    assert len(meta["shards"]) == 65 and len(meta["tasks"]) == 10
+    qc = pd.read_csv(results / "qc" / "preprocess_qc.tsv", sep="\t")
+    assert (qc["chrom_excluded"] == 0).all() and (qc["chrom_not_in_genome"] == 0).all()
+    gates = _gates(wd, "hg38_dnase")
+    assert {"basset_beats_kmer_lr", "gc_only_below_basset"} <= set(gates["gate"])
+    assert set(gates["status"]) <= {"PASS", "FAIL", "NOT RUN"}
+    assert not any(g.startswith("expression") for g in gates["gate"])
+    names = _report_names(wd)
+    assert any(n.endswith("gates.tsv") for n in names)
+    assert not any("expression" in n for n in names)
