@@ -199,7 +199,7 @@ def detect_format(path: PathLike, override: str | None = None, *, source: str = 
     """
     if override:
         if override not in SIGNAL_FORMATS:
-            raise ConfigError(source, f"{key}_format", f"unknown format {override!r}",
+            raise ConfigError(source, f"{key} (signal_format)", f"unknown format {override!r}",
                               f"use one of {', '.join(SIGNAL_FORMATS)}")
         return override
     name = Path(str(path)).name
@@ -209,6 +209,34 @@ def detect_format(path: PathLike, override: str | None = None, *, source: str = 
     raise ConfigError(source, key, f"cannot tell the format of {name!r} from its name",
                       "name it .bw/.bigWig, .bam, fragments.tsv.gz, .bedpe[.gz] or .bed[.gz], or "
                       f"set the samples table's signal_format ({', '.join(SIGNAL_FORMATS)})")
+
+
+def signal_formats(samples: Any, signal_paths: Mapping[str, str],
+                   source: str = "samples") -> dict[str, str]:
+    """Sample -> format of its signal file (the workflow's choice of rule per sample).
+
+    Parameters
+    ----------
+    samples
+        The samples table (pandas DataFrame with ``sample`` and optional ``signal_format``
+        columns; empty cells are absent).
+    signal_paths
+        Sample -> its signal file (download path; its name tells the format).
+    source
+        The samples table's path, for error messages.
+
+    Raises
+    ------
+    ConfigError
+        Naming the sample, for an unknown format or a name that tells none.
+    """
+    overrides = samples["signal_format"] if "signal_format" in samples else None
+    out: dict[str, str] = {}
+    for i, sample in enumerate(samples["sample"]):
+        override = str(overrides.iloc[i]).strip() if overrides is not None else ""
+        out[sample] = detect_format(signal_paths[sample], override or None, source=source,
+                                    key=f"sample {sample}, column signal")
+    return out
 
 
 # ----------------------------------------------------------------------------- chromosomes
