@@ -696,7 +696,9 @@ def reads_to_cutsites(src: PathLike, out: PathLike, chrom_sizes: PathLike | Mapp
     chroms = _Chromosomes(genome_sizes(chrom_sizes), settings.other_sequences, src)
     report = CutSiteReport()
     log.info("%s (%s, %s): cut sites shifted %+d/%+d", src, fmt, assay, *shift)
-    spool = _Spool(len(chroms.names), Path(out).resolve().parent)
+    out_dir = Path(out).resolve().parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    spool = _Spool(len(chroms.names), out_dir)
     try:
         if fmt == "bam":
             _bam_cuts(src, shift, settings, chroms, spool, report)
