@@ -86,7 +86,7 @@ def test_format_from_the_name(name: str, fmt: str) -> None:
 
 def test_format_override_and_unknown_names() -> None:
     assert detect_format("cuts.txt.gz", "bed") == "bed"
-    with pytest.raises(ConfigError, match="cannot tell the format of 'cuts.txt.gz'"):
+    with pytest.raises(ConfigError, match=r"cannot tell the format of 'cuts\.txt\.gz'"):
         detect_format("cuts.txt.gz", source="s.tsv", key="sample a, column signal")
     with pytest.raises(ConfigError, match="unknown format 'sam'"):
         detect_format("x.bam", "sam")
@@ -217,7 +217,7 @@ def test_malformed_lines_name_the_file_and_line(tmp_path: Path, line: str, probl
 
 def test_unknown_chromosomes_beyond_the_fraction_stop(tmp_path: Path) -> None:
     lines = [f"chr1\t{i}\t{i + 50}" for i in range(900)]
-    src = write_text(tmp_path / "few.bed", lines + ["chrZ\t1\t50"])
+    src = write_text(tmp_path / "few.bed", [*lines, "chrZ\t1\t50"])
     report = reads_to_cutsites(src, tmp_path / "o.bw", SIZES, "bed",
                                settings=CutSiteSettings.from_config({"max_unknown_fraction": 0.01}))
     assert report.unknown_sequences == {"chrZ": 1}
@@ -319,7 +319,7 @@ def test_settings_fields_are_the_schema_properties() -> None:
         assert getattr(s, f.name) == props[f.name]["default"], f.name
     assert s.shift("bam", "ATAC") == (4, -4) and s.shift("bam", "DNase") == (0, 1)
     assert s.shift("fragments", "ATAC") == s.shift("bedpe", "DNase") == (0, 0)
-    with pytest.raises(ConfigError, match="download.cutsites.shift_bed"):
+    with pytest.raises(ConfigError, match=r"download\.cutsites\.shift_bed"):
         CutSiteSettings.from_config({"shift_bed": [1]})
 
 

@@ -45,6 +45,7 @@ import gzip
 import logging
 import re
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -148,6 +149,8 @@ class CutSiteReport:
         BAM reads skipped by ``bam_exclude_flags`` / ``bam_min_mapq`` (or without alignment).
     shifted_off
         Cut sites that the shift moved off their chromosome (dropped).
+    seconds
+        Wall time of the streaming pass (``read``) and of counting and writing (``write``).
     """
 
     records: int = 0
@@ -160,6 +163,7 @@ class CutSiteReport:
     discordant: int = 0
     filtered: int = 0
     shifted_off: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain data."""
@@ -700,13 +704,16 @@ def reads_to_cutsites(src: PathLike, out: PathLike, chrom_sizes: PathLike | Mapp
     out_dir.mkdir(parents=True, exist_ok=True)
     spool = _Spool(len(chroms.names), out_dir)
     try:
+        t0 = time.perf_counter()
         if fmt == "bam":
             _bam_cuts(src, shift, settings, chroms, spool, report)
         else:
             _fragment_cuts(src, fmt, shift, chroms, spool, report, settings.chunk_lines)
         spool.close_files()
         _check_totals(src, report, spool, settings.max_unknown_fraction)
+        t1 = time.perf_counter()
         _write_bigwig(out, spool, chroms, report)
+        report.seconds = {"read": round(t1 - t0, 3), "write": round(time.perf_counter() - t1, 3)}
     finally:
         spool.cleanup()
     log.info("%s", report.summary())
