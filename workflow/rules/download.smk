@@ -182,12 +182,12 @@ rule ingest_signal:
         sizes=CHROM_SIZES,
     output:
         signal_bigwig("{sample}"),
-    wildcard_constraints:
-        sample=sample_regex([s for s in SAMPLES if s not in READ_SIGNAL]),
     log:
         f"{LOGS}/ingest/signal_{{sample}}.log",
     benchmark:
         f"{BENCH}/ingest/signal_{{sample}}.tsv"
+    wildcard_constraints:
+        sample=sample_regex([s for s in SAMPLES if s not in READ_SIGNAL]),
     conda:
         "../../envs/download.yaml"
     threads: 1
@@ -207,12 +207,12 @@ rule cutsites_signal:
         sizes=CHROM_SIZES,
     output:
         signal_bigwig("{sample}"),
-    wildcard_constraints:
-        sample=sample_regex(READ_SIGNAL),
     log:
         f"{LOGS}/ingest/cutsites_{{sample}}.log",
     benchmark:
         f"{BENCH}/ingest/cutsites_{{sample}}.tsv"
+    wildcard_constraints:
+        sample=sample_regex(READ_SIGNAL),
     conda:
         "../../envs/download.yaml"
     threads: 1
