@@ -167,6 +167,24 @@ def test_bedtools_bedpe_pairs_become_fragments(tmp_path: Path) -> None:
     assert report.discordant == 2 and report.records == 4
 
 
+def test_bgzip_fragments(tmp_path: Path) -> None:
+    import pysam
+
+    plain = write_text(tmp_path / "fragments.tsv", [f"{c}\t{s}\t{e}\tBC\t1" for c, s, e in FRAGS])
+    src = tmp_path / "fragments.tsv.gz"
+    pysam.tabix_compress(str(plain), str(src))
+    assert detect_format(src) == "fragments"
+    reads_to_cutsites(src, tmp_path / "o.bw", SIZES, "fragments")
+    assert_counts(tmp_path / "o.bw", fragment_cuts(FRAGS))
+
+
+def test_bedtools_bedpe_with_a_bad_coordinate(tmp_path: Path) -> None:
+    src = write_text(tmp_path / "pairs.bedpe", ["chr1\t10\t60\tchr1\t150\t200",
+                                                "chr1\t10\t60\tchr1\tx\t200"])
+    with pytest.raises(InputError, match="cannot be read as a bedtools BEDPE"):
+        reads_to_cutsites(src, tmp_path / "o.bw", SIZES, "bedpe")
+
+
 def test_dropped_fragments_are_counted(tmp_path: Path) -> None:
     lines = ["chr1\t10\t60",
              "chr1\t950\t1001",    # past the end of chr1

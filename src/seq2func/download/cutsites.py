@@ -132,7 +132,7 @@ class CutSiteReport:
     Attributes
     ----------
     records
-        Fragments (text formats) or reads (BAM) read.
+        Fragments read (text formats), or reads that passed the filters (BAM).
     cut_sites
         Cut sites written.
     per_chromosome
@@ -423,7 +423,10 @@ def _open_stream(path: PathLike) -> tuple[IO[bytes], IO[bytes]]:
 
 
 def _first_bad_line(path: PathLike, skip: int, columns: Sequence[int]) -> InputError:
-    """Find the first malformed data line after a fast read failed (a slow, diagnostic pass)."""
+    """The error of the first malformed data line, once the fast read failed.
+
+    A line-by-line pass in Python: slow, but it runs only on the way to an error.
+    """
     from seq2func.core.io import open_text
 
     need = max(columns) + 1
@@ -436,8 +439,6 @@ def _first_bad_line(path: PathLike, skip: int, columns: Sequence[int]) -> InputE
                 return InputError(path, f"{len(fields)} tab-separated column(s), need at least "
                                   f"{need} (chrom, start, end)", lineno, _FRAGMENT_FIX)
             for c in columns[1:]:
-                if c < len(fields) and fields[c] in (".", "-1") and len(columns) > 3:
-                    continue  # an unpaired mate of a bedtools BEDPE: dropped later
                 try:
                     int(fields[c])
                 except ValueError:
