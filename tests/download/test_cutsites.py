@@ -4,6 +4,7 @@ shifts, what is dropped and counted, malformed input, the settings, and the CLI.
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 from collections import Counter
 from dataclasses import fields
@@ -22,6 +23,7 @@ from seq2func.download.cutsites import (
     detect_format,
     reads_to_cutsites,
     signal_formats,
+    sorted_blocks,
 )
 
 SIZES = {"chr1": 1000, "chr2": 500}
@@ -101,10 +103,31 @@ def test_signal_formats_of_a_samples_table() -> None:
 
 
 def test_count_runs_merges_equal_neighbours() -> None:
-    starts, ends, counts = count_runs(np.array([7, 3, 4, 4, 3, 5, 5, 9], dtype=np.int32))
+    starts, ends, counts = count_runs(np.array([3, 3, 4, 4, 5, 5, 7, 9], dtype=np.int32))
     assert starts.tolist() == [3, 7, 9] and ends.tolist() == [6, 8, 10]
     assert counts.tolist() == [2.0, 1.0, 1.0]
     assert all(a.size == 0 for a in count_runs(np.zeros(0, dtype=np.int32)))
+
+
+def test_sorted_blocks_never_split_a_base() -> None:
+    positions = np.sort(np.random.default_rng(3).integers(0, 50, size=400))
+    blocks = list(sorted_blocks(positions, 7))
+    assert len(blocks) > 10
+    np.testing.assert_array_equal(np.concatenate(blocks), positions)
+    assert all(a[-1] != b[0] for a, b in itertools.pairwise(blocks))
+
+
+def test_writing_in_small_blocks_gives_the_same_counts(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import seq2func.download.cutsites as cutsites
+
+    rng = np.random.default_rng(5)
+    starts = rng.integers(0, 400, size=3000)
+    frags = [("chr2", int(s), int(s) + int(rng.integers(1, 90))) for s in starts]
+    src = write_text(tmp_path / "f.bed", [f"{c}\t{s}\t{e}" for c, s, e in frags])
+    monkeypatch.setattr(cutsites, "WRITE_BLOCK", 5)
+    reads_to_cutsites(src, tmp_path / "o.bw", SIZES, "bed")
+    assert_counts(tmp_path / "o.bw", fragment_cuts(frags))
 
 
 # ----------------------------------------------------------------------------- text formats

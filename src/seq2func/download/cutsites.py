@@ -325,13 +325,17 @@ class _Spool:
 # ----------------------------------------------------------------------------- counting
 
 
+#: sorted cut sites counted and written at a time (bounds the temporaries of :func:`count_runs`)
+WRITE_BLOCK = 1 << 20
+
+
 def count_runs(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cut counts per base as runs: (starts, ends, counts) of consecutive bases of equal count.
 
     Parameters
     ----------
     positions
-        Cut positions on one chromosome, any order (sorted in place).
+        Sorted cut positions on one chromosome.
 
     Returns
     -------
@@ -340,13 +344,12 @@ def count_runs(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
     Examples
     --------
-    >>> count_runs(np.array([5, 3, 4, 4, 3, 9], dtype=np.int32))
-    (array([3, 5, 9]), array([5, 6, 10]), array([2., 1., 1.]))
+    >>> [a.tolist() for a in count_runs(np.array([3, 3, 4, 4, 5, 9], dtype=np.int32))]
+    [[3, 5, 9], [5, 6, 10], [2.0, 1.0, 1.0]]
     """
     if positions.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float64)
-    positions.sort(kind="stable")
     first = np.flatnonzero(np.diff(positions)) + 1
     first = np.concatenate(([0], first))
     base = positions[first].astype(np.int64)
@@ -358,9 +361,33 @@ def count_runs(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return base[starts_i], base[last_i] + 1, counts[starts_i].astype(np.float64)
 
 
+def sorted_blocks(positions: np.ndarray, block: int) -> Iterator[np.ndarray]:
+    """Consecutive slices of sorted ``positions`` of about ``block`` cut sites each.
+
+    A slice never splits the cuts of one base (so each base is counted once); a run of equal
+    counts may continue into the next slice, and is then written as two adjacent intervals.
+
+    Examples
+    --------
+    >>> [b.tolist() for b in sorted_blocks(np.array([1, 2, 2, 2, 5, 6]), 2)]
+    [[1, 2, 2, 2], [5, 6]]
+    """
+    n, a = positions.size, 0
+    while a < n:
+        b = min(n, a + block)
+        if b < n:
+            b = int(np.searchsorted(positions, positions[b - 1], side="right"))
+        yield positions[a:b]
+        a = b
+
+
 def _write_bigwig(out: PathLike, spool: _Spool, chroms: _Chromosomes,
                   report: CutSiteReport) -> None:
-    """Write every chromosome's counted cut sites, in genome order, atomically."""
+    """Write every chromosome's counted cut sites, in genome order, atomically.
+
+    Memory: the chromosome's cut sites (int32, sorted in place) and the temporaries of one
+    :data:`WRITE_BLOCK` of them.
+    """
     import pyBigWig
     from tqdm import tqdm
 
@@ -370,13 +397,13 @@ def _write_bigwig(out: PathLike, spool: _Spool, chroms: _Chromosomes,
             bw.addHeader(list(zip(chroms.names, (int(n) for n in chroms.lengths), strict=True)),
                          maxZooms=10)
             for i, name in enumerate(tqdm(chroms.names, desc="write", unit="chrom")):
-                starts, ends, values = count_runs(spool.read(i))
-                report.per_chromosome[name] = int(spool.counts[i])
-                step = 1 << 20
-                for a in range(0, starts.size, step):
-                    b = a + step
-                    bw.addEntries([name] * int(starts[a:b].size), starts[a:b], ends=ends[a:b],
-                                  values=values[a:b])
+                positions = spool.read(i)
+                positions.sort()
+                for part in sorted_blocks(positions, WRITE_BLOCK):
+                    starts, ends, values = count_runs(part)
+                    bw.addEntries([name] * int(starts.size), starts, ends=ends, values=values)
+                report.per_chromosome[name] = int(positions.size)
+                del positions
         finally:
             bw.close()
     report.cut_sites = int(spool.counts.sum())
