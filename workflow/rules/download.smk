@@ -35,11 +35,11 @@ except ConfigError as exc:
     raise WorkflowError(f"invalid configuration:\n{exc}") from None
 READ_SIGNAL = [s for s in SAMPLES if SIGNAL_FORMAT[s] != "bigwig"]
 ASSAY = dict(zip(SAMPLES_TABLE["sample"], SAMPLES_TABLE["assay"]))
-
-
-def sample_regex(samples):
-    """A wildcard constraint matching exactly these samples (none: a regex that never matches)."""
-    return "|".join(re.escape(s) for s in samples) or "(?!)"
+# wildcard constraints of the two rules: exactly their samples ("(?!)" never matches)
+BIGWIG_SIGNAL_RE = (
+    "|".join(re.escape(s) for s in SAMPLES if s not in READ_SIGNAL) or "(?!)"
+)
+READ_SIGNAL_RE = "|".join(re.escape(s) for s in READ_SIGNAL) or "(?!)"
 
 
 if DOWNLOAD["offline"]:
@@ -187,7 +187,7 @@ rule ingest_signal:
     benchmark:
         f"{BENCH}/ingest/signal_{{sample}}.tsv"
     wildcard_constraints:
-        sample=sample_regex([s for s in SAMPLES if s not in READ_SIGNAL]),
+        sample=BIGWIG_SIGNAL_RE,
     conda:
         "../../envs/download.yaml"
     threads: 1
@@ -212,7 +212,7 @@ rule cutsites_signal:
     benchmark:
         f"{BENCH}/ingest/cutsites_{{sample}}.tsv"
     wildcard_constraints:
-        sample=sample_regex(READ_SIGNAL),
+        sample=READ_SIGNAL_RE,
     conda:
         "../../envs/download.yaml"
     threads: 1
