@@ -140,7 +140,7 @@ def _run_cutsites(args: argparse.Namespace) -> int:
     report = reads_to_cutsites(args.input, args.output, args.chrom_sizes, args.format,
                                assay=args.assay, settings=settings, shift=shift)
     write_provenance(args.output, step="ingest-cutsites", extra={
-        "format": args.format, "assay": args.assay, "shift": list(shift),
+        "input": args.input, "format": args.format, "assay": args.assay, "shift": list(shift),
         "settings": settings.to_config(), "records": report.to_dict(),
         "sources": source_records(args.provenance)})
     log.info("cut sites of %s -> %s", args.input, args.output)
