@@ -46,7 +46,8 @@ def test_bad_params_give_exit_code_2(tmp_path: Path, capsys) -> None:
 
 #: the subcommands, one list per stage module of seq2func.cli (names are part of the interface)
 SUBCOMMANDS = {
-    "simulate": ["simulate"], "config": ["validate-config"], "download": ["fetch", "ingest"],
+    "simulate": ["simulate"], "config": ["validate-config"],
+    "download": ["fetch", "ingest", "cutsites"],
     "preprocess": ["preprocess", "preprocess-plan", "preprocess-chrom", "preprocess-gather",
                    "preprocess-qc", "library-qc"],
     "train": ["train-accessibility", "train-bias", "predict-accessibility",

@@ -101,7 +101,54 @@ def _run_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+#: the formats of seq2func.download.cutsites.READ_FORMATS (not imported: see INGEST_KINDS)
+READ_FORMATS = ("bam", "fragments", "bedpe", "bed")
+
+
+def _add_cutsites(sub: argparse._SubParsersAction) -> None:
+    """Add ``seq2func cutsites``."""
+    p = sub.add_parser(
+        "cutsites", help="reads (BAM, fragments, BEDPE, BED) -> bigWig of cut sites per base",
+        description="Count enzyme cut sites per base into a bigWig with the canonical "
+                    "chromosomes: a BAM read's shifted 5' end, both shifted ends of a fragment "
+                    "(10x fragments.tsv.gz, BEDPE, BED). Shifts default to the config's "
+                    "download.cutsites (ATAC BAM +4/-4, DNase BAM 0/+1, fragments 0/0).")
+    p.add_argument("--input", required=True, help="BAM, fragments, BEDPE or BED file")
+    p.add_argument("--format", required=True, choices=READ_FORMATS)
+    p.add_argument("--assay", default="ATAC", choices=["ATAC", "DNase"],
+                   help="picks the default BAM shift")
+    p.add_argument("--output", required=True, help="output bigWig")
+    p.add_argument("--chrom-sizes", required=True, help="the canonical chrom.sizes")
+    p.add_argument("--settings", default="{}",
+                   help="JSON object of the config's download.cutsites (missing keys: defaults)")
+    p.add_argument("--shift", nargs=2, type=int, default=None, metavar=("PLUS", "MINUS"),
+                   help="override the shift of --format")
+    p.add_argument("--provenance", nargs="*", default=[],
+                   help="provenance sidecar of the input (its download record is copied)")
+    p.set_defaults(func=_run_cutsites)
+
+
+def _run_cutsites(args: argparse.Namespace) -> int:
+    """Convert reads to a cut-site bigWig, with its provenance (``seq2func cutsites``)."""
+    from seq2func.core.provenance import write_provenance
+    from seq2func.download.cutsites import CutSiteSettings, reads_to_cutsites
+    from seq2func.download.fetch import source_records
+
+    settings = CutSiteSettings.from_config(json_arg(args.settings, "--settings"),
+                                           source="--settings")
+    shift = tuple(args.shift) if args.shift else settings.shift(args.format, args.assay)
+    report = reads_to_cutsites(args.input, args.output, args.chrom_sizes, args.format,
+                               assay=args.assay, settings=settings, shift=shift)
+    write_provenance(args.output, step="ingest-cutsites", extra={
+        "input": args.input, "format": args.format, "assay": args.assay, "shift": list(shift),
+        "settings": settings.to_config(), "records": report.to_dict(),
+        "sources": source_records(args.provenance)})
+    log.info("cut sites of %s -> %s", args.input, args.output)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this stage's subcommands to the top-level parser."""
     _add_fetch(sub)
     _add_ingest(sub)
+    _add_cutsites(sub)

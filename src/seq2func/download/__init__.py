@@ -20,6 +20,9 @@ fetch
 ingest
     The ingest entry point; the ingesters are in ``fasta``, ``signal``, ``tables`` (peaks,
     BED, GTF, VCF) and ``expression``.
+cutsites
+    Reads as signal (``seq2func cutsites``): a BAM or a fragments/BEDPE/BED file counted into a
+    bigWig of cut sites per base.
 """
 
 from seq2func.download.errors import DownloadError

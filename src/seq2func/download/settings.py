@@ -59,6 +59,7 @@ class DownloadSettings(Settings):
         "chromosomes": "what `ingest fasta` keeps; the workflow passes it as --chromosomes",
         "localrule": "where the workflow runs download jobs (download.smk), not how they fetch",
         "expression_column": "which column of an expression file is read (DownloadPlan.columns)",
+        "cutsites": "how reads become a signal bigWig (CutSiteSettings, `seq2func cutsites`)",
     }
 
     encode_url: str
