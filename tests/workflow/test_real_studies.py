@@ -40,8 +40,10 @@ def _absolute(value: str) -> str:
     return value
 
 
-def _study_workdir(tmp: Path, example: str, overrides: dict | None = None) -> Path:
-    """A working directory holding ``example``'s study file and samples table, absolute paths."""
+def _study_workdir(tmp: Path, example: str, download: dict | None = None,
+                   split: dict | None = None) -> Path:
+    """A working directory holding ``example``'s study file and samples table, absolute paths
+    (``download`` keys and the ``split`` replaced, if given)."""
     cfg = yaml.safe_load((REPO / "config" / "examples" / example).read_text())
     for key in ("genome", "blacklist", "annotation"):
         cfg["download"][key] = _absolute(cfg["download"][key])
@@ -51,8 +53,8 @@ def _study_workdir(tmp: Path, example: str, overrides: dict | None = None) -> Pa
             samples[column] = samples[column].map(_absolute)
     samples.to_csv(tmp / "samples.tsv", sep="\t", index=False)
     cfg["samples"] = str(tmp / "samples.tsv")
-    for key, value in (overrides or {}).items():
-        cfg[key] = value
+    cfg["download"].update(download or {})
+    cfg["split"] = split or cfg["split"]
     (tmp / "study.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     (tmp / "quick.yaml").write_text(yaml.safe_dump(QUICK, sort_keys=False))
     return tmp
@@ -99,3 +101,45 @@ def test_an_accessibility_only_human_study_runs_and_reports(tmp_path: Path) -> N
     names = _report_names(wd)
     assert any(n.endswith("gates.tsv") for n in names)
     assert not any("expression" in n for n in names)
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "yeast_sacCer3_atac_rnaseq").is_dir(),
+                    reason="the yeast bundle is absent")
+def test_a_yeast_study_from_the_bundles_own_files_runs_and_reports(tmp_path: Path) -> None:
+    """ATAC fragments (BEDPE), Ensembl's GFF3 and one TPM table with both samples, as shipped;
+    six of the 16 chromosomes (this test's time budget)."""
+    wd = _study_workdir(tmp_path, "yeast_atac_rnaseq.yaml",
+                        download={"chromosomes": ["chrI", "chrII", "chrIII", "chrV", "chrVI",
+                                                  "chrIX"]},
+                        split={"valid": ["chrIII"], "test": ["chrV"]})
+    _snakemake(wd, "--cores", "2")
+    res = wd / "resources" / "yeast"
+    results = wd / "results" / "yeast"
+    # the fragments became Tn5 cut-site bigWigs (the bundle's own tn5_cutsites.bw, per base)
+    import pyBigWig
+
+    made = pyBigWig.open(str(res / "signal" / "yeast_WT.bw"))
+    shipped = pyBigWig.open(str(SHARED_DATA / "yeast_sacCer3_atac_rnaseq"
+                                / "atac_SRR1822137_500k.tn5_cutsites.bw"))
+    try:
+        assert set(made.chroms()) == {"chrI", "chrII", "chrIII", "chrV", "chrVI", "chrIX"}
+        for chrom, length in made.chroms().items():
+            assert made.stats(chrom, 0, length, type="sum", exact=True) == shipped.stats(
+                chrom, 0, length, type="sum", exact=True)
+    finally:
+        made.close()
+        shipped.close()
+    # both expression samples of the one table, genes from the GFF3
+    expression = pd.read_csv(res / "expression" / "expression.tsv", sep="\t")
+    assert {"yeast_WT", "yeast_snf2"} <= set(expression.columns)
+    metrics = pd.read_csv(results / "evaluation" / "expression_metrics.tsv", sep="\t")
+    assert {"seq_only", "kmer_ridge", "chromatin_ridge"} <= set(metrics["model"])
+    assert {"yeast_WT", "yeast_snf2"} <= set(metrics["task"])
+    gates = _gates(wd, "yeast")
+    assert "expression_seq_only_beats_kmer_ridge" in set(gates["gate"])
+    # the library passes ENCODE's ATAC FRiP bound (0.565 measured); no TSS standard for sacCer3
+    status = dict(zip(gates["gate"], gates["status"], strict=True))
+    assert status["library_frip_atac"] == "PASS"
+    assert status["library_tss_enrichment_grch38"] == "NOT RUN"
+    names = _report_names(wd)
+    assert any("expression" in n for n in names)
