@@ -268,6 +268,40 @@ def test_unknown_chromosomes_beyond_the_fraction_stop(tmp_path: Path) -> None:
     assert not (tmp_path / "o2.bw").exists()
 
 
+def test_reads_on_genome_sequences_the_study_leaves_out_are_dropped(tmp_path: Path) -> None:
+    """A study keeping some chromosomes of a genome (chrY, chr7 left out; any spelling): their
+    reads are dropped and counted as other sequences, not refused as another assembly's."""
+    lines = [f"chr1\t{i}\t{i + 50}" for i in range(100)]
+    src = write_text(tmp_path / "f.bed", [*lines, *["chr7\t1\t50"] * 300,
+                                          *["Y\t5\t60"] * 50, "chrQ\t1\t50"])
+    genome = ["chr1", "chr2", "chr7", "chrY"]
+    report = reads_to_cutsites(src, tmp_path / "o.bw", SIZES, "bed", genome_sequences=genome,
+                               settings=CutSiteSettings.from_config({"max_unknown_fraction": 0.01}))
+    assert report.other_sequences == {"chr7": 300, "Y": 50}
+    assert report.unknown_sequences == {"chrQ": 1}
+    assert report.cut_sites == 200
+    # without the genome's sequences the same file is another assembly's
+    with pytest.raises(InputError, match="neither configured nor other_sequences"):
+        reads_to_cutsites(src, tmp_path / "o2.bw", SIZES, "bed")
+
+
+def test_the_genome_provenance_names_every_source_sequence(tmp_path: Path) -> None:
+    """ingest fasta records every sequence of its source; seq2func cutsites reads them."""
+    fasta = write_text(tmp_path / "g.fa", [">chr1", "A" * 1000, ">chr2", "C" * 500,
+                                           ">chr7", "G" * 80])
+    out = tmp_path / "genome" / "genome.fa"
+    assert main(["ingest", "fasta", "--input", str(fasta), "--output", str(out),
+                 "--sizes-out", str(tmp_path / "genome" / "chrom.sizes"),
+                 "--chromosomes", json.dumps(["chr1", "chr2"])]) == 0
+    prov = json.loads((tmp_path / "genome" / "genome.fa.provenance.json").read_text())
+    assert prov["source_sequences"] == ["chr1", "chr2", "chr7"]
+    reads = write_text(tmp_path / "r.bed", ["chr1\t1\t50", "chr7\t1\t50", "chr7\t2\t50"])
+    assert main(["cutsites", "--input", str(reads), "--format", "bed", "--output",
+                 str(tmp_path / "o.bw"), "--chrom-sizes", str(tmp_path / "genome/chrom.sizes"),
+                 "--genome-provenance", str(tmp_path / "genome/genome.fa.provenance.json")]) == 0
+    assert (tmp_path / "o.bw").is_file()
+
+
 def test_nothing_on_the_configured_chromosomes(tmp_path: Path) -> None:
     src = write_text(tmp_path / "f.bed", ["chrM\t1\t50"])
     with pytest.raises(InputError, match="no cut site on the configured chromosomes"):

@@ -114,6 +114,8 @@ rule ingest_genome:
         fasta=GENOME_FASTA,
         fai=GENOME_FAI,
         sizes=CHROM_SIZES,
+        # with every sequence of the source (what reads of this genome may name)
+        provenance=GENOME_FASTA + ".provenance.json",
     log:
         f"{LOGS}/ingest/genome.log",
     benchmark:
@@ -205,6 +207,8 @@ rule cutsites_signal:
         reads=lambda wc: DL.sample_file(wc.sample, "signal"),
         provenance=lambda wc: DL.sample_file(wc.sample, "signal") + ".provenance.json",
         sizes=CHROM_SIZES,
+        # the genome's every sequence: reads on one the study leaves out are dropped
+        genome=GENOME_FASTA + ".provenance.json",
     output:
         signal_bigwig("{sample}"),
     log:
@@ -229,7 +233,8 @@ rule cutsites_signal:
     shell:
         "seq2func cutsites --input {input.reads:q} --format {params.format:q}"
         " --assay {params.assay:q} --settings {params.settings:q} --output {output:q}"
-        " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q} > {log:q} 2>&1"
+        " --chrom-sizes {input.sizes:q} --provenance {input.provenance:q}"
+        " --genome-provenance {input.genome:q} > {log:q} 2>&1"
 
 
 rule ingest_peaks:

@@ -125,6 +125,9 @@ def _add_cutsites(sub: argparse._SubParsersAction) -> None:
                    help="override the shift of --format")
     p.add_argument("--provenance", nargs="*", default=[],
                    help="provenance sidecar of the input (its download record is copied)")
+    p.add_argument("--genome-provenance", default=None,
+                   help="provenance of the ingested genome (its source_sequences: reads on a "
+                        "genome sequence the study does not keep are dropped, not unknown)")
     p.set_defaults(func=_run_cutsites)
 
 
@@ -137,14 +140,33 @@ def _run_cutsites(args: argparse.Namespace) -> int:
     settings = CutSiteSettings.from_config(json_arg(args.settings, "--settings"),
                                            source="--settings")
     shift = tuple(args.shift) if args.shift else settings.shift(args.format, args.assay)
+    genome = (_genome_sequences(args.genome_provenance) if args.genome_provenance else [])
     report = reads_to_cutsites(args.input, args.output, args.chrom_sizes, args.format,
-                               assay=args.assay, settings=settings, shift=shift)
+                               assay=args.assay, settings=settings, shift=shift,
+                               genome_sequences=genome)
     write_provenance(args.output, step="ingest-cutsites", extra={
         "input": args.input, "format": args.format, "assay": args.assay, "shift": list(shift),
         "settings": settings.to_config(), "records": report.to_dict(),
         "sources": source_records(args.provenance)})
     log.info("cut sites of %s -> %s", args.input, args.output)
     return 0
+
+
+def _genome_sequences(path: str) -> list[str]:
+    """Every sequence name of the source genome, from its ingestion's provenance."""
+    from pathlib import Path
+
+    from seq2func.core.errors import InputError
+
+    try:
+        names = json.loads(Path(path).read_text()).get("source_sequences")
+    except (OSError, ValueError) as exc:
+        raise InputError(path, f"cannot be read as the genome's provenance ({exc})",
+                         fix="rerun ingest_genome (delete the file to rebuild it)") from None
+    if not isinstance(names, list):
+        raise InputError(path, "has no source_sequences (ingested by an older version)",
+                         fix="rerun ingest_genome: snakemake --forcerun ingest_genome")
+    return [str(n) for n in names]
 
 
 def register(sub: argparse._SubParsersAction) -> None:

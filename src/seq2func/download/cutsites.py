@@ -252,12 +252,15 @@ class _Chromosomes:
     OTHER = -1
     UNKNOWN = -2
 
-    def __init__(self, sizes: Mapping[str, int], other_sequences: str, path: PathLike) -> None:
+    def __init__(self, sizes: Mapping[str, int], other_sequences: str, path: PathLike,
+                 genome_sequences: Sequence[str] = ()) -> None:
         self.path = path
         self.names = list(sizes)
         self.lengths = np.array([sizes[c] for c in self.names], dtype=np.int64)
         self._renamer = ChromRenamer(self.names)
         self._other = re.compile(other_sequences)
+        # the genome's sequences that are not configured (any spelling): dropped as "other"
+        self._genome = ChromRenamer([n for n in genome_sequences if self._renamer(n) is None])
         self._index: dict[str, int] = {}
         self._seen: dict[int, str] = {}
 
@@ -273,7 +276,8 @@ class _Chromosomes:
                                      f"both {target!r} (mixed UCSC/Ensembl naming)",
                                      fix="use a file with one naming style")
             else:
-                got = self.OTHER if self._other.search(name) else self.UNKNOWN
+                other = self._other.search(name) or self._genome(name) is not None
+                got = self.OTHER if other else self.UNKNOWN
             self._index[name] = got
         return got
 
@@ -688,7 +692,8 @@ def _bam_batches(path: PathLike, settings: CutSiteSettings,
 def reads_to_cutsites(src: PathLike, out: PathLike, chrom_sizes: PathLike | Mapping[str, int],
                       fmt: str, *, assay: str = "ATAC",
                       settings: CutSiteSettings | None = None,
-                      shift: tuple[int, int] | None = None) -> CutSiteReport:
+                      shift: tuple[int, int] | None = None,
+                      genome_sequences: Sequence[str] = ()) -> CutSiteReport:
     """Convert a BAM or fragment file into a base-resolution bigWig of cut-site counts.
 
     Parameters
@@ -709,6 +714,11 @@ def reads_to_cutsites(src: PathLike, out: PathLike, chrom_sizes: PathLike | Mapp
         The config's ``download.cutsites`` (None: the schema's defaults).
     shift
         ``(plus, minus)`` instead of the settings' shift of ``fmt``.
+    genome_sequences
+        Every sequence of the source genome, kept or not (its ingestion's provenance): reads on
+        one that is not configured (a chromosome the study leaves out, chrY, alt contigs) are
+        dropped and counted like ``other_sequences``; only names the genome does not have
+        count as unknown.
 
     Returns
     -------
@@ -725,7 +735,8 @@ def reads_to_cutsites(src: PathLike, out: PathLike, chrom_sizes: PathLike | Mapp
         raise ValueError(f"format {fmt!r} is not one of {READ_FORMATS}")
     settings = settings or CutSiteSettings.from_config({})
     shift = shift if shift is not None else settings.shift(fmt, assay)
-    chroms = _Chromosomes(genome_sizes(chrom_sizes), settings.other_sequences, src)
+    chroms = _Chromosomes(genome_sizes(chrom_sizes), settings.other_sequences, src,
+                          genome_sequences)
     report = CutSiteReport()
     log.info("%s (%s, %s): cut sites shifted %+d/%+d", src, fmt, assay, *shift)
     out_dir = Path(out).resolve().parent

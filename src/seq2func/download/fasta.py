@@ -81,7 +81,8 @@ def _block_records(data: bytes, path: PathLike, lineno: int
 
 
 def ingest_fasta(src: PathLike, out_fasta: PathLike, chromosomes: Sequence[str],
-                 sizes_out: PathLike | None = None) -> dict[str, int]:
+                 sizes_out: PathLike | None = None,
+                 source_names: list[str] | None = None) -> dict[str, int]:
     """Write the configured chromosomes of a (gzipped) FASTA as plain FASTA + ``.fai``.
 
     Sequences keep their case (soft-masking) and ``N``; chromosomes are written in the order of
@@ -97,6 +98,9 @@ def ingest_fasta(src: PathLike, out_fasta: PathLike, chromosomes: Sequence[str],
         Configured chromosome names (also the output names).
     sizes_out
         Optional ``chrom.sizes`` to write.
+    source_names
+        If given, extended with the name of every sequence of ``src`` (kept or not), in
+        order: what reads of this genome may name (:mod:`seq2func.download.cutsites`).
 
     Returns
     -------
@@ -136,6 +140,8 @@ def ingest_fasta(src: PathLike, out_fasta: PathLike, chromosomes: Sequence[str],
                 fix="remove them from download.chromosomes or use a FASTA of the whole genome")
     if sizes_out is not None:
         write_chrom_sizes(sizes_out, sizes)
+    if source_names is not None:
+        source_names.extend(seen_src)
     return sizes
 
 

@@ -129,7 +129,9 @@ def ingest(kind: str, inputs: Sequence[PathLike] | Mapping[str, PathLike], outpu
         names = [str(src)]
         if kind == "fasta":
             chroms = _need(kind, chromosomes, "--chromosomes")
-            extra = {"chromosomes": ingest_fasta(src, output, chroms, sizes_out)}
+            seen: list[str] = []
+            extra = {"chromosomes": ingest_fasta(src, output, chroms, sizes_out, seen),
+                     "source_sequences": seen}
         else:
             sizes = _need(kind, chrom_sizes, "--chrom-sizes")
             extra = {"records": SIZED_KINDS[kind](src, output, sizes)}
