@@ -13,9 +13,13 @@ Steps
    the input length (:func:`splice`). For accessibility models the allele starts at the window
    centre (``L // 2``), so SNVs and indels are compared at the same position.
 4. :func:`score_accessibility` predicts reference and alternate windows of many variants per
-   model call (both strands averaged, :func:`seq2func.models.predict_both_strands`) and gives,
-   per task, ``delta_p_<task>`` (change of peak probability, classifier models) and
-   ``log2fc_<task>`` (log2 fold change of predicted counts, count models).
+   model call (both strands averaged, :func:`seq2func.models.predict_both_strands`; an ensemble
+   averages seeds/folds) and gives, per task, ``delta_p_<task>`` (classifier models) or
+   ``log2fc, jsd, aaq, ies, ips`` (count/profile models; :mod:`seq2func.variants.effects`; all
+   signed scores are ALT relative to REF), and ``max_abs_<score>`` over tasks. The AAQ's
+   reference set is :func:`reference_log_counts` (the dataset's peaks, same model, same job).
+   :func:`score_null` scores the null (:mod:`seq2func.variants.null`) through the same code;
+   :func:`add_pvalues` adds empirical p-values and Benjamini-Hochberg q-values of every score.
 5. :func:`score_expression` scores variants inside promoter windows with a sequence-only
    expression model (input: the strand-oriented promoter window, TSS at offset ``upstream``;
    indels keep the TSS in place): ``delta_log1p_tpm_<sample>`` per gene and sample.
