@@ -400,8 +400,8 @@ _FAMILY_TEXT = {
 }
 
 
-_NULL_TEXT = {"genome": "random GC-matched genome variants outside peaks with the variants "
-                        "allele shapes",
+_NULL_TEXT = {"genome": "random GC-matched genome variants outside peaks with the scored "
+                        "variants' allele shapes",
               "shuffle": "the variants in dinucleotide-shuffled contexts"}
 
 
