@@ -140,23 +140,23 @@ def main() -> int:
     regions = dataset.regions()
 
     # current scorer: parse + check + windows + predictions, delta_p/log2fc only
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     _, table = va.read_vcf(vcf)
     genome = Genome(args.genome)
     table = va.check_alleles(table, genome, settings.max_allele_length)
     old = legacy_scores(model, genome, table, tasks, settings.chunk, settings.batch_size)
-    legacy_s = time.perf_counter() - t0
+    legacy_s, legacy_cpu = time.perf_counter() - t0, time.process_time() - c0
     n_ok = int((table["status"] == "ok").sum())
 
     # new scorer: every score, AAQ reference peaks, the null and p/q-values, as the rule runs
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     scored = va.score_vcf(vcf, args.genome, [args.model], tasks, model_name="bench",
                           chunk=settings.chunk, batch_size=settings.batch_size,
                           regions=regions, null_variants=n_null,
                           null_seed=settings.null_set.seed, null_method=settings.null_set.method,
                           n_reference=settings.aaq_reference_peaks,
                           profile_bin=int(dataset.meta.geometry.profile_bin))
-    new_s = time.perf_counter() - t0
+    new_s, new_cpu = time.perf_counter() - t0, time.process_time() - c0
     new = scored.table
     main_cols = list(old.columns)
     same = float(np.nanmax(np.abs(new[main_cols].to_numpy(float) - old.to_numpy(float))))
@@ -194,7 +194,10 @@ def main() -> int:
         "new_scorer_seconds": round(new_s, 2),
         "new_scorer_variants_per_s": round(n_ok / new_s, 1),
         "new_scorer_score_columns": len(score_cols), "new_scorer_pq_columns": len(pq_cols),
+        "current_scorer_cpu_seconds": round(legacy_cpu, 2),
+        "new_scorer_cpu_seconds": round(new_cpu, 2),
         "cost_per_variant_new_vs_current": round(new_s / legacy_s, 3),
+        "cpu_cost_per_variant_new_vs_current": round(new_cpu / legacy_cpu, 3),
         "max_abs_difference_main_score_new_vs_current": same,
         "naive_sample": int(sample.size), "naive_seconds": round(naive_s, 2),
         "naive_variants_per_s": round(sample.size / naive_s, 1),
