@@ -192,7 +192,7 @@ def test_score_vcf_end_to_end_writes_declared_info_fields(tmp_path: Path, genome
         "upstream": 20, "downstream": 10, "samples": ["a", "b"]}}}))
     GENES.to_csv(tmp_path / "genes.tsv", sep="\t", index=False)
     vcf = _vcf(tmp_path, genome, compress=True)
-    header, table, desc, strings = va.score_vcf(
+    header, table, desc, strings, _ = va.score_vcf(
         vcf, genome.path, [tmp_path / "acc.keras"], ["a", "b"], model_name="tiny",
         expression_models=[tmp_path / "expr" / "model.keras"], genes_path=tmp_path / "genes.tsv")
     out = tmp_path / "out.vcf"

@@ -1,6 +1,7 @@
 # Variant effects: every variant of the study's VCF scored by each accessibility model (seed
 # ensemble; both strands averaged), optionally by the sequence-only expression model for
-# variants in promoter windows (variants.expression_model); annotated VCF + TSV. On the demo,
+# variants in promoter windows (variants.expression_model); annotated VCF + TSV with every
+# score's p- and q-value against a null scored in the same job (variants.null_set). On the demo,
 # auROC of true-effect vs neutral variants against the simulator's truth (metric table
 # "variants"). Without a VCF (HAS_VCF, common.smk) nothing here is a target.
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seq2func.core.provenance import write_provenance
 from seq2func.variants.settings import VariantSettings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -34,21 +38,41 @@ def score_variants(vcf: str | Path, genome_path: str | Path, model_paths: Sequen
     from seq2func.variants.score import score_vcf
     from seq2func.variants.vcf import write_vcf
 
-    tasks = list(Dataset(dataset_dir).tasks)
-    header, table, desc, strings = score_vcf(
+    dataset = Dataset(dataset_dir)
+    tasks = list(dataset.tasks)
+    null = settings.null_set
+    scored = score_vcf(
         vcf, genome_path, model_paths, tasks, model_name=model_name,
         expression_models=expression_models, genes_path=genes,
         max_allele_length=settings.max_allele_length, chunk=settings.chunk,
-        batch_size=settings.batch_size, progress=progress)
-    write_vcf(out_vcf, header, table, desc, f"score-variants model={model_name}", strings)
+        batch_size=settings.batch_size, progress=progress, regions=dataset.regions(),
+        null_variants=null.n_variants, null_seed=null.seed, null_method=null.method,
+        n_reference=settings.aaq_reference_peaks,
+        profile_bin=int(dataset.meta.geometry.profile_bin))
+    table = scored.table
+    write_vcf(out_vcf, scored.header, table, scored.floats, f"score-variants model={model_name}",
+              scored.strings)
     write_tsv_atomic(out_tsv, table[[c for c in table if c not in _NOT_IN_TSV]],
                      float_format="%.6g")
-    extra = {"status_counts": {str(k): int(v) for k, v in table["status"].value_counts().items()}}
+    extra = {"status_counts": {str(k): int(v) for k, v in table["status"].value_counts().items()},
+             "null": {"method": null.method, **null_summary(scored.null)}}
     inputs = [vcf, *model_paths, *(expression_models or [])]
     for out in (out_vcf, out_tsv):
         write_provenance(out, step="score-variants", inputs=inputs, config=settings.to_config(),
                          device=device.description, extra=extra)
     log.info("scored %s", extra["status_counts"])
+
+
+def null_summary(null: pd.DataFrame) -> dict[str, object]:
+    """Size and quantiles (50, 95, 99%) of the null's overall scores, for provenance."""
+    import numpy as np
+
+    out: dict[str, object] = {"n_variants": len(null)}
+    for c in null.columns if len(null) else []:
+        if c.startswith("max_abs_"):
+            q = np.nanquantile(null[c].to_numpy(float), [0.5, 0.95, 0.99])
+            out[c] = [round(float(x), 6) for x in q]
+    return out
 
 
 def variant_metrics(score_files: Mapping[str, str | Path], truth: str | Path,

@@ -8,6 +8,29 @@ from seq2func.core.settings import Settings
 
 
 @dataclass(frozen=True)
+class NullSettings(Settings):
+    """Null distribution of the variant scores (``variants.null_set``).
+
+    Attributes
+    ----------
+    n_variants
+        Null variants (:mod:`seq2func.variants.null`); 0 = no null, no p-values.
+    method
+        ``genome`` (random GC-matched genome positions with the scored variants' allele
+        shapes) or ``shuffle`` (the scored variants in dinucleotide-shuffled contexts, as
+        ChromBPNet's variant scorer).
+    seed
+        Seed of the null's draw and shuffles and of the AAQ reference peaks' draw.
+    """
+
+    SECTION = "variants.null_set"
+
+    n_variants: int
+    method: str
+    seed: int
+
+
+@dataclass(frozen=True)
 class VariantSettings(Settings):
     """Variant effect scores.
 
@@ -27,6 +50,10 @@ class VariantSettings(Settings):
         Gene table of the expression stage (``None``: the stage's own).
     bootstrap
         Bootstrap replicates of the variant metrics' intervals (demo truth).
+    null_set
+        The null of the p-values (:class:`NullSettings`).
+    aaq_reference_peaks
+        Peak regions of the dataset predicted as the active allele quantile's reference set.
     """
 
     SECTION = "variants"
@@ -38,3 +65,5 @@ class VariantSettings(Settings):
     expression_model: str | None
     genes: str | None
     bootstrap: int
+    null_set: NullSettings
+    aaq_reference_peaks: int

@@ -12,11 +12,19 @@ Motif variants below the threshold are neither (their label is ambiguous) and ar
 Rows: metric ``variant_auroc`` / ``variant_auprc``, split ``all`` (every variant; most lie on
 chromosomes the model was trained on) and ``test`` (variants on the test chromosomes only),
 ``task`` = cell type (aggregation ``per_task``, score ``|delta_p|`` or ``|log2fc|``) or ``all``
-(aggregation ``max_abs_over_tasks``); 95% bootstrap intervals resample variants.
+(aggregation ``max_abs_over_tasks``); 95% bootstrap intervals resample variants. The same rows
+exist for every score family (``variant_auroc_<score>``: ``log2fc, jsd, aaq, ies, ips`` or
+``delta_p``; per task ``|score|``, overall ``max_abs_<score>``), plus ``variant_auroc_best``.
+
+Calibration (:func:`calibration_rows`): the p-values of neutral variants against the null
+should be uniform; ``variant_null_ks_pvalue_<score>`` is the KS test's p-value
+(:func:`ks_uniform`), ``variant_null_fpr05_<score>`` the fraction of neutral variants with
+p < 0.05.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -72,32 +80,117 @@ def score_column(table: pd.DataFrame, task: str) -> str | None:
 def variant_rows(model: str, joined: pd.DataFrame, tasks: Sequence[str],
                  task_cells: Mapping[str, str], test_chroms: Sequence[str], threshold: float,
                  n_boot: int = 1000, seed: int = 0) -> list[MetricRow]:
-    """auROC and auPRC rows (see the module docstring) for one model's joined table.
+    """Metric rows (see the module docstring) for one model's joined table.
 
     ``threshold`` is the truth's logit change of a true effect (:func:`effect_threshold`).
+    Per split: ``variant_auroc/auprc`` of the main score (``delta_p`` or ``log2fc``),
+    ``variant_auroc_<score>/variant_auprc_<score>`` of every score family in the table,
+    ``variant_auroc_best`` (the family with the largest overall auROC, named in the
+    aggregation) and, with p-values, :func:`calibration_rows`.
     """
+    from seq2func.variants.score import score_families
+
     thr = threshold
     neutral = joined["type"].isin(NEUTRAL_TYPES).to_numpy() & ~joined["true_effect"].astype(
         bool).to_numpy()
+    families = score_families(list(joined), tasks)
     rows: list[MetricRow] = []
     for split, sel in (("all", np.ones(len(joined), bool)),
                        ("test", joined["chrom"].isin(list(test_chroms)).to_numpy())):
-        cases: list[tuple[str, str, np.ndarray, np.ndarray]] = []
         pos = joined["true_effect"].astype(bool).to_numpy()
-        cases.append(("all", "max_abs_over_tasks", pos, joined["max_abs_score"].to_numpy()))
+        per_task = {}
         for t in tasks:
-            col = score_column(joined, t)
             cell = task_cells.get(t, t)
-            if col is None or f"truth_delta_logit_{cell}" not in joined:
-                continue
-            p = joined[f"truth_delta_logit_{cell}"].abs().to_numpy() >= thr
-            cases.append((t, "per_task", p, joined[col].abs().to_numpy()))
-        for task, agg, p, score in cases:
+            if f"truth_delta_logit_{cell}" in joined:
+                per_task[t] = joined[f"truth_delta_logit_{cell}"].abs().to_numpy() >= thr
+        main: list[tuple[str, str, str, np.ndarray, np.ndarray]] = [
+            ("", "all", "max_abs_over_tasks", pos, joined["max_abs_score"].to_numpy())]
+        for t, p in per_task.items():
+            col = score_column(joined, t)
+            if col is not None:
+                main.append(("", t, "per_task", p, joined[col].abs().to_numpy()))
+        for f in families:
+            if f"max_abs_{f}" in joined:
+                main.append((f"_{f}", "all", "max_abs_over_tasks", pos,
+                             joined[f"max_abs_{f}"].to_numpy()))
+            for t, p in per_task.items():
+                main.append((f"_{f}", t, "per_task", p, joined[f"{f}_{t}"].abs().to_numpy()))
+        best: MetricRow | None = None
+        for suffix, task, agg, p, score in main:
             keep = sel & (p | neutral) & np.isfinite(score)
             y, s = p[keep].astype(float), score[keep]
             for name, fn in (("variant_auroc", auroc), ("variant_auprc", auprc)):
-                rows.append(metric_row(model, split, name, task, agg, fn, y, s,
-                                       n_boot=n_boot, seed=seed))
+                row = metric_row(model, split, name + suffix, task, agg, fn, y, s,
+                                 n_boot=n_boot, seed=seed)
+                rows.append(row)
+                if (name == "variant_auroc" and suffix and task == "all"
+                        and np.isfinite(row.value)
+                        and (best is None or row.value > best.value)):
+                    best = row
+        if best is not None:
+            rows.append(dataclasses.replace(best, metric="variant_auroc_best",
+                                            aggregation=f"best score: {best.metric[14:]} "
+                                                        "(max_abs_over_tasks)"))
+        rows += calibration_rows(model, split, joined[sel & neutral], tasks, families)
+    return rows
+
+
+def ks_uniform(pvalues: np.ndarray) -> tuple[float, float]:
+    """Kolmogorov-Smirnov test of p-values against Uniform(0, 1): ``(statistic, p-value)``.
+
+    Under a well-calibrated null the p-values of neutral variants are uniform; a small KS
+    p-value says they are not (too many small p-values: an anti-conservative null; too few:
+    a conservative one). NaN values are dropped.
+
+    Raises
+    ------
+    ValueError
+        If no finite p-value is given or one lies outside [0, 1].
+    """
+    from scipy.stats import kstest
+
+    p = np.asarray(pvalues, np.float64)
+    p = p[np.isfinite(p)]
+    if p.size == 0:
+        raise ValueError("ks_uniform: no finite p-value")
+    if ((p < 0) | (p > 1)).any():
+        raise ValueError("ks_uniform: p-values must lie in [0, 1]")
+    res = kstest(p, "uniform")
+    return float(res.statistic), float(res.pvalue)
+
+
+def calibration_rows(model: str, split: str, neutral: pd.DataFrame, tasks: Sequence[str],
+                     families: Sequence[str]) -> list[MetricRow]:
+    """Calibration of the null on neutral variants, per score family with p-values.
+
+    Rows ``variant_null_ks_pvalue_<score>`` and ``variant_null_ks_stat_<score>``
+    (:func:`ks_uniform` of the neutral variants' p-values; task ``all``: the overall score
+    ``max_abs_<score>``, else per task) and ``variant_null_fpr05_<score>`` (fraction of neutral
+    variants with p < 0.05; 0.05 if calibrated); the main score's rows are also named without
+    the suffix (``variant_null_ks_pvalue``). No interval (NaN).
+    """
+    rows: list[MetricRow] = []
+    main = next((f for f in ("delta_p", "log2fc") if f in families), None)
+    nan = float("nan")
+    for f in families:
+        cases = [("all", "max_abs_over_tasks", f"pval_max_abs_{f}")]
+        cases += [(t, "per_task", f"pval_{f}_{t}") for t in tasks]
+        for task, agg, col in cases:
+            if col not in neutral:
+                continue
+            p = neutral[col].to_numpy(float)
+            p = p[np.isfinite(p)]
+            if p.size == 0:
+                continue
+            stat, ks_p = ks_uniform(p)
+            fpr = float((p < 0.05).mean())
+            names = [f"_{f}"] + ([""] if f == main else [])
+            for suffix in names:
+                for metric, value in (("variant_null_ks_pvalue", ks_p),
+                                      ("variant_null_ks_stat", stat),
+                                      ("variant_null_fpr05", fpr)):
+                    rows.append(MetricRow(model, split, metric + suffix, task, agg, value, nan,
+                                          nan, int(p.size)))
     return rows
 
 
