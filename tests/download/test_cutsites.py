@@ -414,3 +414,16 @@ def test_cli_writes_the_bigwig_and_its_provenance(tmp_path: Path) -> None:
                "--chrom-sizes", str(sizes), "--shift", "2", "0"])
     assert rc == 0 and json.loads(
         (tmp_path / "signal" / "s.bw.provenance.json").read_text())["shift"] == [2, 0]
+
+
+def test_a_genome_provenance_without_its_sequences_names_the_fix(tmp_path: Path) -> None:
+    from seq2func.download.cutsites import genome_sequences
+
+    old = tmp_path / "genome.fa.provenance.json"
+    old.write_text(json.dumps({"step": "ingest-fasta"}))
+    with pytest.raises(InputError, match="no source_sequences") as err:
+        genome_sequences(old)
+    assert "--forcerun ingest_genome" in str(err.value)
+    old.write_text("{truncated")
+    with pytest.raises(InputError, match="cannot be read as the genome's provenance"):
+        genome_sequences(old)

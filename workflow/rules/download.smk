@@ -115,7 +115,7 @@ rule ingest_genome:
         fai=GENOME_FAI,
         sizes=CHROM_SIZES,
         # with every sequence of the source (what reads of this genome may name)
-        provenance=GENOME_FASTA + ".provenance.json",
+        provenance=f"{GENOME_FASTA}.provenance.json",
     log:
         f"{LOGS}/ingest/genome.log",
     benchmark:
@@ -208,7 +208,7 @@ rule cutsites_signal:
         provenance=lambda wc: DL.sample_file(wc.sample, "signal") + ".provenance.json",
         sizes=CHROM_SIZES,
         # the genome's every sequence: reads on one the study leaves out are dropped
-        genome=GENOME_FASTA + ".provenance.json",
+        genome=f"{GENOME_FASTA}.provenance.json",
     output:
         signal_bigwig("{sample}"),
     log:

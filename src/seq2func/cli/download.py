@@ -133,40 +133,16 @@ def _add_cutsites(sub: argparse._SubParsersAction) -> None:
 
 def _run_cutsites(args: argparse.Namespace) -> int:
     """Convert reads to a cut-site bigWig, with its provenance (``seq2func cutsites``)."""
-    from seq2func.core.provenance import write_provenance
-    from seq2func.download.cutsites import CutSiteSettings, reads_to_cutsites
-    from seq2func.download.fetch import source_records
+    from seq2func.download.cutsites import CutSiteSettings, cutsites_with_provenance
 
     settings = CutSiteSettings.from_config(json_arg(args.settings, "--settings"),
                                            source="--settings")
     shift = tuple(args.shift) if args.shift else settings.shift(args.format, args.assay)
-    genome = (_genome_sequences(args.genome_provenance) if args.genome_provenance else [])
-    report = reads_to_cutsites(args.input, args.output, args.chrom_sizes, args.format,
-                               assay=args.assay, settings=settings, shift=shift,
-                               genome_sequences=genome)
-    write_provenance(args.output, step="ingest-cutsites", extra={
-        "input": args.input, "format": args.format, "assay": args.assay, "shift": list(shift),
-        "settings": settings.to_config(), "records": report.to_dict(),
-        "sources": source_records(args.provenance)})
+    cutsites_with_provenance(args.input, args.output, args.chrom_sizes, args.format,
+                             assay=args.assay, settings=settings, shift=shift,
+                             sources=args.provenance, genome_provenance=args.genome_provenance)
     log.info("cut sites of %s -> %s", args.input, args.output)
     return 0
-
-
-def _genome_sequences(path: str) -> list[str]:
-    """Every sequence name of the source genome, from its ingestion's provenance."""
-    from pathlib import Path
-
-    from seq2func.core.errors import InputError
-
-    try:
-        names = json.loads(Path(path).read_text()).get("source_sequences")
-    except (OSError, ValueError) as exc:
-        raise InputError(path, f"cannot be read as the genome's provenance ({exc})",
-                         fix="rerun ingest_genome (delete the file to rebuild it)") from None
-    if not isinstance(names, list):
-        raise InputError(path, "has no source_sequences (ingested by an older version)",
-                         fix="rerun ingest_genome: snakemake --forcerun ingest_genome")
-    return [str(n) for n in names]
 
 
 def register(sub: argparse._SubParsersAction) -> None:

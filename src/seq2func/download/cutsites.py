@@ -776,3 +776,45 @@ def _check_totals(src: PathLike, report: CutSiteReport, spool: _Spool,
         raise InputError(src, f"no cut site on the configured chromosomes ({report.summary()})",
                          fix="check that the file holds reads of this genome (and, for a BAM, "
                              "the flag and mapping-quality filters)")
+
+
+def genome_sequences(provenance: PathLike) -> list[str]:
+    """Every sequence name of the source genome, from its ingestion's provenance record
+    (``source_sequences``, written by ``seq2func ingest fasta``).
+
+    Raises
+    ------
+    InputError
+        For a record that cannot be read or has no ``source_sequences``, with the fix.
+    """
+    import json
+
+    try:
+        names = json.loads(Path(provenance).read_text()).get("source_sequences")
+    except (OSError, ValueError) as exc:
+        raise InputError(provenance, f"cannot be read as the genome's provenance ({exc})",
+                         fix="rerun ingest_genome (delete the file to rebuild it)") from None
+    if not isinstance(names, list):
+        raise InputError(provenance, "has no source_sequences (ingested by an older version)",
+                         fix="rerun ingest_genome: snakemake --forcerun ingest_genome")
+    return [str(n) for n in names]
+
+
+def cutsites_with_provenance(src: PathLike, out: PathLike, chrom_sizes: PathLike, fmt: str, *,
+                             assay: str, settings: CutSiteSettings, shift: tuple[int, int],
+                             sources: Sequence[PathLike] = (),
+                             genome_provenance: PathLike | None = None) -> CutSiteReport:
+    """:func:`reads_to_cutsites`, then the output's provenance record (step ``ingest-cutsites``:
+    input, format, assay, shift, settings, what was counted and dropped, the download records
+    of ``sources``). ``genome_provenance``: see :func:`genome_sequences`."""
+    from seq2func.core.provenance import write_provenance
+    from seq2func.download.fetch import source_records
+
+    genome = genome_sequences(genome_provenance) if genome_provenance else []
+    report = reads_to_cutsites(src, out, chrom_sizes, fmt, assay=assay, settings=settings,
+                               shift=shift, genome_sequences=genome)
+    write_provenance(out, step="ingest-cutsites", extra={
+        "input": str(src), "format": fmt, "assay": assay, "shift": list(shift),
+        "settings": settings.to_config(), "records": report.to_dict(),
+        "sources": source_records([str(s) for s in sources])})
+    return report
