@@ -24,11 +24,12 @@ from conftest import REPO, SHARED_DATA, snakemake_cmd
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 #: what the tests shorten (the studies' own files are untouched)
-QUICK = {"accessibility": {"train": {"max_epochs": 4}},
-         "evaluate": {"bootstrap": 100, "tracks": {"stride": 500}},
-         "interpret": {"peaks_per_task": 60, "ism_peaks_per_task": 3,
-                       "grammar": {"backgrounds": 8, "max_spacing": 20}},
-         "expression": {"train": {"max_epochs": 4}}}
+QUICK = {"accessibility": {"train": {"max_epochs": 3}},
+         "evaluate": {"bootstrap": 50, "tracks": {"stride": 1000}},
+         "interpret": {"peaks_per_task": 40, "ism_peaks_per_task": 2,
+                       "grammar": {"backgrounds": 4, "max_spacing": 10}},
+         "variants": {"null_set": {"n_variants": 200}},
+         "expression": {"train": {"max_epochs": 3}, "n_bootstrap": 50}}
 
 
 def _absolute(value: str) -> str:
