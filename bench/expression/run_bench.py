@@ -10,7 +10,8 @@ What it does, with the **workflow defaults** (the schema's defaults plus the stu
 * **demo** - the finished demo run (``--demo-run``, read-only): its gene table, features and
   predicted chromatin. Every variant is retrained here with the current code (the demo
   config's ``expression`` section) unless ``--demo-use-run-models`` scores the run's own
-  predictions instead;
+  predictions instead; ``--demo-cross-fitted`` adds ``seq_predicted_crossfit``, trained on
+  the chromatin predicted by the run's k-fold accessibility models out of fold;
 * **real yeast** - ``expression-prepare`` on the bundle (``--yeast``) for each of two fixed
   held-out chromosome splits (:data:`YEAST_SPLITS`), then ``seq_only`` and ``seq_observed``
   (``seq_predicted`` needs accessibility models of the yeast study and is scored only when
@@ -164,9 +165,11 @@ def score(genes: pd.DataFrame, predictions: Mapping[str, tuple[np.ndarray, float
 def run_dataset(name: str, genes_path: Path, features: Path, settings: ExpressionSettings,
                 variants: Sequence[str], seeds: Sequence[int], outdir: Path, n_boot: int,
                 predicted: Path | None = None, truth: Path | None = None,
-                fixed: Mapping[str, Path] | None = None, threads: int = 2) -> pd.DataFrame:
+                fixed: Mapping[str, Path] | None = None, threads: int = 2,
+                cross_fitted: Path | None = None) -> pd.DataFrame:
     """Train (or take from ``fixed``: variant -> ``predictions.npz``) every variant, fit the
-    baselines and score them all."""
+    baselines and score them all; with ``cross_fitted`` (predicted chromatin of
+    ``expression-predicted-chromatin --fold-models``) also ``seq_predicted_crossfit``."""
     from seq2func.core.io import load_npz
     from seq2func.expression.genes import read_gene_table
 
@@ -182,6 +185,10 @@ def run_dataset(name: str, genes_path: Path, features: Path, settings: Expressio
         preds[v] = train_variant(genes_path, features, v, settings, seeds, outdir,
                                  predicted if v == "seq_predicted" else None, threads)
         log.info("%s %s: %.1f s", name, v, preds[v][1])
+    if cross_fitted is not None:
+        preds["seq_predicted_crossfit"] = train_variant(
+            genes_path, features, "seq_predicted", settings, seeds, outdir / "crossfit",
+            cross_fitted, threads)
     preds.update(baselines(genes, features, settings))
     table = score(genes, preds, n_boot, truth)
     table.insert(0, "dataset", name)
@@ -217,6 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="a finished demo run (read-only)")
     p.add_argument("--demo-use-run-models", action="store_true",
                    help="score the demo run's own model predictions instead of retraining")
+    p.add_argument("--demo-cross-fitted", type=Path, default=None,
+                   help="cross-fitted predicted chromatin of the demo run's fold models "
+                        "(expression-predicted-chromatin --fold-models; see README.md)")
     p.add_argument("--yeast", type=Path,
                    default=ROOT.parent / "shared/data/yeast_sacCer3_atac_rnaseq")
     p.add_argument("--yeast-predicted", nargs="*", default=[],
@@ -264,7 +274,7 @@ def _run_demo(args: argparse.Namespace) -> pd.DataFrame:
                        args.out / "demo/models", settings.n_bootstrap,
                        predicted=res / "expression/predicted_chromatin.npz",
                        truth=args.demo_run / "resources/demo/truth/expression_terms.tsv",
-                       fixed=fixed, threads=args.threads)
+                       fixed=fixed, threads=args.threads, cross_fitted=args.demo_cross_fitted)
 
 
 if __name__ == "__main__":

@@ -74,12 +74,17 @@ class PredictedModelSettings(Settings):
         Key of ``accessibility.models``.
     seeds
         Its seeds to average (empty: all seeds of the model).
+    cross_fit
+        With k-fold accessibility training (``accessibility.folds``), predict each gene with
+        the fold models that held its chromosome out, so that training and test genes get
+        out-of-sample predictions alike.
     """
 
     SECTION = "expression.chromatin.predicted_model"
 
     name: str
     seeds: list[int]
+    cross_fit: bool
 
 
 @dataclass(frozen=True)
