@@ -69,7 +69,7 @@ def test_baselines_include_the_training_mean(bench: ModuleType, tmp_path: Path) 
     rng = np.random.default_rng(2)
     np.savez(tmp_path / "features.npz", codes=rng.integers(0, 4, (60, 50)).astype(np.uint8),
              observed=rng.normal(size=(60, 4, 2)).astype(np.float32),
-             tracks=np.asarray(["a", "b"]), gene_id=genes["gene_id"].to_numpy())
+             tracks=np.asarray(["a", "b"]), gene_id=genes["gene_id"].to_numpy().astype(str))
     settings = ExpressionSettings.from_config({"baselines": {"k": 2}})
     out = bench.baselines(genes, tmp_path / "features.npz", settings)
     assert set(out) == {"kmer_ridge", "chromatin_ridge", "mean_predictor"}
