@@ -95,3 +95,18 @@ def test_fold_test_chromosomes_from_dataset_json(tmp_path: Path) -> None:
         _fold_test_chromosomes(ds)
     with pytest.raises(Seq2FuncError, match="needs --dataset"):
         _fold_test_chromosomes(None)
+
+
+def test_cli_needs_models_or_fold_models(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                         ) -> None:
+    from seq2func.cli import main
+
+    code = main(["expression-predicted-chromatin", "--genes", str(tmp_path / "genes.tsv"),
+                 "--genome", str(tmp_path / "g.fa"), "--tasks", "a",
+                 "--out", str(tmp_path / "p.npz")])
+    assert code != 0
+    assert "give --models or --fold-models" in capsys.readouterr().err
+    code = main(["expression-predicted-chromatin", "--genes", str(tmp_path / "genes.tsv"),
+                 "--genome", str(tmp_path / "g.fa"), "--tasks", "a", "--fold-models", "bad",
+                 "--out", str(tmp_path / "p.npz")])
+    assert code != 0 and "FOLD=PATH" in capsys.readouterr().err
