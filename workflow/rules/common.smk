@@ -393,10 +393,28 @@ EXPR = config["expression"]
 
 
 def expression_accessibility_models():
-    """model.keras files whose strand-averaged predictions form the predicted chromatin."""
+    """model.keras files whose strand-averaged predictions form the predicted chromatin: the
+    default split's (no cross-fitting) or every fold's (expression_fold_models)."""
     pred = EXPR["chromatin"]["predicted_model"]
     seeds = pred["seeds"] or model_seeds(pred["name"])
+    if EXPR_CROSS_FIT:
+        return [m for _, m in expression_fold_models()]
     return [f"{ACC_MODELS_DIR}/{pred['name']}/seed{s}/model.keras" for s in seeds]
+
+
+# cross-fitted predicted chromatin: with k-fold accessibility training and cross_fit
+EXPR_CROSS_FIT = bool(ACC_FOLDS) and EXPR["chromatin"]["predicted_model"]["cross_fit"]
+
+
+def expression_fold_models():
+    """(fold, model.keras) of the predicted-chromatin model's seeds on every fold."""
+    pred = EXPR["chromatin"]["predicted_model"]
+    seeds = pred["seeds"] or model_seeds(pred["name"])
+    return [
+        (f, f"{ACC_MODELS_DIR}/{pred['name']}/{fold_dir(f)}seed{s}/model.keras")
+        for f in ACC_FOLDS
+        for s in seeds
+    ]
 
 
 def expression_predictions():

@@ -95,9 +95,16 @@ rule expression_predicted_chromatin:
         # the tasks (samples) of the training set, in its order
         # (a FileNotFoundError while the DAG is built defers it until the dataset exists)
         tasks=lambda wc, input: json.loads(Path(input.dataset).read_text())["tasks"],
+        # cross-fitted (k-fold): FOLD=model.keras, with the folds' test chromosomes
+        models=(
+            ["--fold-models", *[f"{f}={m}" for f, m in expression_fold_models()]]
+            + ["--dataset", DATASET_JSON]
+            if EXPR_CROSS_FIT
+            else ["--models", *expression_accessibility_models()]
+        ),
     shell:
         "seq2func expression-predicted-chromatin --genes {input.genes:q}"
-        " --genome {input.genome:q} --models {input.models:q} --tasks {params.tasks:q}"
+        " --genome {input.genome:q} {params.models:q} --tasks {params.tasks:q}"
         " --params {params.params:q} --threads {threads:q} --out {output:q} > {log:q} 2>&1"
 
 

@@ -50,7 +50,13 @@ def _add_expression_predicted_chromatin(sub: argparse._SubParsersAction) -> None
                     "models given). Writes a .npz with 'predicted' (genes, bins, tasks).")
     p.add_argument("--genes", required=True, help="genes.tsv of expression-prepare")
     add_genome(p)
-    p.add_argument("--models", nargs="+", required=True, help="accessibility model.keras files")
+    p.add_argument("--models", nargs="*", default=[],
+                   help="accessibility model.keras files (one model for every gene)")
+    p.add_argument("--fold-models", nargs="*", default=[],
+                   help="FOLD=model.keras (repeat per seed): cross-fitted, each gene predicted "
+                        "by the fold holding its chromosome out (needs --dataset)")
+    p.add_argument("--dataset", default=None,
+                   help="dataset.json of the training set (the folds' test chromosomes)")
     p.add_argument("--tasks", nargs="+", required=True,
                    help="the accessibility models' task (sample) names, in output order")
     add_params(p, "expression")
@@ -64,8 +70,16 @@ def _run_expression_predicted_chromatin(args: argparse.Namespace) -> int:
     from seq2func.expression.settings import ExpressionSettings
 
     settings = ExpressionSettings.from_config(json_arg(args.params, "--params"))
+    folds: dict[str, list[str]] = {}
+    for fold, path in pairs(args.fold_models, "--fold-models", "FOLD=PATH"):
+        folds.setdefault(fold, []).append(path)
+    if not folds and not args.models:
+        from seq2func.core.errors import Seq2FuncError
+
+        raise Seq2FuncError("expression-predicted-chromatin: give --models or --fold-models")
     predicted_chromatin(args.genes, args.genome, args.models, args.tasks, settings, args.out,
-                        threads=args.threads)
+                        threads=args.threads, fold_models=folds or None,
+                        dataset_json=args.dataset)
     return 0
 
 

@@ -2,15 +2,22 @@
 
 Variants (config ``expression.variants``):
 
-* ``seq_only`` - Xpresso-like: convolutions and max-pooling over the one-hot promoter window read
-  5'->3' (minus-strand genes reverse-complemented), flattened (``seq_head: flatten``, Xpresso) or
-  max-pooled over positions (``global_max``, far fewer weights when there are few genes), a
-  dense layer, one output per sample.
+* ``seq_only`` - convolutions over the one-hot promoter window read 5'->3' (minus-strand genes
+  reverse-complemented; the first convolution scans both strands with shared filters,
+  ``strand_max``), then by default each filter's mean in bins of ``head_bin`` bp, flattened
+  (``seq_head: binned_mean``: motif counts by position, the k-mer ridge's features learned),
+  or Xpresso's max-pooling and flatten (``flatten``), or the max over positions
+  (``global_max``); a dense layer, one output per sample.
   ONE input (``sequence``: ``(L, 4)``), output ``expression``: ``log1p(TPM)`` ``(n, samples)``;
 * ``seq_observed`` - the same sequence tower plus a chromatin tower on the observed accessibility
   binned around the TSS (input ``chromatin``: ``(bins, tracks)``), concatenated;
 * ``seq_predicted`` - the same, with the accessibility model's predictions in place of the
   observed signal.
+
+Sizes follow the data (``capacity: auto``, :func:`capacity_for`): the first convolution's
+filters grow with the number of training genes. Targets are standardised per sample (the model
+learns z-scores; a fixed last layer ``expression`` maps them back to log1p(TPM), so the saved
+model predicts log1p(TPM)).
 
 Training uses :func:`seq2func.train.loop.fit` (device choice, per-epoch checkpoints, exact resume,
 early stopping, seeds). The model directory's ``run.json`` records the input geometry and sample
@@ -35,9 +42,47 @@ from seq2func.train.settings import TrainSettings
 VARIANTS = ("seq_only", "seq_observed", "seq_predicted")
 
 
+#: training genes per first-layer filter of ``capacity: auto``, and the filters' range
+GENES_PER_FILTER = 64
+FILTER_RANGE = (16, 128)
+
+
+def capacity_for(n_train: int) -> tuple[int, int]:
+    """First-layer filters and dense units of ``capacity: auto`` for ``n_train`` genes.
+
+    ``filters = 2 ** round(log2(n_train / 64))`` clipped to [16, 128] (about one filter per 64
+    training genes, a power of two) and ``units = max(8, filters // 2)``: e.g. 410 genes (the
+    demo) -> 16 / 8, 5,600 (yeast) -> 64 / 32, 20,000 (human) -> 128 / 64.
+
+    Raises
+    ------
+    ValueError
+        If ``n_train`` < 1.
+    """
+    if n_train < 1:
+        raise ValueError(f"capacity needs at least one training gene, not {n_train}")
+    lo, hi = FILTER_RANGE
+    filters = int(np.clip(2 ** round(np.log2(n_train / GENES_PER_FILTER)), lo, hi))
+    return filters, max(8, filters // 2)
+
+
+def resolve_spec(spec: ExpressionModelSpec, n_train: int) -> ExpressionModelSpec:
+    """``spec`` with ``capacity: auto`` applied (:func:`capacity_for`); unchanged if fixed."""
+    from dataclasses import replace
+
+    if spec.capacity == "fixed":
+        return spec
+    if spec.capacity != "auto":
+        raise ValueError(f"capacity must be 'auto' or 'fixed', not {spec.capacity!r}")
+    filters, units = capacity_for(n_train)
+    return replace(spec, conv_filters=[filters, *spec.conv_filters[1:]], dense_units=units,
+                   capacity="fixed")
+
+
 def build_expression_model(variant: str, length: int, n_samples: int,
                            spec: ExpressionModelSpec, n_bins: int = 0, n_tracks: int = 0,
-                           target_mean: Sequence[float] | None = None) -> Any:
+                           target_mean: Sequence[float] | None = None,
+                           target_sd: Sequence[float] | None = None) -> Any:
     """Build an expression model.
 
     Parameters
@@ -54,6 +99,10 @@ def build_expression_model(variant: str, length: int, n_samples: int,
         Shape of the chromatin input (chromatin variants only).
     target_mean
         Mean training target per sample: the output bias starts there.
+    target_sd
+        Standard deviation of the training targets per sample: when given (with
+        ``target_mean``), the model learns z-scores and a fixed (non-trainable) last layer
+        ``expression`` maps them to ``mean + sd * z``.
 
     Returns
     -------
@@ -79,8 +128,27 @@ def build_expression_model(variant: str, length: int, n_samples: int,
         c = _chromatin_tower(chrom_in, spec)
         h = layers.Concatenate(name="concat")([h, c])
         inputs = {"sequence": seq_in, "chromatin": chrom_in}
-    out = layers.Dense(n_samples, dtype="float32", bias_initializer=bias, name="expression")(h)
+    if target_sd is not None and target_mean is not None:
+        z = layers.Dense(n_samples, dtype="float32", name="expression_z")(h)
+        out = _rescale_layer(target_mean, target_sd)(z)
+    else:
+        out = layers.Dense(n_samples, dtype="float32", bias_initializer=bias,
+                           name="expression")(h)
     return keras.Model(inputs, out, name=variant)
+
+
+def _rescale_layer(mean: Sequence[float], sd: Sequence[float]) -> Any:
+    """A fixed dense layer ``expression``: ``mean + sd * z`` per sample (diagonal kernel)."""
+    import keras
+    from keras import layers
+
+    m = np.asarray(mean, dtype=np.float64)
+    s = np.where(np.asarray(sd, dtype=np.float64) > 0, np.asarray(sd, dtype=np.float64), 1.0)
+    if m.shape != s.shape or m.ndim != 1:
+        raise ValueError("target_mean and target_sd need one value per sample")
+    return layers.Dense(m.size, dtype="float32", trainable=False, name="expression",
+                        kernel_initializer=keras.initializers.Constant(np.diag(s).tolist()),
+                        bias_initializer=keras.initializers.Constant(m.tolist()))
 
 
 def _sequence_tower(inp: Any, spec: ExpressionModelSpec) -> Any:
@@ -88,22 +156,55 @@ def _sequence_tower(inp: Any, spec: ExpressionModelSpec) -> Any:
     import keras
     from keras import layers
 
+    from seq2func.models.layers import StrandMaxConv1D
+
     reg = keras.regularizers.L2(spec.l2) if spec.l2 else None
     x = inp
     for i, (f, k, p) in enumerate(zip(spec.conv_filters, spec.conv_kernels, spec.pool_sizes,
                                       strict=True)):
-        x = layers.Conv1D(f, k, padding="same", activation="relu", kernel_regularizer=reg,
-                          name=f"seq_conv{i + 1}")(x)
-        x = layers.MaxPooling1D(p, name=f"seq_pool{i + 1}")(x)
-    if spec.seq_head == "flatten":  # Xpresso: position-aware
-        x = layers.Flatten(name="seq_flatten")(x)
-    elif spec.seq_head == "global_max":  # position-free: far fewer weights for few genes
-        x = layers.GlobalMaxPooling1D(name="seq_global_max")(x)
-    else:
-        raise ValueError(f"seq_head must be 'flatten' or 'global_max', not {spec.seq_head!r}")
+        name = f"seq_conv{i + 1}"
+        if i == 0 and spec.strand_max:
+            x = StrandMaxConv1D(f, k, kernel_regularizer=reg, name=name)(x)
+            x = layers.Activation("relu", name=f"{name}_relu")(x)
+        else:
+            x = layers.Conv1D(f, k, padding="same", activation="relu", kernel_regularizer=reg,
+                              name=name)(x)
+        if p > 1:
+            x = layers.MaxPooling1D(p, name=f"seq_pool{i + 1}")(x)
+    x = _sequence_head(x, spec)
     x = layers.Dropout(spec.dropout, name="seq_dropout")(x)
     return layers.Dense(spec.dense_units, activation="relu", kernel_regularizer=reg,
                         name="seq_dense")(x)
+
+
+def head_pool(spec: ExpressionModelSpec) -> int:
+    """Positions averaged per bin by the ``binned_mean`` head (``head_bin`` in tower steps).
+
+    Raises
+    ------
+    ValueError
+        If ``head_bin`` is not a multiple of the product of ``pool_sizes``.
+    """
+    step = int(np.prod(spec.pool_sizes))
+    if spec.head_bin % step:
+        raise ValueError(f"expression.model.head_bin ({spec.head_bin}) must be a multiple of "
+                         f"the product of pool_sizes ({step})")
+    return spec.head_bin // step
+
+
+def _sequence_head(x: Any, spec: ExpressionModelSpec) -> Any:
+    """The head of the sequence tower (``seq_head``)."""
+    from keras import layers
+
+    if spec.seq_head == "binned_mean":  # motif counts by position, few weights
+        x = layers.AveragePooling1D(head_pool(spec), padding="same", name="seq_bin_mean")(x)
+        return layers.Flatten(name="seq_flatten")(x)
+    if spec.seq_head == "flatten":  # Xpresso: position-aware
+        return layers.Flatten(name="seq_flatten")(x)
+    if spec.seq_head == "global_max":  # position-free
+        return layers.GlobalMaxPooling1D(name="seq_global_max")(x)
+    raise ValueError("seq_head must be 'binned_mean', 'flatten' or 'global_max', not "
+                     f"{spec.seq_head!r}")
 
 
 def _chromatin_tower(inp: Any, spec: ExpressionModelSpec) -> Any:
@@ -174,9 +275,12 @@ def train_expression(
     n_bins, n_tracks = (arrays.chromatin.shape[1:] if arrays.chromatin is not None
                         and variant != "seq_only" else (0, 0))
 
+    spec = resolve_spec(spec, int(train_rows.size))
+    mean, sd = y[train_rows].mean(axis=0), y[train_rows].std(axis=0)
+
     def build() -> Any:
         return build_expression_model(variant, arrays.codes.shape[1], y.shape[1], spec,
-                                      n_bins, n_tracks, target_mean=y[train_rows].mean(axis=0))
+                                      n_bins, n_tracks, target_mean=mean, target_sd=sd)
 
     def compile_model(model: Any, lr: float) -> None:
         model.compile(optimizer=keras.optimizers.Adam(lr), loss="mse")

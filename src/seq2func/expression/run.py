@@ -102,16 +102,21 @@ def prepare(
 
 def predicted_chromatin(genes_path: str | Path, genome_path: str | Path,
                         models: Sequence[str | Path], tasks: Sequence[str],
-                        settings: ExpressionSettings, out: str | Path, *, threads: int = 0
-                        ) -> np.ndarray:
+                        settings: ExpressionSettings, out: str | Path, *, threads: int = 0,
+                        fold_models: Mapping[str, Sequence[str | Path]] | None = None,
+                        dataset_json: str | Path | None = None) -> np.ndarray:
     """Write ``out`` (``.npz``: ``predicted`` ``(genes, bins, tasks)``, ``tracks``,
     ``gene_id``) with its provenance: :func:`seq2func.expression.predicted.predict_chromatin`
-    of the accessibility ``models`` (one model's seeds), whose tasks are ``tasks``.
+    of the accessibility ``models`` (one model's seeds), whose tasks are ``tasks``; with
+    ``fold_models`` (fold -> its seeds' models) and ``dataset_json`` (the folds' test
+    chromosomes), cross-fitted instead
+    (:func:`~seq2func.expression.predicted.predict_chromatin_cross_fitted`).
 
     Raises
     ------
     seq2func.core.errors.Seq2FuncError
-        If the models predict another number of tasks than ``tasks`` names.
+        If the models predict another number of tasks than ``tasks`` names, or
+        ``fold_models`` comes without ``dataset_json``.
     """
     from seq2func.core.sequence import Genome
     from seq2func.expression.genes import read_gene_table
@@ -122,8 +127,16 @@ def predicted_chromatin(genes_path: str | Path, genome_path: str | Path,
     from seq2func.expression.predicted import predict_chromatin
 
     genes = read_gene_table(genes_path)
+    fold_test = _fold_test_chromosomes(dataset_json) if fold_models else None
     with Genome(genome_path) as genome:
-        pred, outputs = predict_chromatin(models, genome, genes, window)
+        if fold_models and fold_test is not None:
+            from seq2func.expression.predicted import predict_chromatin_cross_fitted
+
+            pred, outputs = predict_chromatin_cross_fitted(fold_models, fold_test, genome,
+                                                           genes, window)
+            models = [m for ms in fold_models.values() for m in ms]
+        else:
+            pred, outputs = predict_chromatin(models, genome, genes, window)
     if pred.shape[2] != len(tasks):
         raise Seq2FuncError(f"the models predict {pred.shape[2]} tasks but --tasks names "
                             f"{len(tasks)}")
@@ -131,8 +144,32 @@ def predicted_chromatin(genes_path: str | Path, genome_path: str | Path,
               gene_id=genes["gene_id"].to_numpy().astype(str))
     write_provenance(out, step="expression-predicted-chromatin",
                      inputs=[genes_path, *models], device=device.description,
-                     extra={"outputs": outputs, "shape": list(pred.shape)})
+                     extra={"outputs": outputs, "shape": list(pred.shape),
+                            "cross_fitted": fold_test is not None,
+                            **({"fold_test": fold_test} if fold_test else {})})
     return pred
+
+
+def _fold_test_chromosomes(dataset_json: str | Path | None) -> dict[str, list[str]]:
+    """Fold name -> test chromosomes, from the training set's ``dataset.json``.
+
+    Raises
+    ------
+    seq2func.core.errors.Seq2FuncError
+        Without ``dataset_json``; InputError if it lists no folds.
+    """
+    import json
+
+    from seq2func.core.errors import InputError
+
+    if dataset_json is None:
+        raise Seq2FuncError("cross-fitted predicted chromatin needs --dataset (dataset.json: "
+                            "the folds' test chromosomes)")
+    folds = json.loads(Path(dataset_json).read_text()).get("folds") or []
+    if not folds:
+        raise InputError(dataset_json, "lists no folds",
+                         fix="set split.folds and accessibility.folds (k-fold training)")
+    return {str(f["name"]): [str(c) for c in f["split"]["test"]] for f in folds}
 
 
 def train(genes_path: str | Path, features_path: str | Path, variant: str,

@@ -10,7 +10,7 @@ Example
 -------
 >>> s = ExpressionSettings.from_config({"upstream": 600, "chromatin": {"flank": 2000}})
 >>> s.window.length, s.window.n_bins, s.model.seq_head, s.train.batch_size
-(4100, 8, 'flatten', 32)
+(4100, 8, 'binned_mean', 32)
 """
 
 from __future__ import annotations
@@ -74,12 +74,17 @@ class PredictedModelSettings(Settings):
         Key of ``accessibility.models``.
     seeds
         Its seeds to average (empty: all seeds of the model).
+    cross_fit
+        With k-fold accessibility training (``accessibility.folds``), predict each gene with
+        the fold models that held its chromosome out, so that training and test genes get
+        out-of-sample predictions alike.
     """
 
     SECTION = "expression.chromatin.predicted_model"
 
     name: str
     seeds: list[int]
+    cross_fit: bool
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,18 @@ class ExpressionModelSpec(Settings):
     dense_units
         Units of the sequence tower's dense layer.
     seq_head
-        ``flatten`` (Xpresso, position-aware) or ``global_max`` (max over positions).
+        ``binned_mean`` (mean of each filter in bins of ``head_bin`` bp, flattened: motif
+        counts by position), ``flatten`` (Xpresso, position-aware) or ``global_max`` (max over
+        positions).
+    head_bin
+        Bin width (bp of the input) of the ``binned_mean`` head.
+    strand_max
+        The first convolution scans both strands with shared filters
+        (:class:`~seq2func.models.layers.StrandMaxConv1D`).
+    capacity
+        ``auto``: the first convolution's filters and the dense units follow the number of
+        training genes (:func:`seq2func.expression.models.capacity_for`); ``fixed``: as
+        configured.
     chromatin_filters, chromatin_kernel, chromatin_units
         The chromatin tower: one convolution, then a dense layer.
     dropout
@@ -132,6 +148,9 @@ class ExpressionModelSpec(Settings):
     conv_kernels: list[int]
     pool_sizes: list[int]
     seq_head: str
+    head_bin: int
+    strand_max: bool
+    capacity: str
     dense_units: int
     chromatin_filters: int
     chromatin_kernel: int

@@ -218,3 +218,49 @@ class MultinomialNLL(keras.losses.Loss):
         logp = ops.log_softmax(ops.cast(y_pred, "float32"), axis=1)
         nll = -ops.sum(y_true * logp, axis=1)  # [B, T]
         return ops.mean(nll, axis=-1)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class StrandMaxConv1D(layers.Layer):
+    """A convolution over one-hot DNA whose every filter also scans the reverse strand:
+    ``out[:, i, f] = max(conv(x, W_f)[i], conv(x, rc(W_f))[i])`` (plus the bias), where
+    ``rc(W)`` reverses ``W`` along positions and channels (A C G T -> T G C A). A motif is
+    detected in either orientation at the same position, with one set of weights (half the
+    filters a strand-blind model needs); one convolution with ``2 * filters`` kernels.
+
+    Parameters
+    ----------
+    filters, kernel_size
+        Filters and their width (``padding="same"``).
+    kernel_regularizer
+        Optional regulariser of the kernel (a Keras regulariser or its config).
+    """
+
+    def __init__(self, filters: int, kernel_size: int, kernel_regularizer: Any = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.kernel_size = int(kernel_size)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+    def build(self, input_shape):  # type: ignore[no-untyped-def]
+        self.kernel = self.add_weight(name="kernel", initializer="glorot_uniform",
+                                      regularizer=self.kernel_regularizer,
+                                      shape=(self.kernel_size, int(input_shape[-1]),
+                                             self.filters))
+        self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
+
+    def call(self, x):  # type: ignore[no-untyped-def]
+        w = ops.concatenate([self.kernel, ops.flip(self.kernel, axis=(0, 1))], axis=-1)
+        y = ops.conv(x, ops.cast(w, x.dtype), padding="same")
+        both = ops.maximum(y[..., : self.filters], y[..., self.filters :])
+        return both + ops.cast(self.bias, x.dtype)
+
+    def compute_output_shape(self, input_shape):  # type: ignore[no-untyped-def]
+        return (*tuple(input_shape)[:-1], self.filters)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": self.kernel_size,
+                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)
+                if self.kernel_regularizer else None}
