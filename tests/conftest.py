@@ -91,6 +91,33 @@ def make_workdir(tmp: Path, config_overrides: dict | None = None) -> Path:
     return tmp
 
 
+def random_genome(directory: Path, lengths: dict[str, int], seed: int = 0):
+    """A FASTA of uniform random bases (chromosomes drawn in order from one seeded generator)
+    in ``directory``, opened as a :class:`seq2func.core.sequence.Genome`."""
+    import numpy as np
+
+    from seq2func.core.sequence import Genome
+
+    rng = np.random.default_rng(seed)
+    seqs = {c: "".join("ACGT"[i] for i in rng.integers(0, 4, n)) for c, n in lengths.items()}
+    fa = directory / "g.fa"
+    fa.write_text("".join(f">{k}\n{v}\n" for k, v in seqs.items()))
+    return Genome(fa)
+
+
+def url_study(name: str, samples: Path, **download: object) -> dict:
+    """The smallest download study over ``samples``: example.org URLs for the genome,
+    blacklist and GFF3, chr1-chr3 split valid chr2 / test chr1 (``download`` keys added or
+    replaced). For dry runs and start-up checks: nothing is fetched."""
+    return {"study": name, "source": "download", "samples": str(samples),
+            "download": {"genome": "https://example.org/g.fa.gz",
+                         "chromosomes": ["chr1", "chr2", "chr3"],
+                         "blacklist": "https://example.org/b.bed.gz",
+                         "annotation": "https://example.org/a.gff3.gz", "assembly": None,
+                         **download},
+            "split": {"valid": ["chr2"], "test": ["chr1"]}}
+
+
 def run_snakemake(workdir: Path, *args: str, timeout: int = 1800
                   ) -> subprocess.CompletedProcess[str]:
     """Run the repository's Snakefile in ``workdir`` with its config/config.yaml."""

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, url_study
 from seq2func.cli.startup import accessibility_only, samples_with_expression
 from seq2func.core.config import validate_config
 
@@ -66,10 +66,7 @@ def _study(tmp_path, **extra) -> dict:
     samples = tmp_path / "samples.tsv"
     samples.write_text("sample\tcell_type\tassay\tsignal\tpeaks\n"
                        "s1\tyeast\tATAC\ts1.bw\ts1.narrowPeak\n")
-    return {"study": "mine", "source": "download", "samples": str(samples),
-            "download": {"genome": "g.fa", "chromosomes": ["chrI", "chrII", "chrIII"],
-                         "blacklist": "b.bed", "annotation": "a.gff3"},
-            "split": {"valid": ["chrII"], "test": ["chrIII"]}, **extra}
+    return {**url_study("mine", samples), **extra}
 
 
 def test_a_study_with_only_inputs_gets_the_schema_defaults_and_baseline_gates(tmp_path) -> None:

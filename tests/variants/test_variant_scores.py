@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import seq2func.variants as va
+from conftest import random_genome
 from seq2func.core.sequence import Genome
 from seq2func.variants import effects as ef
 from seq2func.variants import null as vn
@@ -166,13 +167,7 @@ def test_dinucleotide_shuffle_keeps_dinucleotides_and_ends() -> None:
 
 @pytest.fixture(scope="module")
 def genome(tmp_path_factory: pytest.TempPathFactory) -> Genome:
-    rng = np.random.default_rng(0)
-    d = tmp_path_factory.mktemp("genome")
-    seqs = {"chr1": "".join("ACGT"[i] for i in rng.integers(0, 4, 3000)),
-            "chr2": "".join("ACGT"[i] for i in rng.integers(0, 4, 2000))}
-    fa = d / "g.fa"
-    fa.write_text("".join(f">{k}\n{v}\n" for k, v in seqs.items()))
-    return Genome(fa)
+    return random_genome(tmp_path_factory.mktemp("genome"), {"chr1": 3000, "chr2": 2000})
 
 
 def _variants(genome: Genome) -> pd.DataFrame:
@@ -370,3 +365,13 @@ def test_variant_rows_report_every_score_the_best_and_the_ks() -> None:
     assert got[("all", "variant_null_ks_pvalue_log2fc", "ery")].value < 0.01
     fpr = got[("all", "variant_null_fpr05", "all")].value
     assert 0.0 < fpr < 0.15
+
+
+def test_in_intervals_matches_a_direct_check() -> None:
+    rng = np.random.default_rng(1)
+    iv = pd.DataFrame({"chrom": rng.choice(["a", "b"], 50), "start": rng.integers(0, 1000, 50)})
+    iv["end"] = iv["start"] + rng.integers(1, 80, 50)
+    chroms, pos = rng.choice(["a", "b", "c"], 2000), rng.integers(0, 1100, 2000)
+    want = [((iv["chrom"] == c) & (iv["start"] <= p) & (p < iv["end"])).any()
+            for c, p in zip(chroms, pos, strict=True)]
+    np.testing.assert_array_equal(vn.in_intervals(chroms, pos, iv), want)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import seq2func.variants as va
+from conftest import random_genome
 from seq2func.core.errors import InputError
 from seq2func.core.sequence import Genome, decode, encode, reverse_complement
 
@@ -19,13 +20,7 @@ VCF_HEAD = ("##fileformat=VCFv4.2\n##contig=<ID=chr1,length=300>\n"
 
 @pytest.fixture(scope="module")
 def genome(tmp_path_factory: pytest.TempPathFactory) -> Genome:
-    rng = np.random.default_rng(0)
-    d = tmp_path_factory.mktemp("genome")
-    seqs = {"chr1": "".join("ACGT"[i] for i in rng.integers(0, 4, 300)),
-            "chr2": "".join("ACGT"[i] for i in rng.integers(0, 4, 200))}
-    fa = d / "g.fa"
-    fa.write_text("".join(f">{k}\n{v}\n" for k, v in seqs.items()))
-    return Genome(fa)
+    return random_genome(tmp_path_factory.mktemp("genome"), {"chr1": 300, "chr2": 200})
 
 
 def _seq(genome: Genome, chrom: str, a: int, b: int) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from conftest import REPO, snakemake_cmd
+from conftest import REPO, snakemake_cmd, url_study
 
 SAMPLES = [
     ("A", "ATAC", "https://example.org/a.bw", ""),
@@ -25,14 +25,8 @@ def _study(tmp_path: Path, samples: list[tuple[str, str, str, str]]) -> Path:
         f"{s}\tx\t{assay}\t{signal}\t{fmt}\thttps://example.org/{s}.bed.gz\n"
         for s, assay, signal, fmt in samples))
     cfg = tmp_path / "study.yaml"
-    cfg.write_text(yaml.safe_dump({
-        "study": "cutsites", "source": "download", "samples": str(table),
-        "download": {"genome": "https://example.org/g.fa.gz",
-                     "chromosomes": ["chr1", "chr2", "chr3"],
-                     "blacklist": "https://example.org/b.bed.gz",
-                     "annotation": "https://example.org/a.gff3.gz", "assembly": None,
-                     "cutsites": {"shift_fragments": [0, 1]}},
-        "split": {"valid": ["chr2"], "test": ["chr1"]}}))
+    cfg.write_text(yaml.safe_dump(url_study("cutsites", table,
+                                            cutsites={"shift_fragments": [0, 1]})))
     return cfg
 
 

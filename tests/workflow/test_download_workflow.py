@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, run_snakemake, snakemake_cmd
+from conftest import REPO, run_snakemake, snakemake_cmd, url_study
 from encode_server import FakeEncode
 
 CANONICAL = ["genome/genome.fa", "genome/genome.fa.fai", "genome/chrom.sizes",
@@ -329,13 +329,7 @@ def test_an_accessibility_only_study_plans_no_expression_stage(tmp_path: Path) -
     samples.write_text("sample\tcell_type\tassay\tsignal\tpeaks\n"
                        "A\ta\tATAC\thttps://example.org/a.bw\thttps://example.org/a.bed.gz\n")
     cfg = tmp_path / "study.yaml"
-    cfg.write_text(yaml.safe_dump({
-        "study": "acc_only", "source": "download", "samples": str(samples),
-        "download": {"genome": "https://example.org/g.fa.gz",
-                     "chromosomes": ["chr1", "chr2", "chr3"],
-                     "blacklist": "https://example.org/b.bed.gz",
-                     "annotation": "https://example.org/a.gff3.gz", "assembly": None},
-        "split": {"valid": ["chr2"], "test": ["chr1"]}}))
+    cfg.write_text(yaml.safe_dump(url_study("acc_only", samples)))
     res = subprocess.run(snakemake_cmd("-n", "--forceall", "--configfile", str(cfg)),
                          cwd=REPO, capture_output=True, text=True, timeout=300)
     out = res.stdout + res.stderr

@@ -392,29 +392,33 @@ def accessibility_predictions(split, fold=None):
 EXPR = config["expression"]
 
 
+# the accessibility model whose predictions are the expression models' predicted chromatin;
+# cross-fitted with k-fold accessibility training and cross_fit
+PRED_MODEL = EXPR["chromatin"]["predicted_model"]
+EXPR_CROSS_FIT = bool(ACC_FOLDS) and PRED_MODEL["cross_fit"]
+
+
+def predicted_model_runs(folds):
+    """(fold, model.keras) of the predicted-chromatin model's seeds on each of ``folds``
+    (None: the default split)."""
+    seeds = PRED_MODEL["seeds"] or model_seeds(PRED_MODEL["name"])
+    return [
+        (f, f"{ACC_MODELS_DIR}/{PRED_MODEL['name']}/{fold_dir(f)}seed{s}/model.keras")
+        for f in folds
+        for s in seeds
+    ]
+
+
 def expression_accessibility_models():
     """model.keras files whose strand-averaged predictions form the predicted chromatin: the
     default split's (no cross-fitting) or every fold's (expression_fold_models)."""
-    pred = EXPR["chromatin"]["predicted_model"]
-    seeds = pred["seeds"] or model_seeds(pred["name"])
-    if EXPR_CROSS_FIT:
-        return [m for _, m in expression_fold_models()]
-    return [f"{ACC_MODELS_DIR}/{pred['name']}/seed{s}/model.keras" for s in seeds]
-
-
-# cross-fitted predicted chromatin: with k-fold accessibility training and cross_fit
-EXPR_CROSS_FIT = bool(ACC_FOLDS) and EXPR["chromatin"]["predicted_model"]["cross_fit"]
+    folds = ACC_FOLDS if EXPR_CROSS_FIT else [None]
+    return [m for _, m in predicted_model_runs(folds)]
 
 
 def expression_fold_models():
     """(fold, model.keras) of the predicted-chromatin model's seeds on every fold."""
-    pred = EXPR["chromatin"]["predicted_model"]
-    seeds = pred["seeds"] or model_seeds(pred["name"])
-    return [
-        (f, f"{ACC_MODELS_DIR}/{pred['name']}/{fold_dir(f)}seed{s}/model.keras")
-        for f in ACC_FOLDS
-        for s in seeds
-    ]
+    return predicted_model_runs(ACC_FOLDS)
 
 
 def expression_predictions():

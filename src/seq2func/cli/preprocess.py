@@ -8,7 +8,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from seq2func.cli.args import add_dataset, json_arg
+from seq2func.cli.args import add_dataset, add_params, json_arg
 
 log = logging.getLogger("seq2func")
 
@@ -24,8 +24,7 @@ def _add_inputs_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--peaks", nargs="+", default=None,
                    help="narrowPeak/BED files in table order (default: the 'peaks' column)")
     p.add_argument("--blacklist", default=None, help="BED of regions to avoid (optional)")
-    p.add_argument("--params", default="{}",
-                   help="JSON object: the config's 'preprocess' section (defaults filled in)")
+    add_params(p, "preprocess")
     p.add_argument("--split", required=True,
                    help='JSON object: the config\'s \'split\' section, e.g. '
                         '\'{"valid": ["chr5"], "test": ["chr2"]}\'')
@@ -157,8 +156,7 @@ def _add_library_qc(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--assembly", default="unspecified",
                    help="assembly name recorded in the table (gates select their standard by "
                         "it, e.g. GRCh38)")
-    p.add_argument("--params", default="{}", help="JSON object: the config's 'library_qc' "
-                                                  "section (defaults filled in)")
+    add_params(p, "library_qc")
     p.add_argument("--table", required=True, help="output metric table (TSV)")
     p.add_argument("--profiles", required=True, help="output TSS profiles (TSV)")
     p.add_argument("--figure", default=None, help="output figure (.svg or .pdf)")

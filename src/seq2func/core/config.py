@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +156,7 @@ def validate_config(config: dict[str, Any], schema_path: str | Path,
 REPLACED_WHOLE = ("simulate.chromosomes", "accessibility.models")
 
 
-def _lookup(data: Any, parts: list[str]) -> tuple[bool, Any]:
+def lookup(data: Any, parts: Sequence[str]) -> tuple[bool, Any]:
     """Whether ``data`` holds the dotted path ``parts``, and the value there."""
     for part in parts:
         if not isinstance(data, dict) or part not in data:
@@ -187,7 +187,7 @@ def key_source(key: str, files: list[str], default: str = "config") -> str:
         except (OSError, InputError):
             continue
         for n in range(len(parts), -1, -1):
-            if _lookup(data, parts[:n])[0]:
+            if lookup(data, parts[:n])[0]:
                 if n >= depth:
                     best, depth = f, n
                 break
@@ -219,9 +219,9 @@ def replace_merged_mappings(config: dict[str, Any], files: list[str]) -> list[st
     notes = []
     for key in REPLACED_WHOLE:
         parts = key.split(".")
-        setters = [(f, v) for f in files for found, v in [_lookup(load_yaml(f), parts)]
+        setters = [(f, v) for f in files for found, v in [lookup(load_yaml(f), parts)]
                    if found and isinstance(v, dict)]
-        found, merged = _lookup(config, parts)
+        found, merged = lookup(config, parts)
         if not setters or not found or not isinstance(merged, dict):
             continue
         last_file, last = setters[-1]
@@ -232,7 +232,7 @@ def replace_merged_mappings(config: dict[str, Any], files: list[str]) -> list[st
                 "its entries are not merged with the other files' entries of the same name")
         notes.append(f"{key}: taken whole from {last_file} ({', '.join(map(str, last))}); "
                      f"{what} (named entries are replaced, not merged)")
-        parent = _lookup(config, parts[:-1])[1]
+        parent = lookup(config, parts[:-1])[1]
         parent[parts[-1]] = copy.deepcopy(last)
     return notes
 

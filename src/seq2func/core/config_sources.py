@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from seq2func.core.config import load_yaml
+from seq2func.core.config import load_yaml, lookup
 
 SCHEMA_DEFAULT = "schema default"
 BASELINE = "evaluate.baseline_gates"
@@ -43,18 +43,10 @@ def _update(into: dict[str, Any], new: Mapping[str, Any]) -> None:
             into[key] = copy.deepcopy(value)
 
 
-def _has(data: Any, path: tuple[str, ...]) -> bool:
-    for part in path:
-        if not isinstance(data, Mapping) or part not in data:
-            return False
-        data = data[part]
-    return True
-
-
 def value_source(path: tuple[str, ...], loaded: Mapping[str, Mapping[str, Any]]) -> str:
     """The last file (of ``loaded``: file -> its YAML, in merge order) that sets ``path``,
     else :data:`SCHEMA_DEFAULT`."""
-    setters = [name for name, data in loaded.items() if _has(data, path)]
+    setters = [name for name, data in loaded.items() if lookup(data, path)[0]]
     return setters[-1] if setters else SCHEMA_DEFAULT
 
 

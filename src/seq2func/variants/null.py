@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from seq2func.core.sequence import Genome
+from seq2func.core.sequence import Genome, gc_fraction
 from seq2func.variants.vcf import allele_codes
 from seq2func.variants.windows import splice
 
@@ -131,28 +131,18 @@ def shuffled_allele_windows(genome: Genome, variants: pd.DataFrame, length: int,
     return ref_w, alt_w
 
 
-def window_gc(codes: np.ndarray) -> np.ndarray:
-    """GC fraction of each row of codes among its A/C/G/T bases (NaN if it has none)."""
-    x = np.asarray(codes)
-    acgt = (x < 4).sum(axis=1)
-    gc = ((x == 1) | (x == 2)).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(acgt > 0, gc / np.maximum(acgt, 1), np.nan)
-
-
 def in_intervals(chroms: np.ndarray, positions: np.ndarray, intervals: pd.DataFrame
                  ) -> np.ndarray:
     """Whether each 0-based position lies in an interval (``chrom, start, end``, half-open)."""
+    from seq2func.core.intervals import overlaps_any
+
+    positions = np.asarray(positions, dtype=np.int64)
     out = np.zeros(len(positions), bool)
     for chrom, iv in intervals.groupby("chrom", sort=False):
         rows = np.flatnonzero(chroms == chrom)
-        if not rows.size:
-            continue
-        iv = iv.sort_values("start")
-        starts = iv["start"].to_numpy(np.int64)
-        ends = np.maximum.accumulate(iv["end"].to_numpy(np.int64))
-        k = np.searchsorted(starts, positions[rows], side="right") - 1
-        out[rows] = (k >= 0) & (positions[rows] < ends[np.maximum(k, 0)])
+        if rows.size:
+            out[rows] = overlaps_any(positions[rows], positions[rows] + 1,
+                                     iv["start"].to_numpy(np.int64), iv["end"].to_numpy(np.int64))
     return out
 
 
@@ -184,7 +174,7 @@ def random_genome_variants(genome: Genome, variants: pd.DataFrame, n: int, lengt
     lr = np.char.str_len(src["ref"].to_numpy(str)).astype(np.int64)
     la = np.char.str_len(src["alt"].to_numpy(str)).astype(np.int64)
     pad = int(lr.max()) + 1
-    target = window_gc(genome.windows(src["genome_chrom"].to_numpy(str),
+    target = gc_fraction(genome.windows(src["genome_chrom"].to_numpy(str),
                                       src["pos"].to_numpy(np.int64) - 1 - h, length))
     chroms = [c for c in genome.sizes if genome.sizes[c] > 2 * length + pad]
     if not chroms:
@@ -198,7 +188,7 @@ def random_genome_variants(genome: Genome, variants: pd.DataFrame, n: int, lengt
     good = ((win == 4).mean(axis=1) <= 0.05) & (win[:, h] < 4)
     if exclude is not None and len(exclude):
         good &= ~in_intervals(cnames, cpos, exclude)
-    cgc = window_gc(win)
+    cgc = gc_fraction(win)
     edges = np.linspace(0, 1, gc_bins + 1)[1:-1]
     tb = np.digitize(np.nan_to_num(target, nan=0.5), edges)
     cb = np.where(good, np.digitize(np.nan_to_num(cgc, nan=0.5), edges), -1)
