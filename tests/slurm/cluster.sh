@@ -127,7 +127,9 @@ JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 MailProg=/bin/true
 ReturnToService=2
-MinJobAge=300
+# completed jobs stay visible to scontrol show job for the whole test session: the demo
+# run through SLURM takes over 5 minutes and the tests check every job's state at its end
+MinJobAge=3600
 DefMemPerCPU=1000
 GresTypes=gpu
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem Gres=gpu:$gpus State=UNKNOWN
