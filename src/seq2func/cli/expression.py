@@ -46,8 +46,10 @@ def _add_expression_predicted_chromatin(sub: argparse._SubParsersAction) -> None
         "expression-predicted-chromatin",
         help="accessibility predicted by trained models around each TSS",
         description="Tile each gene's chromatin window with accessibility-model inputs centred "
-                    "on its bins, predict on both strands and average (over strands and the "
-                    "models given). Writes a .npz with 'predicted' (genes, bins, tasks).")
+                    "on its bins (on multiples of expression.chromatin.predict_grid, so that "
+                    "overlapping genes share windows, each predicted once), predict on both "
+                    "strands and average (over strands and the models given). Writes a .npz "
+                    "with 'predicted' (genes, bins, tasks).")
     p.add_argument("--genes", required=True, help="genes.tsv of expression-prepare")
     add_genome(p)
     p.add_argument("--models", nargs="*", default=[],
@@ -60,7 +62,7 @@ def _add_expression_predicted_chromatin(sub: argparse._SubParsersAction) -> None
     p.add_argument("--tasks", nargs="+", required=True,
                    help="the accessibility models' task (sample) names, in output order")
     add_params(p, "expression")
-    add_runtime(p)
+    add_runtime(p, progress=True)
     p.add_argument("--out", required=True, help="output .npz")
     p.set_defaults(func=_run_expression_predicted_chromatin)
 
@@ -78,7 +80,8 @@ def _run_expression_predicted_chromatin(args: argparse.Namespace) -> int:
 
         raise Seq2FuncError("expression-predicted-chromatin: give --models or --fold-models")
     predicted_chromatin(args.genes, args.genome, args.models, args.tasks, settings, args.out,
-                        threads=args.threads, fold_models=folds or None,
+                        threads=args.threads, progress=not args.no_progress,
+                        fold_models=folds or None,
                         dataset_json=args.dataset)
     return 0
 

@@ -7,6 +7,7 @@ chromosome out, so training and test genes get predictions of the same (out-of-s
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,28 +19,102 @@ from seq2func.core.errors import InputError
 from seq2func.expression.features import bin_edges
 from seq2func.expression.settings import ExpressionWindow
 
+log = logging.getLogger(__name__)
+
 #: windows predicted per call of the model
 CHUNK = 8192
 
 
-def chromatin_tiles(genes: pd.DataFrame, window: ExpressionWindow, input_length: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def chromatin_tiles(genes: pd.DataFrame, window: ExpressionWindow, input_length: int,
+                    grid: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Starts ``(n, n_bins)`` of accessibility-model input windows centred on each chromatin
-    bin, and the chromosome of each row."""
+    bin (ascending), and the chromosome of each row.
+
+    With ``grid > 1`` every bin centre moves to the nearest multiple of ``grid`` (ties to
+    the lower one), so that genes whose windows overlap share model inputs: with ``grid``
+    dividing ``chromatin_bin`` all bins of a gene move together, by at most ``grid / 2``
+    bp. ``grid = 1`` keeps the exact per-TSS tiling.
+    """
+    if grid < 1:
+        raise ValueError(f"grid must be >= 1 (got {grid})")
     edges = bin_edges(genes, window)
     centres = (edges[:, :-1] + edges[:, 1:]) // 2
+    if grid > 1:
+        centres = ((centres + (grid - 1) // 2) // grid) * grid
     return centres - input_length // 2, genes["chrom"].to_numpy()
 
 
+def unique_windows(chroms: np.ndarray, starts: np.ndarray
+                   ) -> tuple[dict[str, np.ndarray], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """The distinct window starts of each chromosome, and where each row's windows are.
+
+    Parameters
+    ----------
+    chroms
+        ``(n,)`` chromosome of each row.
+    starts
+        ``(n, n_bins)`` window starts.
+
+    Returns
+    -------
+    (dict, dict)
+        Chromosome -> its sorted distinct starts; chromosome -> (its rows, ``(rows, n_bins)``
+        index of each window in the distinct starts).
+    """
+    distinct: dict[str, np.ndarray] = {}
+    where: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for chrom in dict.fromkeys(chroms.tolist()):
+        rows = np.flatnonzero(chroms == chrom)
+        values, inverse = np.unique(starts[rows], return_inverse=True)
+        distinct[str(chrom)] = values
+        where[str(chrom)] = (rows, inverse.reshape(rows.size, -1))
+    return distinct, where
+
+
+def predict_windows_once(model: Any, genome: Any, distinct: Mapping[str, np.ndarray],
+                         length: int, key: str, batch_size: int = 512,
+                         progress: bool = False) -> dict[str, np.ndarray]:
+    """Strand-averaged ``key`` output of ``model`` for each distinct window, each predicted
+    once, in chunks of :data:`CHUNK` windows (one chromosome read per chromosome).
+
+    Returns
+    -------
+    dict
+        Chromosome -> ``(n_windows, n_tasks)`` float32, rows in the order of ``distinct``.
+    """
+    from tqdm import tqdm
+
+    from seq2func.core.sequence import extract_windows, one_hot
+    from seq2func.models import predict_both_strands
+
+    total = sum(v.size for v in distinct.values())
+    out: dict[str, np.ndarray] = {}
+    with tqdm(total=total, unit="window", desc="predicted chromatin",
+              disable=not progress) as bar:
+        for chrom, starts in distinct.items():
+            codes = genome.codes(chrom)
+            parts = []
+            for a in range(0, starts.size, CHUNK):
+                x = one_hot(extract_windows(codes, starts[a : a + CHUNK], length))
+                pred = predict_both_strands(model, x, batch_size)
+                parts.append(np.asarray(pred[key], dtype=np.float32))
+                bar.update(x.shape[0])
+            out[chrom] = np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+    return out
+
+
 def predict_chromatin(model_paths: Sequence[str | Path], genome: Any, genes: pd.DataFrame,
-                      window: ExpressionWindow, batch_size: int = 512
-                      ) -> tuple[np.ndarray, list[str]]:
+                      window: ExpressionWindow, batch_size: int = 512, grid: int = 1,
+                      progress: bool = False) -> tuple[np.ndarray, list[str]]:
     """Accessibility predicted by trained models on windows tiling each gene's chromatin window.
 
-    For every chromatin bin, the model's input window is centred on the bin; predictions are
-    averaged over both strands (:func:`seq2func.models.predict_both_strands`) and over the
-    models given (an ensemble of seeds, :func:`seq2func.models.load_ensemble`). Basset-style
-    models give peak probabilities per task, BPNet-style models ``log_counts``.
+    For every chromatin bin, the model's input window is centred on the bin (on the nearest
+    multiple of ``grid``, :func:`chromatin_tiles`); predictions are averaged over both
+    strands (:func:`seq2func.models.predict_both_strands`) and over the models given (an
+    ensemble of seeds, :func:`seq2func.models.load_ensemble`). A window shared by several
+    genes (or bins) is predicted once (:func:`unique_windows`): the numbers are those of
+    predicting every gene's windows separately. Basset-style models give peak probabilities
+    per task, BPNet-style models ``log_counts``.
 
     Parameters
     ----------
@@ -53,6 +128,10 @@ def predict_chromatin(model_paths: Sequence[str | Path], genome: Any, genes: pd.
         The input geometry (its chromatin bins).
     batch_size
         Examples per prediction batch.
+    grid
+        Window centres on multiples of this (bp; 1: centred on each bin exactly).
+    progress
+        Show a progress bar.
 
     Returns
     -------
@@ -60,23 +139,23 @@ def predict_chromatin(model_paths: Sequence[str | Path], genome: Any, genes: pd.
         ``(n_genes, n_bins, n_tasks)`` float32, bins 5'->3' in each gene's orientation, and the
         output used (``labels`` or ``log_counts``).
     """
-    from seq2func.core.sequence import one_hot
-    from seq2func.models import load_ensemble, predict_both_strands
+    from seq2func.models import load_ensemble
 
     model = load_ensemble(model_paths)
     key = "labels" if "labels" in model.output else "log_counts"
     length = int(model.inputs[0].shape[1])
-    starts, chroms = chromatin_tiles(genes, window, length)
-    n, n_bins = starts.shape
-    codes = genome.windows(np.repeat(chroms, n_bins), starts.ravel(), length)
-    parts = []
-    for a in range(0, codes.shape[0], CHUNK):
-        pred = predict_both_strands(model, one_hot(codes[a : a + CHUNK]), batch_size)
-        parts.append(np.asarray(pred[key], dtype=np.float32))
-    out = np.concatenate(parts).reshape(n, n_bins, -1)
+    starts, chroms = chromatin_tiles(genes, window, length, grid)
+    distinct, where = unique_windows(chroms, starts)
+    log.info("predicted chromatin: %d gene windows, %d distinct (grid %d bp)", starts.size,
+             sum(v.size for v in distinct.values()), grid)
+    pred = predict_windows_once(model, genome, distinct, length, key, batch_size, progress)
+    n_tasks = next(iter(pred.values())).shape[1] if pred else 0
+    out = np.zeros((*starts.shape, n_tasks), dtype=np.float32)
+    for chrom, (rows, index) in where.items():
+        out[rows] = pred[chrom][index]
     minus = genes["strand"].to_numpy() == "-"
     out[minus] = out[minus, ::-1, :]
-    return out.astype(np.float32), [key]
+    return out, [key]
 
 
 def fold_of_genes(genes: pd.DataFrame, fold_test: Mapping[str, Sequence[str]]) -> np.ndarray:
@@ -121,7 +200,8 @@ def fold_of_genes(genes: pd.DataFrame, fold_test: Mapping[str, Sequence[str]]) -
 def predict_chromatin_cross_fitted(fold_models: Mapping[str, Sequence[str | Path]],
                                    fold_test: Mapping[str, Sequence[str]], genome: Any,
                                    genes: pd.DataFrame, window: ExpressionWindow,
-                                   batch_size: int = 512) -> tuple[np.ndarray, list[str]]:
+                                   batch_size: int = 512, grid: int = 1,
+                                   progress: bool = False) -> tuple[np.ndarray, list[str]]:
     """Cross-fitted predicted chromatin: each gene's bins predicted by the models of the fold
     that holds its chromosome out (:func:`fold_of_genes`), as :func:`predict_chromatin`.
 
@@ -131,7 +211,7 @@ def predict_chromatin_cross_fitted(fold_models: Mapping[str, Sequence[str | Path
         Fold name -> its accessibility ``model.keras`` files (the fold's seeds).
     fold_test
         Fold name -> its test chromosomes.
-    genome, genes, window, batch_size
+    genome, genes, window, batch_size, grid, progress
         As :func:`predict_chromatin`.
 
     Returns
@@ -155,7 +235,7 @@ def predict_chromatin_cross_fitted(fold_models: Mapping[str, Sequence[str | Path
         rows = np.flatnonzero(folds == fold)
         part, used = predict_chromatin(fold_models[fold], genome,
                                        genes.iloc[rows].reset_index(drop=True), window,
-                                       batch_size)
+                                       batch_size, grid, progress)
         if out is None:
             out = np.zeros((len(genes), *part.shape[1:]), dtype=np.float32)
         out[rows] = part

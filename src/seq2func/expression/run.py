@@ -103,6 +103,7 @@ def prepare(
 def predicted_chromatin(genes_path: str | Path, genome_path: str | Path,
                         models: Sequence[str | Path], tasks: Sequence[str],
                         settings: ExpressionSettings, out: str | Path, *, threads: int = 0,
+                        progress: bool = False,
                         fold_models: Mapping[str, Sequence[str | Path]] | None = None,
                         dataset_json: str | Path | None = None) -> np.ndarray:
     """Write ``out`` (``.npz``: ``predicted`` ``(genes, bins, tasks)``, ``tracks``,
@@ -122,7 +123,7 @@ def predicted_chromatin(genes_path: str | Path, genome_path: str | Path,
     from seq2func.expression.genes import read_gene_table
     from seq2func.train.runtime import configure_runtime
 
-    window = settings.window
+    window, grid = settings.window, settings.chromatin.grid
     device = configure_runtime(seed=0, deterministic=True, threads=threads)
     from seq2func.expression.predicted import predict_chromatin
 
@@ -133,10 +134,12 @@ def predicted_chromatin(genes_path: str | Path, genome_path: str | Path,
             from seq2func.expression.predicted import predict_chromatin_cross_fitted
 
             pred, outputs = predict_chromatin_cross_fitted(fold_models, fold_test, genome,
-                                                           genes, window)
+                                                           genes, window, grid=grid,
+                                                           progress=progress)
             models = [m for ms in fold_models.values() for m in ms]
         else:
-            pred, outputs = predict_chromatin(models, genome, genes, window)
+            pred, outputs = predict_chromatin(models, genome, genes, window, grid=grid,
+                                              progress=progress)
     if pred.shape[2] != len(tasks):
         raise Seq2FuncError(f"the models predict {pred.shape[2]} tasks but --tasks names "
                             f"{len(tasks)}")
@@ -145,7 +148,7 @@ def predicted_chromatin(genes_path: str | Path, genome_path: str | Path,
     write_provenance(out, step="expression-predicted-chromatin",
                      inputs=[genes_path, *models], device=device.description,
                      extra={"outputs": outputs, "shape": list(pred.shape),
-                            "cross_fitted": fold_test is not None,
+                            "cross_fitted": fold_test is not None, "grid_bp": grid,
                             **({"fold_test": fold_test} if fold_test else {})})
     return pred
 

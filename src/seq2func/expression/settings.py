@@ -98,6 +98,11 @@ class ChromatinSettings(Settings):
     match
         Tracks feeding the input: ``name``, ``all`` or ``auto``
         (:func:`seq2func.expression.features.match_chromatin_samples`).
+    predict_grid
+        Predicted chromatin: model windows are centred on multiples of this (bp), so that
+        genes whose chromatin windows overlap share them (each predicted once); a gene's bins
+        move by at most ``predict_grid / 2``. ``None``: ``bin_size / 2``; 1: exact per-TSS
+        tiling.
     predicted_model
         Source of the predicted chromatin.
     """
@@ -107,7 +112,13 @@ class ChromatinSettings(Settings):
     flank: int
     bin_size: int
     match: str
+    predict_grid: int | None
     predicted_model: PredictedModelSettings
+
+    @property
+    def grid(self) -> int:
+        """The predicted-chromatin grid in bp (:attr:`predict_grid` resolved)."""
+        return self.predict_grid or max(1, self.bin_size // 2)
 
 
 @dataclass(frozen=True)
