@@ -167,3 +167,18 @@ def test_the_default_exclusion_drops_scaffolds_by_their_exact_naming(name: str,
     schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
     default = schema["properties"]["preprocess"]["properties"]["exclude_chromosomes"]["default"]
     assert bool(exclusion_regex(default).search(name)) is excluded
+
+
+def test_distinct_rows_index_back_to_every_row() -> None:
+    import numpy as np
+
+    from seq2func.core.sequence import distinct_rows
+
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 5, (4, 30)).astype(np.uint8)
+    rows = base[[2, 0, 2, 3, 0, 1, 3]]
+    distinct, inverse = distinct_rows(rows)
+    np.testing.assert_array_equal(distinct[inverse], rows)
+    np.testing.assert_array_equal(distinct, base[[2, 0, 3, 1]])  # order of first appearance
+    empty, idx = distinct_rows(np.zeros((0, 30), np.uint8))
+    assert empty.shape == (0, 30) and idx.size == 0

@@ -375,3 +375,33 @@ def test_in_intervals_matches_a_direct_check() -> None:
     want = [((iv["chrom"] == c) & (iv["start"] <= p) & (p < iv["end"])).any()
             for c, p in zip(chroms, pos, strict=True)]
     np.testing.assert_array_equal(vn.in_intervals(chroms, pos, iv), want)
+
+
+def test_alleles_at_one_position_share_one_reference_prediction(genome: Genome,
+                                                               monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    """Three alternate alleles at one SNV position: the reference window is predicted once,
+    and the scores are those of scoring each variant alone."""
+    import seq2func.models as models
+    from seq2func.core.sequence import decode
+
+    model = _profile_model(40, 2, 20)
+    s = decode(genome.codes("chr1"))
+    ref = s[699]
+    v = pd.DataFrame([("chr1", 700, ref, a) for a in "ACGT" if a != ref],
+                     columns=["chrom", "pos", "ref", "alt"])
+    v = v.assign(genome_chrom=v["chrom"], status="ok")
+    seen: list[int] = []
+    real = models.predict_both_strands
+
+    def counting(m, x, batch_size=256):  # type: ignore[no-untyped-def]
+        seen.append(int(x.shape[0]))
+        return real(m, x, batch_size)
+
+    monkeypatch.setattr(models, "predict_both_strands", counting)
+    together = va.score_accessibility(model, genome, v, ["a", "b"])
+    assert seen == [4]  # 1 reference + 3 alternates, not 6 windows
+    for i in range(3):
+        alone = va.score_accessibility(model, genome, v.iloc[[i]], ["a", "b"])
+        for c in ("log2fc_a", "jsd_b", "ref_log_counts_a"):
+            assert together[c].iloc[i] == pytest.approx(alone[c].iloc[0], rel=1e-5, abs=1e-7)

@@ -159,6 +159,30 @@ def window_composition(codes: np.ndarray, starts: np.ndarray, length: int,
     return gc, nn
 
 
+def distinct_rows(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``(n, L)`` codes and where each row is among them.
+
+    Models are deterministic functions of their input window: predicting the distinct rows and
+    indexing the result with ``inverse`` gives the prediction of every row, each distinct
+    window computed once (e.g. the shared reference window of the alleles at one position).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``distinct`` ``(m, L)`` (in order of first appearance) and ``inverse`` ``(n,)`` with
+        ``distinct[inverse] == windows``.
+    """
+    windows = np.ascontiguousarray(windows)
+    if windows.shape[0] == 0:
+        return windows, np.zeros(0, dtype=np.int64)
+    keys = windows.view(np.dtype((np.void, windows.dtype.itemsize * windows.shape[1])))[:, 0]
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # distinct rows in order of first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return windows[first[order]], rank[inverse.ravel()]
+
+
 def extract_windows(codes: np.ndarray, starts: np.ndarray, length: int,
                     strands: np.ndarray | None = None) -> np.ndarray:
     """Windows ``codes[s : s + length]`` as a ``(n, length)`` uint8 array.

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from seq2func.core.errors import InputError
-from seq2func.core.sequence import Genome, one_hot
+from seq2func.core.sequence import Genome, distinct_rows, one_hot
 from seq2func.variants import effects as ef
 from seq2func.variants.vcf import check_alleles, read_vcf
 from seq2func.variants.windows import allele_windows, promoter_allele_windows, promoter_hits
@@ -57,7 +57,8 @@ def predict_allele_scores(model: Any, ref_w: np.ndarray, alt_w: np.ndarray,
 
     Both alleles' windows are predicted in one call on both strands
     (:func:`seq2func.models.predict_both_strands`: probabilities, profiles and log counts
-    averaged over the strands; an ensemble model averages seeds/folds inside).
+    averaged over the strands; an ensemble model averages seeds/folds inside), each distinct
+    window once (:func:`seq2func.core.sequence.distinct_rows`).
 
     Parameters
     ----------
@@ -88,8 +89,10 @@ def predict_allele_scores(model: Any, ref_w: np.ndarray, alt_w: np.ndarray,
     from seq2func.models import predict_both_strands
 
     n = ref_w.shape[0]
-    pred = predict_both_strands(model, one_hot(np.concatenate([ref_w, alt_w])),
-                                batch_size=batch_size)
+    # each distinct window once (alleles at one position share their reference window)
+    distinct, inverse = distinct_rows(np.concatenate([ref_w, alt_w]))
+    pred = {k: v[inverse] for k, v in predict_both_strands(model, one_hot(distinct),
+                                                           batch_size=batch_size).items()}
     fam: dict[str, np.ndarray] = {}
     if "labels" in pred:
         pr, pa = pred["labels"][:n], pred["labels"][n:]
