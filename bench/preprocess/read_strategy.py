@@ -8,6 +8,8 @@ Three steps, each its own command (the seq2func on ``PYTHONPATH`` is the one mea
     python bench/preprocess/read_strategy.py plan demo OUT/demo
     # dense vs sparse on one chromosome, its windows subsampled to several densities
     python bench/preprocess/read_strategy.py density OUT/yeast chrIV --repeats 5
+    # what one pyBigWig read costs: per base of whole blocks, per call of short spans
+    python bench/preprocess/read_strategy.py calls TRACK.bw chrIV
     # every chromosome job of a plan (a forced strategy, or "auto"), repeated; digests
     python bench/preprocess/read_strategy.py jobs OUT/hg38 --strategy auto --repeats 3
 
@@ -73,23 +75,27 @@ def _yeast_plan(out: Path) -> None:
               {"valid": ["XI"], "test": ["chrIV"]}, out / "plan", None, "yeast")
 
 
-def _demo_plan(out: Path, simulate: dict | None = None, split: dict | None = None) -> None:
-    """The demo study of ``config/config.yaml``: simulated, preprocessed as configured there
-    (``simulate`` keys and the ``split`` replaced, if given)."""
+def _demo_plan(out: Path, simulate: dict | None = None, split: dict | None = None,
+               params: dict | None = None) -> None:
+    """The demo study of ``config/config.yaml``: simulated (unless ``out/simulated`` holds a
+    simulation), preprocessed as configured there (``simulate`` keys, the ``split`` and
+    ``preprocess`` keys replaced, if given)."""
     from seq2func.core.config import load_samples
     from seq2func.simulate import DemoPaths, SimulationConfig, simulate_demo
 
     table = load_samples(REPO / "config/samples.tsv", REPO / "workflow/schemas/samples.schema.yaml")
     cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
     sim = out / "simulated"
-    simulate_demo(SimulationConfig.from_config({**cfg["simulate"], **(simulate or {})}), table,
-                  REPO / "resources/motifs/jaspar2024_demo.jaspar", sim, progress=False)
+    if not (sim / "truth" / "simulation.json").is_file():
+        simulate_demo(SimulationConfig.from_config({**cfg["simulate"], **(simulate or {})}),
+                      table, REPO / "resources/motifs/jaspar2024_demo.jaspar", sim,
+                      progress=False)
     paths = DemoPaths(sim)
     samples = [SampleInput(s, r["assay"], r["cell_type"], str(paths.bigwig(s)),
                            str(paths.peaks(s))) for s, r in table.iterrows()]
     split = split or {k: v for k, v in cfg["split"].items() if k in ("valid", "test")}
-    make_plan(paths.fasta, samples, PreprocessSettings.from_config(cfg.get("preprocess", {})),
-              split, out / "plan", paths.blacklist, "demo")
+    settings = PreprocessSettings.from_config({**cfg.get("preprocess", {}), **(params or {})})
+    make_plan(paths.fasta, samples, settings, split, out / "plan", paths.blacklist, "demo")
 
 
 def _median_times(fns: dict[str, object], repeats: int) -> dict[str, float]:
@@ -164,6 +170,28 @@ def density(plan_dir: Path, chrom: str, fractions: list[float], repeats: int,
                   f"{chosen} |", flush=True)
 
 
+def calls(bigwig: Path, chrom: str, n_calls: int = 300) -> None:
+    """What a pyBigWig read costs: per base of whole 1 Mb blocks, and per call of short spans."""
+    import pyBigWig
+
+    bw = pyBigWig.open(str(bigwig))
+    n = bw.chroms()[chrom]
+    t0 = time.perf_counter()
+    for b0 in range(0, n, 1 << 20):
+        bw.values(chrom, b0, min(n, b0 + (1 << 20)), numpy=True)
+    per_base = (time.perf_counter() - t0) / n
+    rng = np.random.default_rng(0)
+    row = [f"{bigwig.name} {chrom}", f"{per_base * 1e9:.2f}"]
+    for width in (100, 1128, 10_000):
+        starts = np.sort(rng.integers(0, n - width, n_calls))
+        t0 = time.perf_counter()
+        for a in starts:
+            bw.values(chrom, int(a), int(a) + width, numpy=True)
+        row.append(f"{(time.perf_counter() - t0) / n_calls * 1e6:.0f}")
+    per_call = float(row[3]) * 1e-6
+    print("| " + " | ".join(row) + f" | {per_call / per_base / 1000:.0f} |")
+
+
 def _digest(stats_path: Path) -> str:
     st = json.loads(stats_path.read_text())
     st.pop("seconds", None)
@@ -189,7 +217,7 @@ def jobs(plan_dir: Path, strategy: str, repeats: int, chroms: list[str] | None,
             per_chrom[c].append(time.perf_counter() - t1)
         walls.append(time.perf_counter() - t0)
     print(f"{strategy}: {len(todo)} chromosome jobs, {repeats} repeats: "
-          f"{' '.join(f'{w:.2f}' for w in walls)} s; median {statistics.median(walls):.2f} s")
+          f"{' '.join(f'{w:.3f}' for w in walls)} s; median {statistics.median(walls):.3f} s")
     used = {json.loads((out / "chroms" / f"{c}.stats.json").read_text()).get(
         "read_strategy", "-") for c in todo}
     print(f"strategies used: {sorted(used)}")
@@ -214,12 +242,17 @@ def main() -> None:
     a.add_argument("--simulate", type=json.loads, default=None,
                    help="demo: simulate keys to replace (JSON)")
     a.add_argument("--split", type=json.loads, default=None, help="demo: the split (JSON)")
+    a.add_argument("--params", type=json.loads, default=None,
+                   help="demo: preprocess keys to replace (JSON)")
     a = sub.add_parser("density")
     a.add_argument("plan", type=Path)
     a.add_argument("chrom")
     a.add_argument("--fractions", type=float, nargs="+", default=[1, 0.5, 0.25, 0.1, 0.03])
     a.add_argument("--repeats", type=int, default=3)
     a.add_argument("--gap", type=int, default=None, help="span merge gap (bases)")
+    a = sub.add_parser("calls")
+    a.add_argument("bigwig", type=Path)
+    a.add_argument("chrom")
     a = sub.add_parser("jobs")
     a.add_argument("plan", type=Path)
     a.add_argument("--strategy", choices=("auto", "dense", "sparse"), default="auto")
@@ -229,9 +262,11 @@ def main() -> None:
     args = ap.parse_args()
     if args.cmd == "plan":
         if args.study == "demo":
-            _demo_plan(args.out, args.simulate, args.split)
+            _demo_plan(args.out, args.simulate, args.split, args.params)
         else:
             {"hg38": _hg38_plan, "yeast": _yeast_plan}[args.study](args.out)
+    elif args.cmd == "calls":
+        calls(args.bigwig, args.chrom)
     elif args.cmd == "density":
         density(args.plan, args.chrom, args.fractions, args.repeats, args.gap)
     else:

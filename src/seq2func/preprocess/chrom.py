@@ -5,6 +5,13 @@ block; selects regions (:mod:`seq2func.preprocess.regions`); cuts sequence and b
 windows from the blocks in numpy and streams them into ``shards/<chrom>.h5``; and writes the
 chromosome's QC statistics. Memory: the chromosome's codes (1 byte per base) plus one block per
 track.
+
+How a block of a track is read is chosen per chromosome from how much of it the windows and
+peaks need (:func:`choose_read_strategy`): ``"dense"`` reads the whole block; ``"sparse"``
+reads only the spans that the block's windows and the task's peaks cover (merged when closer
+than :data:`SPAN_MERGE_GAP`). Both cut the same values, so the shard and the statistics are
+byte-identical; a track whose header does not guarantee clean values is always read whole
+(its total and cleaning statistics need every base, see :func:`_reads_spans`).
 """
 
 from __future__ import annotations
@@ -169,7 +176,7 @@ def _chrom_rng(seed: int, chrom: str) -> np.random.Generator:
 
 
 def span_fraction(starts: np.ndarray, ends: np.ndarray, size: int,
-                  gap: int = SPAN_MERGE_GAP) -> float:
+                  gap: int | None = None) -> float:
     """Fraction of a chromosome that the sparse strategy reads: intervals merged within ``gap``.
 
     Parameters
@@ -179,7 +186,7 @@ def span_fraction(starts: np.ndarray, ends: np.ndarray, size: int,
     size
         The chromosome's length.
     gap
-        Intervals closer than this are read as one span.
+        Intervals closer than this are read as one span (default :data:`SPAN_MERGE_GAP`).
 
     Returns
     -------
@@ -188,7 +195,8 @@ def span_fraction(starts: np.ndarray, ends: np.ndarray, size: int,
     """
     if size <= 0 or not np.size(starts):
         return 0.0
-    s, e = _merge_close(np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64), gap)
+    s, e = _merge_close(np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64),
+                        SPAN_MERGE_GAP if gap is None else gap)
     return float(np.clip(e, 0, size).sum() - np.clip(s, 0, size).sum()) / size
 
 
@@ -196,10 +204,11 @@ def choose_read_strategy(starts: np.ndarray, ends: np.ndarray, size: int,
                          threshold: float = SPARSE_BELOW_SPAN_FRACTION) -> str:
     """How to read a chromosome's bigWigs, from the intervals its windows and peaks need.
 
-    A pyBigWig read costs a fixed ~0.1 ms (a compressed block inflated) plus ~3 ns per base,
-    so what decides is not the number of windows per kb but how much of the chromosome the
-    spans, merged within :data:`SPAN_MERGE_GAP`, still cover (:func:`span_fraction`): evenly
-    spread windows 16 kb apart (0.06 per kb) cover all of it.
+    A pyBigWig read costs a fixed ~0.1 ms (it inflates a whole compressed data block) plus
+    ~3 ns per base (the benchmark's base-resolution tracks), so what decides is not the number
+    of windows per kb but how much of the chromosome the spans, merged within
+    :data:`SPAN_MERGE_GAP`, still cover (:func:`span_fraction`): evenly spread windows 16 kb
+    apart (0.06 per kb) cover all of it, and reading them span by span is slower.
 
     Parameters
     ----------
