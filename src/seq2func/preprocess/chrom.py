@@ -344,7 +344,7 @@ def _cut_track_spans(bw: BigWig, chrom: str, starts: np.ndarray, b0: int, geo: G
     span_s, span_e = _merge_close(np.concatenate([starts, pa]),
                                   np.concatenate([starts + width, pb]), SPAN_MERGE_GAP)
     buf = _SpanBuffer.read(bw, chrom, span_s, span_e)
-    clean(buf.values)  # (no larger than the windows and peaks it holds, but for the gaps)
+    clean(buf.values)  # NaN (no data) to 0 once: the spans hold little but windows and peaks
     if pa.size:
         tally.in_peaks[t] += float(buf.gather(pa, pb).sum(dtype=np.float64))
     if not starts.size:
