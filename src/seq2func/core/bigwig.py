@@ -1,14 +1,15 @@
 """bigWig input: integrity checks, chromosome-name mapping and block-wise reading (pyBigWig).
 
-Preprocessing reads every chromosome of a bigWig once, block by block, and cuts windows from
-the blocks in numpy; it never asks pyBigWig for one window at a time. NaN means "no data", as
-for bases no interval covers, and reads as 0 - whether the base is uncovered or an interval
-stores NaN explicitly (ingestion drops such intervals). Infinite values are an error; negative
-values are an error or clipped to 0 (``negative="error"`` or ``"clip"``). The header's summary
-(minimum, maximum, sum) says whether a file can hold such values at all: when it cannot, blocks
-are passed on as read (the "fast path", no per-base work) and only the windows cut from them are
-cleaned (:func:`clean`). A summary that is itself NaN (a file storing NaN values) says nothing,
-so such files take the slow path, where every value read is checked.
+Preprocessing reads every chromosome of a bigWig once, block by block (or, where windows are
+sparse, only the merged spans of its windows and peaks: :mod:`seq2func.preprocess.chrom`), and
+cuts windows from what it read in numpy; it never asks pyBigWig for one window at a time. NaN
+means "no data", as for bases no interval covers, and reads as 0 - whether the base is uncovered
+or an interval stores NaN explicitly (ingestion drops such intervals). Infinite values are an
+error; negative values are an error or clipped to 0 (``negative="error"`` or ``"clip"``). The
+header's summary (minimum, maximum, sum) says whether a file can hold such values at all: when
+it cannot, blocks are passed on as read (the "fast path", no per-base work) and only the windows
+cut from them are cleaned (:func:`clean`). A summary that is itself NaN (a file storing NaN
+values) says nothing, so such files take the slow path, where every value read is checked.
 
 The header is read from the file's bytes (:func:`read_bigwig_header`), not with pyBigWig's
 ``header()``, which crashes the process on a file storing NaN (pyBigWig 0.3.29).

@@ -5,6 +5,13 @@ block; selects regions (:mod:`seq2func.preprocess.regions`); cuts sequence and b
 windows from the blocks in numpy and streams them into ``shards/<chrom>.h5``; and writes the
 chromosome's QC statistics. Memory: the chromosome's codes (1 byte per base) plus one block per
 track.
+
+How a block of a track is read is chosen per chromosome from how much of it the windows and
+peaks need (:func:`choose_read_strategy`): ``"dense"`` reads the whole block; ``"sparse"``
+reads only the spans that the block's windows and the task's peaks cover (merged when closer
+than :data:`SPAN_MERGE_GAP`). Both cut the same values, so the shard and the statistics are
+byte-identical; a track whose header does not guarantee clean values is always read whole
+(its total and cleaning statistics need every base, see :func:`_reads_spans`).
 """
 
 from __future__ import annotations
@@ -39,6 +46,15 @@ log = logging.getLogger(__name__)
 
 #: bases per bigWig read (1 Mb: 4 MB of float32 per track; bounds memory in dense regions)
 BLOCK_BASES = 1 << 20
+#: spans closer than this many bases are read in one call: a pyBigWig call costs about as much
+#: as reading 20 kb whole (it inflates a whole compressed data block, however short the span;
+#: bench/preprocess/README.md)
+SPAN_MERGE_GAP = 32_768
+#: the sparse strategy is chosen when its merged spans cover less than this fraction of the
+#: chromosome (:func:`choose_read_strategy`); measured by ``bench/preprocess/read_strategy.py``
+SPARSE_BELOW_SPAN_FRACTION = 0.35
+#: the read strategies (:func:`choose_read_strategy`)
+READ_STRATEGIES = ("dense", "sparse")
 
 
 class _NeedFloat(Exception):
@@ -159,6 +175,132 @@ def _chrom_rng(seed: int, chrom: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), zlib.crc32(chrom.encode())])
 
 
+def span_fraction(starts: np.ndarray, ends: np.ndarray, size: int,
+                  gap: int | None = None) -> float:
+    """Fraction of a chromosome that the sparse strategy reads: intervals merged within ``gap``.
+
+    Parameters
+    ----------
+    starts, ends
+        Intervals ``[start, end)`` that must be read (window extents and peaks), any order.
+    size
+        The chromosome's length.
+    gap
+        Intervals closer than this are read as one span (default :data:`SPAN_MERGE_GAP`).
+
+    Returns
+    -------
+    float
+        Bases of the merged spans over ``size`` (0 for no intervals).
+    """
+    if size <= 0 or not np.size(starts):
+        return 0.0
+    s, e = _merge_close(np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64),
+                        SPAN_MERGE_GAP if gap is None else gap)
+    return float(np.clip(e, 0, size).sum() - np.clip(s, 0, size).sum()) / size
+
+
+def choose_read_strategy(starts: np.ndarray, ends: np.ndarray, size: int,
+                         threshold: float = SPARSE_BELOW_SPAN_FRACTION) -> str:
+    """How to read a chromosome's bigWigs, from the intervals its windows and peaks need.
+
+    A pyBigWig read costs a fixed ~0.1 ms (it inflates a whole compressed data block) plus
+    ~3 ns per base (the benchmark's base-resolution tracks), so what decides is not the number
+    of windows per kb but how much of the chromosome the spans, merged within
+    :data:`SPAN_MERGE_GAP`, still cover (:func:`span_fraction`): evenly spread windows 16 kb
+    apart (0.06 per kb) cover all of it, and reading them span by span is slower.
+
+    Parameters
+    ----------
+    starts, ends
+        Intervals ``[start, end)`` to read: every window's signal extent and every peak.
+    size
+        The chromosome's length.
+    threshold
+        Span fraction at and above which whole blocks are read.
+
+    Returns
+    -------
+    str
+        ``"sparse"`` (read only the spans) below ``threshold``, else ``"dense"`` (read every
+        base, block by block).
+    """
+    return "sparse" if span_fraction(starts, ends, size) < threshold else "dense"
+
+
+def _needed_intervals(job: ChromJob, rows: RegionRows) -> tuple[np.ndarray, np.ndarray]:
+    """The intervals the chromosome's reads must cover: window signal extents and peaks."""
+    width = job.geometry.signal_stored
+    return (np.concatenate([rows.sig_start, job.summits.start]).astype(np.int64),
+            np.concatenate([rows.sig_start + width, job.summits.end]).astype(np.int64))
+
+
+def _reads_spans(bw: BigWig, strategy: str) -> bool:
+    """Whether a track is read span by span: the sparse strategy on a header-clean track.
+
+    A track whose header does not guarantee finite, non-negative values is read whole even
+    when sparse: its chromosome total is summed from every base, and :meth:`BigWig.values`
+    counts its negative values (``bw.stats``) over every base read, so both stay as in the
+    dense strategy. A header-clean track has its total from the header and no values to count.
+    """
+    return strategy == "sparse" and bw.clean_by_header
+
+
+def _clip_to_block(starts: np.ndarray, ends: np.ndarray, b0: int, b1: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The parts of intervals inside ``[b0, b1)`` (empty parts dropped)."""
+    a, b = np.clip(starts, b0, b1), np.clip(ends, b0, b1)
+    keep = b > a
+    return a[keep], b[keep]
+
+
+def _merge_close(starts: np.ndarray, ends: np.ndarray, gap: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted, disjoint spans covering the intervals, merged where less than ``gap`` apart."""
+    order = np.argsort(starts, kind="stable")
+    s, e = starts[order], ends[order]
+    run_end = np.maximum.accumulate(e)
+    new = np.concatenate([[True], s[1:] > run_end[:-1] + gap])
+    last = np.concatenate([np.flatnonzero(new)[1:] - 1, [s.size - 1]])
+    return s[new], run_end[last]
+
+
+@dataclass
+class _SpanBuffer:
+    """Values of sorted disjoint spans, concatenated; genome positions map to buffer indices."""
+
+    starts: np.ndarray
+    offsets: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def read(cls, bw: BigWig, chrom: str, starts: np.ndarray, ends: np.ndarray
+             ) -> _SpanBuffer:
+        """One :meth:`BigWig.raw` call per span (values as stored; NaN = no data)."""
+        offsets = np.concatenate([[0], np.cumsum(ends - starts)[:-1]]).astype(np.int64)
+        values = np.concatenate([bw.raw(chrom, int(a), int(b)) for a, b in zip(starts, ends,
+                                                                               strict=True)])
+        return cls(starts, offsets, values)
+
+    def index(self, positions: np.ndarray) -> np.ndarray:
+        """Buffer indices of genome positions (each inside a span)."""
+        k = np.searchsorted(self.starts, positions, side="right") - 1
+        return self.offsets[k] + positions - self.starts[k]
+
+    def gather(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """The values of every base of disjoint intervals, each inside one span, in order."""
+        a = self.index(starts)
+        return self.values[_interval_positions(a, a + (ends - starts), 0, self.values.size)]
+
+
+def _bin_windows(win: np.ndarray, geo: Geometry) -> np.ndarray:
+    """Windows ``(rows, signal_stored)`` summed per ``profile_bin``: ``(rows, bins)``."""
+    if geo.profile_bin > 1:
+        win = win.reshape(win.shape[0], geo.signal_bins, geo.profile_bin).sum(axis=2,
+                                                                              dtype=np.float32)
+    return win
+
+
 def _cut_track(bw: BigWig, v: np.ndarray, starts: np.ndarray, b0: int, geo: Geometry,
                peaks: tuple[np.ndarray, np.ndarray], b1: int, t: int, tally: SignalTally
                ) -> np.ndarray | None:
@@ -182,10 +324,33 @@ def _cut_track(bw: BigWig, v: np.ndarray, starts: np.ndarray, b0: int, geo: Geom
     win = np.lib.stride_tricks.sliding_window_view(v, width)[starts - b0]
     if not dense:
         clean(win)
-    if geo.profile_bin > 1:
-        win = win.reshape(starts.size, geo.signal_bins, geo.profile_bin).sum(axis=2,
-                                                                              dtype=np.float32)
-    return win
+    return _bin_windows(win, geo)
+
+
+def _cut_track_spans(bw: BigWig, chrom: str, starts: np.ndarray, b0: int, geo: Geometry,
+                     peaks: tuple[np.ndarray, np.ndarray], b1: int, t: int, tally: SignalTally
+                     ) -> np.ndarray | None:
+    """As :func:`_cut_track`, reading only the spans of the block's windows and peaks.
+
+    Only for header-clean tracks (:func:`_reads_spans`): their totals come from the header.
+    The signal inside peaks is gathered base by base in the order :func:`_cut_track` gathers
+    it and summed the same way, so the tally is bit-identical; so are the windows (the values
+    of a base do not depend on the span it is read with).
+    """
+    width = geo.signal_stored
+    pa, pb = _clip_to_block(*peaks, b0, b1)
+    if not starts.size and not pa.size:
+        return None
+    span_s, span_e = _merge_close(np.concatenate([starts, pa]),
+                                  np.concatenate([starts + width, pb]), SPAN_MERGE_GAP)
+    buf = _SpanBuffer.read(bw, chrom, span_s, span_e)
+    clean(buf.values)  # NaN (no data) to 0 once: the spans hold little but windows and peaks
+    if pa.size:
+        tally.in_peaks[t] += float(buf.gather(pa, pb).sum(dtype=np.float64))
+    if not starts.size:
+        return None
+    win = np.lib.stride_tricks.sliding_window_view(buf.values, width)[buf.index(starts)]
+    return _bin_windows(win, geo)
 
 
 def _stored_signal(block_sig: np.ndarray, dtype: str, chrom: str) -> np.ndarray:
@@ -208,10 +373,28 @@ def _tally_block(block_sig: np.ndarray, split: str, tally: SignalTally) -> None:
         hist_add(tally.hist[t], block_sig[::step, t, :])
 
 
+def _track_windows(bw: BigWig, job: ChromJob, starts: np.ndarray, b0: int, b1: int,
+                   peaks: tuple[np.ndarray, np.ndarray], t: int, tally: SignalTally,
+                   strategy: str, clock: _Clock) -> np.ndarray | None:
+    """One block of one track: read it (whole or its spans), tally it, cut its windows."""
+    geo = job.geometry
+    if _reads_spans(bw, strategy):
+        win = _cut_track_spans(bw, job.chrom, starts, b0, geo, peaks, b1, t, tally)
+        clock.lap("read_signal")  # (reading and cutting the spans)
+        return win
+    # one read per block and track; no per-base work on the fast path
+    v = bw.raw(job.chrom, b0, min(job.size, b1 + geo.extent))
+    clock.lap("read_signal")
+    return _cut_track(bw, v, starts, b0, geo, peaks, b1, t, tally)
+
+
 def _write_shard(job: ChromJob, codes: np.ndarray, rows: RegionRows, dtype: str,
-                 shard_path: str | Path, threads: int, progress: bool, clock: _Clock
-                 ) -> tuple[str | None, SignalTally, list[BigWig]]:
+                 shard_path: str | Path, threads: int, progress: bool, clock: _Clock,
+                 strategy: str = "dense") -> tuple[str | None, SignalTally, list[BigWig]]:
     """Cut every region's windows block by block and stream them into the shard.
+
+    ``strategy`` (:func:`choose_read_strategy`) says how blocks are read; the shard and the
+    tally do not depend on it.
 
     Returns
     -------
@@ -246,11 +429,8 @@ def _write_shard(job: ChromJob, codes: np.ndarray, rows: RegionRows, dtype: str,
                 idx = np.flatnonzero((first >= b0) & (first < b1))
                 block_sig = np.zeros((idx.size, T, geo.signal_bins), dtype=np.float32)
                 for t, bw in enumerate(bigwigs):
-                    # one read per block and track; no per-base work on the fast path
-                    v = bw.raw(job.chrom, b0, min(job.size, b1 + geo.extent))
-                    clock.lap("read_signal")
-                    win = _cut_track(bw, v, rows.sig_start[idx], b0, geo, peaks[t], b1, t,
-                                     tally)
+                    win = _track_windows(bw, job, rows.sig_start[idx], b0, b1, peaks[t], t,
+                                         tally, strategy, clock)
                     if win is not None:
                         block_sig[:, t, :] = win
                     clock.lap("cut_windows")
@@ -295,7 +475,7 @@ def _chrom_stats(job: ChromJob, sel: RegionSelection, dtype: str, shard: str | P
 
 
 def _process(job: ChromJob, dtype: str, shard_path: str | Path, stats_path: str | Path,
-             progress: bool, threads: int) -> dict[str, Any]:
+             progress: bool, threads: int, read_strategy: str | None) -> dict[str, Any]:
     clock = _Clock()
     p = job.params
     with Genome(job.genome) as genome:
@@ -307,22 +487,28 @@ def _process(job: ChromJob, dtype: str, shard_path: str | Path, stats_path: str 
                              background_ratio=p.background_ratio, gc_bins=p.gc_bins,
                              rng=_chrom_rng(p.seed, job.chrom))
         rows = RegionRows.of(sel.regions, job.tasks, job.geometry)
+        strategy = read_strategy or choose_read_strategy(*_needed_intervals(job, rows),
+                                                         job.size)
         md5, tally, bigwigs = _write_shard(job, codes, rows, dtype, shard_path, threads,
-                                              progress, clock)
+                                           progress, clock, strategy)
     stats = _chrom_stats(job, sel, dtype, shard_path, md5, tally, bigwigs, clock)
+    stats["read_strategy"] = strategy
     write_text_atomic(stats_path, json.dumps(stats, indent=1) + "\n")
-    log.info("%s: %d regions (%d peaks, %d background), split %s; seconds: %s", job.chrom,
-             stats["n_regions"], stats["n_peak_regions"], stats["n_background"], job.split,
-             ", ".join(f"{k} {v:.2f}" for k, v in clock.seconds.items()))
+    log.info("%s: %d regions (%d peaks, %d background), split %s, %s reads; seconds: %s",
+             job.chrom, stats["n_regions"], stats["n_peak_regions"], stats["n_background"],
+             job.split, strategy, ", ".join(f"{k} {v:.2f}" for k, v in clock.seconds.items()))
     return stats
 
 
 def process_chromosome(plan_dir: str | Path, chrom: str, shard_path: str | Path,
-                       stats_path: str | Path, progress: bool = False, threads: int = 1
-                       ) -> dict[str, Any]:
+                       stats_path: str | Path, progress: bool = False, threads: int = 1,
+                       read_strategy: str | None = None) -> dict[str, Any]:
     """Select the regions of ``chrom`` and write its shard and statistics.
 
     ``threads`` > 1 compresses shard chunks in that many threads while reading goes on.
+    ``read_strategy`` (``"dense"`` or ``"sparse"``) forces how the bigWigs are read; by
+    default it is chosen from the chromosome's window density (:func:`choose_read_strategy`).
+    The shard and the statistics are the same either way (but for ``seconds``).
 
     Returns
     -------
@@ -333,10 +519,14 @@ def process_chromosome(plan_dir: str | Path, chrom: str, shard_path: str | Path,
     if chrom not in plan["chromosomes"]:
         raise InputError(Path(plan_dir) / "plan.json", f"chromosome {chrom!r} is not planned",
                          fix=f"choose one of {format_names(plan['chromosomes'])}")
+    if read_strategy not in (None, *READ_STRATEGIES):
+        raise ValueError(f"read_strategy must be one of {READ_STRATEGIES} or None")
     job = ChromJob.from_plan(plan, arrays, chrom)
     try:
-        return _process(job, plan["signal_dtype"], shard_path, stats_path, progress, threads)
+        return _process(job, plan["signal_dtype"], shard_path, stats_path, progress, threads,
+                        read_strategy)
     except _NeedFloat:
         log.warning("%s: signal does not fit %s exactly; storing float32", chrom,
                     plan["signal_dtype"])
-        return _process(job, "float32", shard_path, stats_path, progress, threads)
+        return _process(job, "float32", shard_path, stats_path, progress, threads,
+                        read_strategy)
