@@ -103,7 +103,10 @@ def test_train_predict_and_evaluate(prepared: Path, small_demo, tmp_path: Path) 
                                             "pool_sizes": [8], "seq_head": "global_max",
                                             "dense_units": 8})
     settings = TrainSettings.from_config({"batch_size": 32, "max_epochs": 2})
-    window = {"upstream": WINDOW.upstream, "downstream": WINDOW.downstream}
+    # the schema's gene-end window (500 + 500 bp after 50 N) is part of the record
+    window = {"upstream": 600, "downstream": 300, "end_upstream": 500, "end_downstream": 500,
+              "spacer": 50}
+    assert WINDOW.record() == window
     preds = {}
     for variant in ("seq_only", "seq_predicted"):
         arrays = load_arrays(prepared / "genes.tsv", prepared / "features.npz", variant,

@@ -14,6 +14,7 @@ from seq2func.expression.features import (
     match_chromatin_samples,
     observed_chromatin,
     promoter_codes,
+    sequence_codes,
 )
 from seq2func.expression.genes import build_gene_table, read_expression_table
 from seq2func.expression.settings import ExpressionSettings, ExpressionWindow
@@ -135,4 +136,44 @@ def test_window_geometry_checked() -> None:
     with pytest.raises(ValueError, match="multiple"):
         ExpressionWindow(10, 5, 100, 30)
     w = ExpressionSettings.from_config({"upstream": 10, "downstream": 5}).window
-    assert (w.length, w.n_bins) == (15, 40)
+    assert (w.promoter_length, w.end_length, w.length, w.n_bins) == (15, 1000, 1065, 40)
+    w = ExpressionSettings.from_config({"upstream": 10, "downstream": 5, "end_upstream": 0,
+                                        "end_downstream": 0}).window
+    assert (w.length, w.spacer) == (15, 0)
+    with pytest.raises(ValueError, match="end_upstream"):
+        ExpressionWindow(10, 5, 100, 50, end_upstream=-1)
+
+
+END_WINDOW = ExpressionWindow(upstream=100, downstream=50, chromatin_flank=200, chromatin_bin=50,
+                              end_upstream=30, end_downstream=20)
+
+
+def test_gene_ends_and_the_gene_end_window_follow_the_strand(inputs: dict) -> None:
+    genes, qc = build_gene_table(inputs["gtf"], inputs["expr"], SIZES, {"test": ["chr2"]},
+                                 END_WINDOW)
+    # + gene [1000, 1500): first base past its 3' end 1500; - gene [2000, 2600): 1999
+    assert genes["tes"].tolist()[:2] == [1500, 1999]
+    with Genome(inputs["fa"]) as genome:
+        codes = sequence_codes(genome, genes, END_WINDOW)
+    seq = inputs["seqs"]["chr1"]
+    assert codes.shape == (3, 150 + 50 + 50)
+    assert decode(codes[0, :150]) == seq[900:1050]
+    assert (codes[:, 150:200] == 4).all()  # the N spacer
+    assert decode(codes[0, 200:]) == seq[1470:1520]  # last 30 bases of the gene, 20 past it
+    # minus gene: its last 30 bases are [2000, 2030), the 20 past its end [1980, 2000)
+    assert decode(reverse_complement(codes[1, 200:])) == seq[1980:2030]
+    assert qc["window"]["end_upstream"] == 30
+
+
+def test_a_gene_end_window_off_the_chromosome_drops_the_gene(inputs: dict) -> None:
+    from seq2func.expression.genes import _inside_chromosomes
+
+    genes, _ = build_gene_table(inputs["gtf"], inputs["expr"], SIZES, {"test": ["chr2"]},
+                                END_WINDOW)
+    far = ExpressionWindow(upstream=100, downstream=50, chromatin_flank=200, chromatin_bin=50,
+                           end_upstream=30, end_downstream=1650)
+    qc: dict = {}
+    kept, _ = _inside_chromosomes(genes, far, SIZES, qc)
+    # the chr2 gene ends at 1400: 1400 + 1650 runs past chr2 (3000); the chr1 genes fit
+    assert kept["gene_id"].tolist() == ["ENSG00000000001.3", "ENSG00000000002.1"]
+    assert qc["dropped_window_outside_chromosome"] == 1

@@ -249,3 +249,35 @@ def test_variant_metrics_on_known_scores() -> None:
     assert got[("all", "variant_auroc", "all")].value == 1.0
     assert got[("all", "variant_auroc", "all")].n == 7
     assert got[("test", "variant_auroc", "ery")].n == 3
+
+
+def test_gene_end_variants_change_only_the_gene_end_part(genome: Genome) -> None:
+    """Input = promoter, spacer N, gene-end window: a variant in the gene-end window of the
+    + gene alters only that part; one in its promoter only the promoter part."""
+    s = _seq(genome, "chr2", 0, 200)
+    genes = GENES.assign(tes=[110, 90])  # + gene ends at 110; - gene at 90 (its start 91)
+    window = {"upstream": 20, "downstream": 10, "end_upstream": 8, "end_downstream": 6,
+              "spacer": 5}
+    alt = {p: ("A" if s[p - 1] != "A" else "C") for p in (51, 106)}
+    v = pd.DataFrame({"status": "ok", "genome_chrom": "chr2", "pos": [51, 106],
+                      "ref": [s[50], s[105]], "alt": [alt[51], alt[106]]})
+    pairs, ref, alt_w = va.gene_allele_windows(genome, v, genes, window)
+    # both variants are outside the - gene's windows (promoter [131, 161), gene end [85, 99))
+    assert pairs[["vrow", "grow"]].values.tolist() == [[0, 0], [1, 0]]
+    assert ref.shape == alt_w.shape == (2, 30 + 5 + 14)
+    assert decode(ref[0, :30]) == s[40:70] and (ref[:, 30:35] == 4).all()
+    assert decode(ref[0, 35:]) == s[102:116]  # last 8 bases of the gene, 6 past its end
+    assert decode(alt_w[0, :30]) == s[40:50] + alt[51] + s[51:70]
+    np.testing.assert_array_equal(alt_w[0, 30:], ref[0, 30:])  # gene end unchanged
+    np.testing.assert_array_equal(alt_w[1, :35], ref[1, :35])  # promoter unchanged
+    assert decode(alt_w[1, 35:]) == s[102:105] + alt[106] + s[106:116]
+
+
+def test_expression_scores_need_gene_ends_for_a_gene_end_model(genome: Genome) -> None:
+    model = _tiny_model(49, 1, "expression")
+    v = pd.DataFrame({"status": "ok", "genome_chrom": "chr2", "pos": [51], "ref": ["A"],
+                      "alt": ["C"]})
+    window = {"upstream": 20, "downstream": 10, "end_upstream": 8, "end_downstream": 6,
+              "spacer": 5, "samples": ["x"]}
+    with pytest.raises(InputError, match="no 'tes'"):
+        va.score_expression(model, genome, v, GENES, window)

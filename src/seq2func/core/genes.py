@@ -228,8 +228,11 @@ def read_gene_tss(path: str | Path, chromosomes: Iterable[str] | None = None,
     -------
     pandas.DataFrame
         Columns ``gene_id`` (as in the file, versions kept), ``gene_id_base`` (no version),
-        ``gene_name``, ``chrom``, ``tss`` (0-based), ``strand``, ``biotype``, ``tss_source``
-        (``canonical_transcript`` or ``gene_5prime_end``), sorted by chrom order and TSS.
+        ``gene_name``, ``chrom``, ``tss`` (0-based), ``tes`` (the first base past the 3' end
+        in transcription direction: the 0-based exclusive end on ``+``, the base before the
+        start on ``-``), ``strand``, ``biotype``, ``tss_source`` (``canonical_transcript``,
+        whose ends give both, or ``gene_5prime_end``: the gene's ends), sorted by chrom order
+        and TSS.
     """
     p = Path(path)
     keep_chroms = set(chromosomes) if chromosomes is not None else None
@@ -259,20 +262,22 @@ def read_gene_tss(path: str | Path, chromosomes: Iterable[str] | None = None,
     df = pd.DataFrame(list(genes.values()))
     if biotypes is not None:
         df = df[df["biotype"].isin(set(biotypes))]
-    tss = np.where(df["strand"] == "+", df["start"], df["end"] - 1)
+    plus = (df["strand"] == "+").to_numpy()
+    tss = np.where(plus, df["start"], df["end"] - 1)
+    tes = np.where(plus, df["end"], df["start"] - 1)
     src = np.full(len(df), "gene_5prime_end", dtype=object)
-    for i, (gid, strand) in enumerate(zip(df["gene_id"], df["strand"], strict=True)):
+    for i, gid in enumerate(df["gene_id"]):
         if gid in canonical:
             s, e = canonical[gid]
-            tss[i] = s if strand == "+" else e - 1
+            tss[i], tes[i] = (s, e) if plus[i] else (e - 1, s - 1)
             src[i] = "canonical_transcript"
-    df = df.assign(tss=tss.astype(np.int64), tss_source=src,
+    df = df.assign(tss=tss.astype(np.int64), tes=tes.astype(np.int64), tss_source=src,
                    gene_id_base=[strip_version(g) for g in df["gene_id"]])
     df["_o"] = df["chrom"].map(chrom_order)
     df = df.sort_values(["_o", "tss", "gene_id"], kind="stable").drop(columns=["_o", "start",
                                                                                 "end"])
-    return df[["gene_id", "gene_id_base", "gene_name", "chrom", "tss", "strand", "biotype",
-               "tss_source"]].reset_index(drop=True)
+    return df[["gene_id", "gene_id_base", "gene_name", "chrom", "tss", "tes", "strand",
+               "biotype", "tss_source"]].reset_index(drop=True)
 
 
 def promoter_windows(tss: pd.DataFrame, upstream: int, downstream: int) -> pd.DataFrame:

@@ -2,9 +2,11 @@
 
 Both in the row order of the gene table (:mod:`seq2func.expression.genes`):
 
-* promoter: uint8 codes (A0 C1 G2 T3 N4) of ``[TSS - upstream, TSS + downstream)`` read in the
-  direction of transcription (minus-strand windows reverse-complemented), so the TSS is at
-  offset ``upstream`` for every gene;
+* sequence: uint8 codes (A0 C1 G2 T3 N4) of the promoter ``[TSS - upstream, TSS + downstream)``
+  read in the direction of transcription (minus-strand windows reverse-complemented), so the
+  TSS is at offset ``upstream`` for every gene; with a gene-end window, then 50 N and the
+  gene's last ``end_upstream`` bases and ``end_downstream`` bases past its 3' end, oriented
+  alike (:func:`sequence_codes`);
 * observed chromatin: ``log1p`` of the signal summed in ``n_bins`` bins of ``bin_size`` bp over
   ``[TSS - flank, TSS + flank)``, bins ordered 5'->3' in the gene's orientation; each bigWig
   chromosome is read once and all genes on it are sliced from its cumulative sum.
@@ -35,8 +37,37 @@ def promoter_codes(genome: Any, genes: pd.DataFrame, window: ExpressionWindow) -
     ``genome`` is a :class:`seq2func.core.sequence.Genome`; each chromosome is read once.
     """
     win = promoter_windows(genes, window.upstream, window.downstream)
-    return genome.windows(genes["chrom"].to_numpy(), win["start"].to_numpy(), window.length,
-                          genes["strand"].to_numpy())
+    return genome.windows(genes["chrom"].to_numpy(), win["start"].to_numpy(),
+                          window.promoter_length, genes["strand"].to_numpy())
+
+
+def gene_end_windows(genes: pd.DataFrame, window: ExpressionWindow) -> pd.DataFrame:
+    """Genomic gene-end windows (``chrom, start, end, strand``): the gene's last
+    ``end_upstream`` bases and ``end_downstream`` bases past its 3' end (the ``tes`` column,
+    :func:`seq2func.core.genes.read_gene_tss`), oriented as promoters are."""
+    if "tes" not in genes.columns:
+        raise KeyError("the gene table has no 'tes' (gene 3' end) column: rerun "
+                       "expression-prepare with this version of seq2func")
+    return promoter_windows(genes.assign(tss=genes["tes"]), window.end_upstream,
+                            window.end_downstream)
+
+
+def sequence_codes(genome: Any, genes: pd.DataFrame, window: ExpressionWindow) -> np.ndarray:
+    """``(n, window.length)`` uint8 codes of the sequence input: the oriented promoter, then
+    (with a gene-end window) ``window.spacer`` N and the oriented gene-end window."""
+    promoter = promoter_codes(genome, genes, window)
+    if not window.end_length:
+        return promoter
+    win = gene_end_windows(genes, window)
+    end = genome.windows(genes["chrom"].to_numpy(), win["start"].to_numpy(), window.end_length,
+                         genes["strand"].to_numpy())
+    return join_parts(promoter, end, window.spacer)
+
+
+def join_parts(promoter: np.ndarray, end: np.ndarray, spacer: int) -> np.ndarray:
+    """Promoter codes, ``spacer`` N (code 4) and gene-end codes, row by row."""
+    gap = np.full((promoter.shape[0], spacer), 4, dtype=np.uint8)
+    return np.concatenate([promoter, gap, end], axis=1).astype(np.uint8)
 
 
 def bin_edges(genes: pd.DataFrame, window: ExpressionWindow) -> np.ndarray:

@@ -144,8 +144,9 @@ def build_gene_table(
     Returns
     -------
     (pandas.DataFrame, dict)
-        The gene table (``gene_id, gene_name, chrom, tss, strand, start, end, split,
-        tss_source`` and ``log1p_tpm_<sample>``; ``start``/``end`` are the genomic promoter
+        The gene table (``gene_id, gene_name, chrom, tss, tes, strand, start, end, split,
+        tss_source`` and ``log1p_tpm_<sample>``; ``tes`` is the gene's 3' end
+        (:func:`seq2func.core.genes.read_gene_tss`), ``start``/``end`` the genomic promoter
         window) and the QC record (counts of matched, unmatched and dropped genes).
     """
     expr = (read_expression_table(expression, samples) if not isinstance(expression, pd.DataFrame)
@@ -160,6 +161,7 @@ def build_gene_table(
     out = pd.DataFrame({
         "gene_id": genes["gene_id"].to_numpy(), "gene_name": genes["gene_name"].to_numpy(),
         "chrom": genes["chrom"].to_numpy(), "tss": genes["tss"].to_numpy(),
+        "tes": genes["tes"].to_numpy(),
         "strand": genes["strand"].to_numpy(), "start": win["start"].to_numpy(),
         "end": win["end"].to_numpy(), "split": _gene_splits(genes["chrom"], split, chrom_sizes),
         "tss_source": genes["tss_source"].to_numpy()})
@@ -219,13 +221,18 @@ def _on_genome(genes: pd.DataFrame, chrom_sizes: Mapping[str, int], exclude_rege
 def _inside_chromosomes(genes: pd.DataFrame, window: ExpressionWindow,
                         chrom_sizes: Mapping[str, int], qc: dict[str, Any]
                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Genes whose promoter and chromatin windows lie inside their chromosome, and their
-    promoter windows; the count dropped goes to ``qc``."""
+    """Genes whose promoter, gene-end and chromatin windows lie inside their chromosome, and
+    their promoter windows; the count dropped goes to ``qc``."""
     win = promoter_windows(genes, window.upstream, window.downstream)
     size = genes["chrom"].map(chrom_sizes).to_numpy()
     t = genes["tss"].to_numpy()
     inside = ((win["start"].to_numpy() >= 0) & (win["end"].to_numpy() <= size)
               & (t - window.chromatin_flank >= 0) & (t + window.chromatin_flank <= size))
+    if window.end_length:
+        from seq2func.expression.features import gene_end_windows
+
+        end = gene_end_windows(genes, window)
+        inside &= (end["start"].to_numpy() >= 0) & (end["end"].to_numpy() <= size)
     qc["dropped_window_outside_chromosome"] = int((~inside).sum())
     return genes[inside], win[inside]
 

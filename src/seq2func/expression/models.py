@@ -90,7 +90,8 @@ def build_expression_model(variant: str, length: int, n_samples: int,
     variant
         ``seq_only``, ``seq_observed`` or ``seq_predicted``.
     length
-        Promoter window length (bp).
+        Sequence input length (bp; promoter and gene-end window,
+        :class:`~seq2func.expression.settings.ExpressionWindow`).
     n_samples
         Number of expression samples (outputs).
     spec
@@ -287,8 +288,7 @@ def train_expression(
 
     train_data, val_data = _datasets(arrays, variant, y, train_rows, val_rows, seed,
                                      device.global_batch(settings.batch_size))
-    window_record = {"upstream": int(window.upstream), "downstream": int(window.downstream),
-                     "samples": list(arrays.samples)}
+    window_record = {**window.record(), "samples": list(arrays.samples)}
     out = Path(outdir)
     record = fit(build_model=build, compile_model=compile_model, train_data=train_data,
                  val_data=val_data, settings=settings, outdir=out,

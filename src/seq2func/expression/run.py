@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seq2func.core.errors import Seq2FuncError
+from seq2func.core.errors import InputError, Seq2FuncError
 from seq2func.core.io import atomic_output, load_npz, write_tsv_atomic
 from seq2func.core.provenance import write_provenance
 from seq2func.expression.settings import ExpressionSettings
@@ -50,7 +50,8 @@ def prepare(
 ) -> dict[str, Any]:
     """Write ``genes.tsv`` (with provenance), ``genes_qc.json`` and ``features.npz``.
 
-    ``features.npz`` holds ``codes`` ``(n, L)`` uint8 (oriented promoters), ``observed``
+    ``features.npz`` holds ``codes`` ``(n, L)`` uint8 (the sequence input: oriented promoter
+    and gene-end window, :func:`~seq2func.expression.features.sequence_codes`), ``observed``
     ``(n, bins, tracks)`` float32, ``tracks`` (the accessibility sample of each track) and
     ``gene_id``.
 
@@ -75,7 +76,7 @@ def prepare(
         The QC record.
     """
     from seq2func.core.sequence import Genome
-    from seq2func.expression.features import observed_chromatin, promoter_codes
+    from seq2func.expression.features import observed_chromatin, sequence_codes
     from seq2func.expression.genes import build_gene_table, write_qc
 
     out = Path(outdir)
@@ -86,9 +87,9 @@ def prepare(
                                      samples=settings.samples or None,
                                      exclude_regex=exclude_regex,
                                      biotypes=settings.biotypes or None)
-        codes = promoter_codes(genome, genes, window)
+        codes = sequence_codes(genome, genes, window)
     observed = observed_chromatin(list(bigwigs.values()), genes, window, sizes)
-    qc["n_fraction_promoters"] = float((codes == 4).mean())
+    qc["n_fraction_promoters"] = float((codes[:, : window.promoter_length] == 4).mean())
     qc["chromatin_tracks"] = list(bigwigs)
     _save_npz(out / "features.npz", codes=codes, observed=observed,
               tracks=np.asarray(list(bigwigs)), gene_id=genes["gene_id"].to_numpy().astype(str))
@@ -163,8 +164,6 @@ def _fold_test_chromosomes(dataset_json: str | Path | None) -> dict[str, list[st
     """
     import json
 
-    from seq2func.core.errors import InputError
-
     if dataset_json is None:
         raise Seq2FuncError("cross-fitted predicted chromatin needs --dataset (dataset.json: "
                             "the folds' test chromosomes)")
@@ -193,6 +192,13 @@ def train(genes_path: str | Path, features_path: str | Path, variant: str,
 
     arrays = load_arrays(genes_path, features_path, variant, predicted,
                          match=settings.chromatin.match)
+    window = settings.window
+    if arrays.codes.shape[1] != window.length:
+        raise InputError(features_path, f"sequence inputs of {arrays.codes.shape[1]} bp, but "
+                         f"the expression settings make {window.length} bp (promoter "
+                         f"{window.promoter_length}, gene end {window.end_length})",
+                         fix="rerun expression-prepare with the same expression settings "
+                             "(upstream, downstream, end_upstream, end_downstream)")
     inputs = [genes_path, features_path] + ([predicted] if predicted else [])
     rec = train_expression(arrays, variant, settings.model, settings.train, seed, outdir,
                            settings.window, threads=threads, inputs=inputs)

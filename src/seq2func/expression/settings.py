@@ -9,8 +9,8 @@ settings (:class:`ChromatinSettings` and its :class:`PredictedModelSettings`,
 Example
 -------
 >>> s = ExpressionSettings.from_config({"upstream": 600, "chromatin": {"flank": 2000}})
->>> s.window.length, s.window.n_bins, s.model.seq_head, s.train.batch_size
-(4100, 8, 'binned_mean', 32)
+>>> s.window.promoter_length, s.window.length, s.window.n_bins, s.model.seq_head
+(4100, 5150, 8, 'binned_mean')
 """
 
 from __future__ import annotations
@@ -23,10 +23,17 @@ from seq2func.core.errors import ConfigError
 from seq2func.core.settings import Settings
 from seq2func.train.settings import TrainSettings
 
+#: N bases between the promoter and the gene-end window in the model input (wider than any
+#: first-layer kernel: no motif spans both parts)
+SPACER = 50
+
 
 @dataclass(frozen=True)
 class ExpressionWindow:
-    """Geometry of the model inputs around each TSS.
+    """Geometry of the model inputs around each TSS (and gene end).
+
+    The sequence input is the promoter window, then (with a gene-end window) :data:`SPACER`
+    N bases and the gene-end window, each read 5'->3' in the gene's orientation.
 
     Attributes
     ----------
@@ -34,6 +41,9 @@ class ExpressionWindow:
         Promoter window ``[TSS - upstream, TSS + downstream)``, read 5'->3'.
     chromatin_flank, chromatin_bin
         Chromatin window ``TSS +- chromatin_flank`` in bins of ``chromatin_bin`` bp.
+    end_upstream, end_downstream
+        Gene-end window: the last ``end_upstream`` bases of the gene (3' end of the ORF and
+        UTR) and ``end_downstream`` bases past it (terminator); both 0: none.
 
     Raises
     ------
@@ -45,22 +55,47 @@ class ExpressionWindow:
     downstream: int
     chromatin_flank: int
     chromatin_bin: int
+    end_upstream: int = 0
+    end_downstream: int = 0
 
     def __post_init__(self) -> None:
         if self.upstream < 0 or self.downstream < 1:
             raise ValueError("upstream must be >= 0 and downstream >= 1")
         if self.chromatin_bin < 1 or (2 * self.chromatin_flank) % self.chromatin_bin:
             raise ValueError("2 * chromatin_flank must be a multiple of chromatin_bin")
+        if self.end_upstream < 0 or self.end_downstream < 0:
+            raise ValueError("end_upstream and end_downstream must be >= 0")
+
+    @property
+    def promoter_length(self) -> int:
+        """Promoter window length (bp)."""
+        return self.upstream + self.downstream
+
+    @property
+    def end_length(self) -> int:
+        """Gene-end window length (bp; 0: no gene-end window)."""
+        return self.end_upstream + self.end_downstream
+
+    @property
+    def spacer(self) -> int:
+        """N bases between the two windows (0 without a gene-end window)."""
+        return SPACER if self.end_length else 0
 
     @property
     def length(self) -> int:
-        """Promoter window length (bp)."""
-        return self.upstream + self.downstream
+        """Sequence input length (bp): promoter, spacer and gene-end window."""
+        return self.promoter_length + self.spacer + self.end_length
 
     @property
     def n_bins(self) -> int:
         """Number of chromatin bins."""
         return 2 * self.chromatin_flank // self.chromatin_bin
+
+    def record(self) -> dict[str, int]:
+        """The sequence geometry as recorded next to a model (``run.json``)."""
+        return {"upstream": self.upstream, "downstream": self.downstream,
+                "end_upstream": self.end_upstream, "end_downstream": self.end_downstream,
+                "spacer": self.spacer}
 
 
 @dataclass(frozen=True)
@@ -196,6 +231,8 @@ class ExpressionSettings(Settings):
     ----------
     upstream, downstream
         Promoter window around the TSS (see :class:`ExpressionWindow`).
+    end_upstream, end_downstream
+        Gene-end window around the gene's 3' end (both 0: none).
     samples
         Expression samples to model (empty: every column of the expression table).
     biotypes
@@ -218,6 +255,8 @@ class ExpressionSettings(Settings):
 
     upstream: int
     downstream: int
+    end_upstream: int
+    end_downstream: int
     samples: list[str]
     biotypes: list[str]
     seeds: list[int]
@@ -250,4 +289,4 @@ class ExpressionSettings(Settings):
     def window(self) -> ExpressionWindow:
         """The input geometry."""
         return ExpressionWindow(self.upstream, self.downstream, self.chromatin.flank,
-                                self.chromatin.bin_size)
+                                self.chromatin.bin_size, self.end_upstream, self.end_downstream)

@@ -21,6 +21,7 @@ from seq2func.variants.settings import NullSettings, VariantSettings
 from seq2func.variants.vcf import STATUSES, check_alleles, info_key, read_vcf, write_vcf
 from seq2func.variants.windows import (
     allele_windows,
+    gene_allele_windows,
     promoter_allele_windows,
     promoter_hits,
     splice,
@@ -28,6 +29,7 @@ from seq2func.variants.windows import (
 
 __all__ = ["STATUSES", "NullSettings", "VariantSettings", "add_pvalues", "allele_windows",
            "bh_qvalues", "check_alleles", "dinucleotide_shuffle", "empirical_pvalues",
+           "gene_allele_windows",
            "info_key", "promoter_allele_windows", "promoter_hits", "read_vcf",
            "score_accessibility", "score_expression", "score_null", "score_vcf", "splice",
            "write_vcf"]

@@ -44,7 +44,7 @@ from seq2func.core.errors import InputError
 from seq2func.core.sequence import Genome, distinct_rows, one_hot
 from seq2func.variants import effects as ef
 from seq2func.variants.vcf import check_alleles, read_vcf
-from seq2func.variants.windows import allele_windows, promoter_allele_windows, promoter_hits
+from seq2func.variants.windows import allele_windows, gene_allele_windows
 
 log = logging.getLogger(__name__)
 
@@ -347,7 +347,8 @@ def _put(cols: dict[str, np.ndarray], key: str, rows: np.ndarray, values: np.nda
 
 
 def expression_window(run_json: str | Path) -> dict[str, Any]:
-    """``expression_window`` (``upstream, downstream, samples``) of an expression model."""
+    """``expression_window`` (``upstream, downstream, samples`` and, for models with a
+    gene-end window, ``end_upstream, end_downstream, spacer``) of an expression model."""
     from seq2func.core.io import read_json
 
     rec = read_json(run_json)
@@ -360,29 +361,38 @@ def expression_window(run_json: str | Path) -> dict[str, Any]:
 
 def score_expression(model: Any, genome: Genome, variants: pd.DataFrame, genes: pd.DataFrame,
                      window: Mapping[str, Any], batch_size: int = 256) -> pd.DataFrame:
-    """Scores of variants in promoter windows with a sequence-only expression model.
+    """Scores of variants in the promoter or gene-end windows with a sequence-only expression
+    model (inputs: :func:`~seq2func.variants.windows.gene_allele_windows`).
 
-    The expression model reads one strand-oriented window, so predictions are not averaged
+    The expression model reads one strand-oriented input, so predictions are not averaged
     over strands. Returns one row per (variant, gene): ``vrow, gene_id, gene_name`` and
     ``delta_log1p_tpm_<sample>`` (alternate minus reference predicted ``log1p(TPM)``).
+
+    Raises
+    ------
+    seq2func.core.errors.InputError
+        If the model has a gene-end window and the gene table no ``tes`` column.
     """
-    up, down = int(window["upstream"]), int(window["downstream"])
     samples = list(window["samples"])
-    hits = promoter_hits(variants, genes, up, down)
     cols = ["vrow", "gene_id", "gene_name", *[f"delta_log1p_tpm_{s}" for s in samples]]
-    if hits.empty:
+    if int(window.get("end_upstream", 0)) + int(window.get("end_downstream", 0)) and \
+            "tes" not in genes.columns:
+        raise InputError("genes table", "the expression model reads a gene-end window but the "
+                         "gene table has no 'tes' (3' end) column",
+                         fix="rerun expression-prepare with this version of seq2func")
+    pairs, ref_w, alt_w = gene_allele_windows(genome, variants, genes, dict(window))
+    if pairs.empty:
         return pd.DataFrame(columns=cols)
-    ref_w, alt_w = promoter_allele_windows(genome, variants, hits, up + down)
-    x = one_hot(np.concatenate([ref_w, alt_w]))
-    pred = model.predict(x, batch_size=batch_size, verbose=0)
+    distinct, inverse = distinct_rows(np.concatenate([ref_w, alt_w]))
+    pred = model.predict(one_hot(distinct), batch_size=batch_size, verbose=0)
     if isinstance(pred, dict):
         pred = pred["expression"] if "expression" in pred else next(iter(pred.values()))
-    pred = np.asarray(pred, dtype=np.float64)
+    pred = np.asarray(pred, dtype=np.float64)[inverse]
     if pred.ndim != 2 or pred.shape[1] != len(samples):
         raise ValueError(f"expression model outputs {pred.shape}, expected (n, {len(samples)})")
-    n = len(hits)
-    g = genes.reset_index(drop=True).loc[hits["grow"]]
-    out = pd.DataFrame({"vrow": hits["vrow"].to_numpy(), "gene_id": g["gene_id"].to_numpy(),
+    n = len(pairs)
+    g = genes.reset_index(drop=True).loc[pairs["grow"]]
+    out = pd.DataFrame({"vrow": pairs["vrow"].to_numpy(), "gene_id": g["gene_id"].to_numpy(),
                         "gene_name": g.get("gene_name", g["gene_id"]).to_numpy()})
     for i, s in enumerate(samples):
         out[f"delta_log1p_tpm_{s}"] = pred[n:, i] - pred[:n, i]

@@ -127,3 +127,77 @@ def promoter_allele_windows(genome: Genome, variants: pd.DataFrame, hits: pd.Dat
             alt_codes[r, : la[r]] = reverse_complement(alt_codes[r, : la[r]])
     alt_w = splice(ref_w, np.clip(left_len, 0, length), alt_codes, la, right, length)
     return ref_w, alt_w
+
+
+def _pair_rows(pairs: pd.DataFrame, hits: pd.DataFrame) -> np.ndarray:
+    """Row of each hit (``vrow, grow``) in ``pairs``."""
+    index = pd.MultiIndex.from_frame(pairs[["vrow", "grow"]].astype(np.int64))
+    return index.get_indexer(pd.MultiIndex.from_frame(hits[["vrow", "grow"]].astype(np.int64)))
+
+
+def _part(genome: Genome, variants: pd.DataFrame, genes: pd.DataFrame, pairs: pd.DataFrame,
+          hits: pd.DataFrame, upstream: int, downstream: int
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Reference and alternate codes of one oriented window (around ``genes["tss"]``) for
+    every pair; the alternate differs only where the pair is a hit of this window."""
+    from seq2func.core.genes import promoter_windows
+
+    length = upstream + downstream
+    g = genes.reset_index(drop=True).loc[pairs["grow"].to_numpy()]
+    win = promoter_windows(g.reset_index(drop=True), upstream, downstream)
+    ref = genome.windows(g["chrom"].to_numpy(str), win["start"].to_numpy(), length,
+                         g["strand"].to_numpy(str))
+    alt = ref.copy()
+    if len(hits):
+        _, hit_alt = promoter_allele_windows(genome, variants, hits, length)
+        alt[_pair_rows(pairs, hits)] = hit_alt
+    return ref, alt
+
+
+def gene_allele_windows(genome: Genome, variants: pd.DataFrame, genes: pd.DataFrame,
+                        window: dict[str, int]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Sequence inputs of an expression model for both alleles of every (variant, gene) pair
+    whose variant lies in the gene's promoter or gene-end window.
+
+    The input is the oriented promoter window, then (with a gene-end window) ``spacer`` N and
+    the oriented gene-end window (:func:`seq2func.expression.features.sequence_codes`); the
+    alternate allele is spliced into each window that holds it
+    (:func:`promoter_allele_windows`), the other window keeps the reference.
+
+    Parameters
+    ----------
+    genome
+        The genome.
+    variants
+        ``ok`` variants (``genome_chrom, pos, ref, alt, status``).
+    genes
+        The gene table (``chrom, tss, strand``; ``tes`` with a gene-end window).
+    window
+        The model's ``expression_window`` record: ``upstream, downstream`` and optionally
+        ``end_upstream, end_downstream, spacer`` (absent: no gene-end window).
+
+    Returns
+    -------
+    (pandas.DataFrame, numpy.ndarray, numpy.ndarray)
+        The pairs (``vrow, grow``, sorted) and their reference and alternate inputs
+        ``(n_pairs, length)``.
+    """
+    up, down = int(window["upstream"]), int(window["downstream"])
+    eu, ed = int(window.get("end_upstream", 0)), int(window.get("end_downstream", 0))
+    genes = genes.reset_index(drop=True)
+    hp = promoter_hits(variants, genes, up, down)
+    he = promoter_hits(variants, genes.assign(tss=genes["tes"]), eu, ed) if eu + ed else hp[:0]
+    pairs = (pd.concat([hp[["vrow", "grow"]], he[["vrow", "grow"]]])
+             .drop_duplicates().sort_values(["vrow", "grow"], ignore_index=True))
+    if pairs.empty:
+        width = up + down + (int(window.get("spacer", 0)) + eu + ed if eu + ed else 0)
+        empty = np.zeros((0, width), dtype=np.uint8)
+        return pairs, empty, empty
+    p_ref, p_alt = _part(genome, variants, genes, pairs, hp, up, down)
+    if not eu + ed:
+        return pairs, p_ref, p_alt
+    from seq2func.expression.features import join_parts
+
+    e_ref, e_alt = _part(genome, variants, genes.assign(tss=genes["tes"]), pairs, he, eu, ed)
+    spacer = int(window.get("spacer", 0))
+    return pairs, join_parts(p_ref, e_ref, spacer), join_parts(p_alt, e_alt, spacer)
