@@ -43,6 +43,12 @@ class _Genome:
         rng = np.random.default_rng(int(str(chrom).removeprefix("chr")))
         return rng.integers(0, 4, 4000).astype(np.uint8)
 
+    def windows(self, chroms, starts, length, strands=None):  # type: ignore[no-untyped-def]
+        from seq2func.core.sequence import extract_windows
+
+        return np.concatenate([extract_windows(self.codes(c), [s], length)
+                               for c, s in zip(chroms, starts, strict=True)])
+
 
 @pytest.fixture(scope="module")
 def fold_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:

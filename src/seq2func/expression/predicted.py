@@ -75,7 +75,8 @@ def predict_windows_once(model: Any, genome: Any, distinct: Mapping[str, np.ndar
                          length: int, key: str, batch_size: int = 512,
                          progress: bool = False) -> dict[str, np.ndarray]:
     """Strand-averaged ``key`` output of ``model`` for each distinct window, each predicted
-    once, in chunks of :data:`CHUNK` windows (one chromosome read per chromosome).
+    once, in chunks of :data:`CHUNK` windows that run across chromosome boundaries (so only
+    the last model call has a short batch; each chromosome is read once).
 
     Returns
     -------
@@ -84,23 +85,27 @@ def predict_windows_once(model: Any, genome: Any, distinct: Mapping[str, np.ndar
     """
     from tqdm import tqdm
 
-    from seq2func.core.sequence import extract_windows, one_hot
+    from seq2func.core.sequence import one_hot
     from seq2func.models import predict_both_strands
 
-    total = sum(v.size for v in distinct.values())
-    out: dict[str, np.ndarray] = {}
-    with tqdm(total=total, unit="window", desc="predicted chromatin",
+    names = list(distinct)
+    counts = [distinct[c].size for c in names]
+    chroms = np.repeat(np.asarray(names, dtype=object), counts)
+    starts = (np.concatenate([distinct[c] for c in names]) if names
+              else np.zeros(0, dtype=np.int64))
+    parts = []
+    with tqdm(total=starts.size, unit="window", desc="predicted chromatin",
               disable=not progress) as bar:
-        for chrom, starts in distinct.items():
-            codes = genome.codes(chrom)
-            parts = []
-            for a in range(0, starts.size, CHUNK):
-                x = one_hot(extract_windows(codes, starts[a : a + CHUNK], length))
-                pred = predict_both_strands(model, x, batch_size)
-                parts.append(np.asarray(pred[key], dtype=np.float32))
-                bar.update(x.shape[0])
-            out[chrom] = np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
-    return out
+        for a in range(0, starts.size, CHUNK):
+            x = one_hot(genome.windows(chroms[a : a + CHUNK], starts[a : a + CHUNK], length))
+            parts.append(np.asarray(predict_both_strands(model, x, batch_size)[key],
+                                    dtype=np.float32))
+            bar.update(x.shape[0])
+    if not parts:
+        return {}
+    pred = np.concatenate(parts)
+    edges = np.cumsum([0, *counts])
+    return {c: pred[edges[i] : edges[i + 1]] for i, c in enumerate(names)}
 
 
 def predict_chromatin(model_paths: Sequence[str | Path], genome: Any, genes: pd.DataFrame,
