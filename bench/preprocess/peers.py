@@ -243,6 +243,9 @@ def summarise(runs: dict[str, list[dict[str, Any]]], windows: int) -> dict[str, 
                                      else all(k["sequence_equal"] for k in checks)),
                   "regions_equal": (all(k["regions_equal"] for k in checks)
                                     if "regions_equal" in checks[0] else None)}
+        if "stages" in rs[0]:
+            out[c]["stages_median"] = {k: statistics.median(r["stages"][k] for r in rs)
+                                       for k in rs[0]["stages"]}
     return out
 
 
@@ -258,6 +261,11 @@ def markdown(results: list[dict[str, Any]]) -> str:
             lines.append(f"| {res['case']} | {res['windows']} | {c} | {s['median_seconds']:.3f} |"
                          f" {s['windows_per_s']:,.0f} | {s['ratio_ours_over_peer']:.2f} |"
                          f" {s['peak_rss_mb']:.0f} | {sums} | {seq} |")
+    lines += ["", "| case | seq2func stage medians (s) |", "| --- | --- |"]
+    for res in results:
+        stages = res["summary"]["ours"].get("stages_median", {})
+        lines.append(f"| {res['case']} | "
+                     + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()) + " |")
     return "\n".join(lines)
 
 

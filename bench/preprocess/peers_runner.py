@@ -188,11 +188,17 @@ def run_ours(spec: dict[str, Any]) -> Result:
     t0 = time.perf_counter()
     plan = make_plan(o["genome"], samples, params, o["split"], out / "plan", o["blacklist"],
                      o["study"])
+    t1 = time.perf_counter()
+    stages = {"plan": t1 - t0, "chromosome_jobs": 0.0, "gather": 0.0}
     for chrom in plan["chromosomes"]:
-        process_chromosome(out / "plan", chrom, out / "shards" / f"{chrom}.h5",
-                           out / "chroms" / f"{chrom}.stats.json", threads=1)
+        st = process_chromosome(out / "plan", chrom, out / "shards" / f"{chrom}.h5",
+                                out / "chroms" / f"{chrom}.stats.json", threads=1)
+        for k, v in st["seconds"].items():
+            stages[f"job.{k}"] = stages.get(f"job.{k}", 0.0) + v
+    t2 = time.perf_counter()
     gather(out / "plan", out, out / "qc.tsv")
     seconds = time.perf_counter() - t0
+    stages.update(chromosome_jobs=t2 - t1, gather=seconds - (t2 - t0))
     rss = peak_rss_mb()  # before the checks read the shards back
     checks = Checks(len(samples))
     for chrom in plan["chromosomes"]:
@@ -201,7 +207,7 @@ def run_ours(spec: dict[str, Any]) -> Result:
     with open(out / "regions.tsv.gz", "rb") as fh:
         regions_md5 = hashlib.md5(fh.read()).hexdigest()
     return {"seconds": seconds, **checks.result(), "regions_md5": regions_md5,
-            "peak_rss_mb": rss}
+            "peak_rss_mb": rss, "stages": stages}
 
 
 CONTENDERS: dict[str, Callable[[dict[str, Any]], Result]] = {
