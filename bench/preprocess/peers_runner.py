@@ -68,7 +68,7 @@ class Checks:
         self.sums += signal.sum(axis=(0, 2), dtype=np.float64)
         self.windows += signal.shape[0]
         if codes is not None:
-            self.md5.update(np.ascontiguousarray(codes).tobytes())
+            self.md5.update(memoryview(np.ascontiguousarray(codes)).cast("B"))
 
     def result(self, with_sequence: bool = True) -> Result:
         return {"track_sums": self.sums.tolist(), "windows": self.windows,
@@ -104,6 +104,7 @@ def loop_contender(spec: dict[str, Any], open_track: Callable[[str], Any],
                 signal[i, t] = read(bw, chrom, g, g + W)
         seconds += time.perf_counter() - t0
         checks.add(signal, codes)
+        del codes, signal  # one chromosome's arrays at a time
     return {"seconds": seconds, **checks.result()}
 
 
@@ -144,10 +145,10 @@ def run_raw(spec: dict[str, Any]) -> Result:
             t0 = time.perf_counter()
             v = bw.values(chrom, 0, int(spec["sizes"][chrom]), numpy=True)
             seconds += time.perf_counter() - t0
-            if chrom in windows:
-                csum = np.concatenate([[0.0], np.cumsum(np.nan_to_num(v), dtype=np.float64)])
-                g = windows[chrom][1]
-                sums[t] += float((csum[g + W] - csum[g]).sum())
+            # window by window, so that the check adds no memory to the peak RSS
+            for g in windows.get(chrom, (None, np.zeros(0, dtype=np.int64)))[1]:
+                sums[t] += float(np.nansum(v[g:g + W], dtype=np.float64))
+            del v
         bw.close()
     checks.sums = sums
     checks.windows = sum(w[1].size for w in windows.values())
