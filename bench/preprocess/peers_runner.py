@@ -67,7 +67,7 @@ class Checks:
         """Add ``signal (n, T, W)`` and ``codes (n, L)`` (or None) of one chromosome."""
         self.sums += signal.sum(axis=(0, 2), dtype=np.float64)
         self.windows += signal.shape[0]
-        if codes is not None:
+        if codes is not None and codes.size:
             self.md5.update(memoryview(np.ascontiguousarray(codes)).cast("B"))
 
     def result(self, with_sequence: bool = True) -> Result:
