@@ -19,9 +19,10 @@ from preprocess_inputs import (
     write_raw_bigwig,
 )
 from seq2func.core.bigwig import BigWig
+from seq2func.core.intervals import merge_intervals
 from seq2func.core.io import file_checksum
 from seq2func.preprocess import PreprocessSettings, SampleInput, make_plan, process_chromosome
-from seq2func.preprocess.chrom import _merge_close, choose_read_strategy, span_fraction
+from seq2func.preprocess.chrom import choose_read_strategy, span_fraction
 
 #: byte offset of the summary offset in a bigWig header (UCSC spec: its 10th field)
 SUMMARY_OFFSET_AT = 44
@@ -123,10 +124,10 @@ def test_dense_and_sparse_reads_write_identical_shards_and_stats(
     assert all(0 < s["in_peaks"] < s["total"] for s in stats.values())
 
 
-def test_merge_close_merges_overlapping_and_near_intervals() -> None:
-    s, e = _merge_close(np.array([50, 0, 12, 200]), np.array([60, 10, 30, 210]), gap=2)
+def test_merge_intervals_with_a_gap_merges_overlapping_and_near_intervals() -> None:
+    s, e = merge_intervals(np.array([50, 0, 12, 200]), np.array([60, 10, 30, 210]), 2)
     assert s.tolist() == [0, 50, 200] and e.tolist() == [30, 60, 210]  # 10..12: gap 2
-    s, e = _merge_close(np.array([0, 5]), np.array([100, 20]), gap=0)  # nested
+    s, e = merge_intervals(np.array([0, 5]), np.array([100, 20]), 0)  # nested
     assert s.tolist() == [0] and e.tolist() == [100]
 
 

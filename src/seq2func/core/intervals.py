@@ -157,8 +157,10 @@ def read_bed_intervals(path: str | os.PathLike[str] | None) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- interval algebra
 
 
-def merge_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Union of intervals ``[start, end)`` as sorted, disjoint intervals."""
+def merge_intervals(starts: np.ndarray, ends: np.ndarray, gap: int = 0
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Union of intervals ``[start, end)`` as sorted, disjoint intervals; with ``gap`` > 0,
+    intervals less than ``gap`` + 1 bases apart are joined into one span too."""
     starts = np.asarray(starts, dtype=np.int64)
     ends = np.asarray(ends, dtype=np.int64)
     if starts.size == 0:
@@ -166,7 +168,7 @@ def merge_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, n
     order = np.argsort(starts, kind="stable")
     s, e = starts[order], ends[order]
     run_end = np.maximum.accumulate(e)
-    new = np.concatenate([[True], s[1:] > run_end[:-1]])
+    new = np.concatenate([[True], s[1:] > run_end[:-1] + gap])
     grp = np.cumsum(new) - 1
     out_e = np.zeros(int(grp[-1]) + 1, dtype=np.int64)
     np.maximum.at(out_e, grp, e)

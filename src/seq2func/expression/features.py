@@ -41,15 +41,29 @@ def promoter_codes(genome: Any, genes: pd.DataFrame, window: ExpressionWindow) -
                           window.promoter_length, genes["strand"].to_numpy())
 
 
+def at_gene_ends(genes: pd.DataFrame) -> pd.DataFrame:
+    """The gene table with each gene's 3' end (``tes``) as its anchor (``tss``), so that
+    :func:`seq2func.core.genes.promoter_windows` gives gene-end windows.
+
+    Raises
+    ------
+    seq2func.core.errors.InputError
+        If the table has no ``tes`` column (made by an older expression-prepare).
+    """
+    from seq2func.core.errors import InputError
+
+    if "tes" not in genes.columns:
+        raise InputError("genes table", "no 'tes' (gene 3' end) column, which the gene-end "
+                         "window needs", fix="rerun expression-prepare with this version of "
+                                             "seq2func")
+    return genes.assign(tss=genes["tes"])
+
+
 def gene_end_windows(genes: pd.DataFrame, window: ExpressionWindow) -> pd.DataFrame:
     """Genomic gene-end windows (``chrom, start, end, strand``): the gene's last
     ``end_upstream`` bases and ``end_downstream`` bases past its 3' end (the ``tes`` column,
     :func:`seq2func.core.genes.read_gene_tss`), oriented as promoters are."""
-    if "tes" not in genes.columns:
-        raise KeyError("the gene table has no 'tes' (gene 3' end) column: rerun "
-                       "expression-prepare with this version of seq2func")
-    return promoter_windows(genes.assign(tss=genes["tes"]), window.end_upstream,
-                            window.end_downstream)
+    return promoter_windows(at_gene_ends(genes), window.end_upstream, window.end_downstream)
 
 
 def sequence_codes(genome: Any, genes: pd.DataFrame, window: ExpressionWindow) -> np.ndarray:

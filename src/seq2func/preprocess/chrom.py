@@ -195,8 +195,7 @@ def span_fraction(starts: np.ndarray, ends: np.ndarray, size: int,
     """
     if size <= 0 or not np.size(starts):
         return 0.0
-    s, e = _merge_close(np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64),
-                        SPAN_MERGE_GAP if gap is None else gap)
+    s, e = merge_intervals(starts, ends, SPAN_MERGE_GAP if gap is None else gap)
     return float(np.clip(e, 0, size).sum() - np.clip(s, 0, size).sum()) / size
 
 
@@ -252,17 +251,6 @@ def _clip_to_block(starts: np.ndarray, ends: np.ndarray, b0: int, b1: int
     a, b = np.clip(starts, b0, b1), np.clip(ends, b0, b1)
     keep = b > a
     return a[keep], b[keep]
-
-
-def _merge_close(starts: np.ndarray, ends: np.ndarray, gap: int
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted, disjoint spans covering the intervals, merged where less than ``gap`` apart."""
-    order = np.argsort(starts, kind="stable")
-    s, e = starts[order], ends[order]
-    run_end = np.maximum.accumulate(e)
-    new = np.concatenate([[True], s[1:] > run_end[:-1] + gap])
-    last = np.concatenate([np.flatnonzero(new)[1:] - 1, [s.size - 1]])
-    return s[new], run_end[last]
 
 
 @dataclass
@@ -341,8 +329,8 @@ def _cut_track_spans(bw: BigWig, chrom: str, starts: np.ndarray, b0: int, geo: G
     pa, pb = _clip_to_block(*peaks, b0, b1)
     if not starts.size and not pa.size:
         return None
-    span_s, span_e = _merge_close(np.concatenate([starts, pa]),
-                                  np.concatenate([starts + width, pb]), SPAN_MERGE_GAP)
+    span_s, span_e = merge_intervals(np.concatenate([starts, pa]),
+                                     np.concatenate([starts + width, pb]), SPAN_MERGE_GAP)
     buf = _SpanBuffer.read(bw, chrom, span_s, span_e)
     clean(buf.values)  # NaN (no data) to 0 once: the spans hold little but windows and peaks
     if pa.size:

@@ -371,15 +371,11 @@ def score_expression(model: Any, genome: Genome, variants: pd.DataFrame, genes: 
     Raises
     ------
     seq2func.core.errors.InputError
-        If the model has a gene-end window and the gene table no ``tes`` column.
+        If the model has a gene-end window and the gene table no ``tes`` column
+        (:func:`~seq2func.variants.windows.gene_allele_windows`).
     """
     samples = list(window["samples"])
     cols = ["vrow", "gene_id", "gene_name", *[f"delta_log1p_tpm_{s}" for s in samples]]
-    if int(window.get("end_upstream", 0)) + int(window.get("end_downstream", 0)) and \
-            "tes" not in genes.columns:
-        raise InputError("genes table", "the expression model reads a gene-end window but the "
-                         "gene table has no 'tes' (3' end) column",
-                         fix="rerun expression-prepare with this version of seq2func")
     pairs, ref_w, alt_w = gene_allele_windows(genome, variants, genes, dict(window))
     if pairs.empty:
         return pd.DataFrame(columns=cols)

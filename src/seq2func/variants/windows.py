@@ -181,12 +181,20 @@ def gene_allele_windows(genome: Genome, variants: pd.DataFrame, genes: pd.DataFr
     (pandas.DataFrame, numpy.ndarray, numpy.ndarray)
         The pairs (``vrow, grow``, sorted) and their reference and alternate inputs
         ``(n_pairs, length)``.
+
+    Raises
+    ------
+    seq2func.core.errors.InputError
+        With a gene-end window, if the gene table has no ``tes`` column.
     """
+    from seq2func.expression.features import at_gene_ends, join_parts
+
     up, down = int(window["upstream"]), int(window["downstream"])
     eu, ed = int(window.get("end_upstream", 0)), int(window.get("end_downstream", 0))
     genes = genes.reset_index(drop=True)
+    ends = at_gene_ends(genes) if eu + ed else None
     hp = promoter_hits(variants, genes, up, down)
-    he = promoter_hits(variants, genes.assign(tss=genes["tes"]), eu, ed) if eu + ed else hp[:0]
+    he = promoter_hits(variants, ends, eu, ed) if ends is not None else hp[:0]
     pairs = (pd.concat([hp[["vrow", "grow"]], he[["vrow", "grow"]]])
              .drop_duplicates().sort_values(["vrow", "grow"], ignore_index=True))
     if pairs.empty:
@@ -194,10 +202,8 @@ def gene_allele_windows(genome: Genome, variants: pd.DataFrame, genes: pd.DataFr
         empty = np.zeros((0, width), dtype=np.uint8)
         return pairs, empty, empty
     p_ref, p_alt = _part(genome, variants, genes, pairs, hp, up, down)
-    if not eu + ed:
+    if ends is None:
         return pairs, p_ref, p_alt
-    from seq2func.expression.features import join_parts
-
-    e_ref, e_alt = _part(genome, variants, genes.assign(tss=genes["tes"]), pairs, he, eu, ed)
+    e_ref, e_alt = _part(genome, variants, ends, pairs, he, eu, ed)
     spacer = int(window.get("spacer", 0))
     return pairs, join_parts(p_ref, e_ref, spacer), join_parts(p_alt, e_alt, spacer)
