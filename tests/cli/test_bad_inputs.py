@@ -71,6 +71,12 @@ class Base:
         return out
 
 
+def _shard(ds: Path, chrom: str) -> Path:
+    """The shard of ``chrom`` in a dataset (its path from dataset.json)."""
+    meta = json.loads((ds / "dataset.json").read_text())
+    return ds / next(s["path"] for s in meta["shards"] if s["chrom"] == chrom)
+
+
 def _genes(sizes: dict[str, int]) -> list[tuple[str, int, str, str]]:
     """(chrom, TSS 1-based, strand, gene ID) every 3 kb."""
     out, i = [], 0
@@ -817,6 +823,14 @@ def preprocess_chrom_damaged_summits(base, tmp):
     return _chrom_job(base, tmp, "summits.npz")
 
 
+@case("preprocess", "plan.json", "job 'chrX' is not planned", "choose one of",
+      outputs=("shards", "stats.json"))
+def preprocess_job_unknown(base, tmp):
+    return ["preprocess-job", "--plan-dir", str(base.dataset / "plan"), "--job", "chrX",
+            "--shard-dir", str(tmp / "shards"), "--stats", str(tmp / "stats.json"),
+            "--no-progress"]
+
+
 @case("preprocess", "dataset.json", "not readable as JSON", outputs=("qc.svg",))
 def preprocess_qc_damaged_dataset_json(base, tmp):
     ds = base.copy_dataset(tmp)
@@ -838,24 +852,24 @@ def _train(ds: Path, tmp: Path, settings: dict | None = None) -> list[str]:
 TRAIN_OUT = ("m/model.keras", "m/history.tsv", "m/run.json")
 
 
-@case("train", "shards/chr1.h5", "chromosome chr1", "md5", outputs=TRAIN_OUT)
+@case("train", "chr1.h5", "chromosome chr1", "md5", outputs=TRAIN_OUT)
 def train_bit_flipped_shard(base, tmp):
     ds = base.copy_dataset(tmp)
-    flip_byte(ds / "shards" / "chr1.h5", 5000)
+    flip_byte(_shard(ds, "chr1"), 5000)
     return _train(ds, tmp)
 
 
-@case("train", "shards/chr1.h5", "rerun preprocessing for chromosome chr1", outputs=TRAIN_OUT)
+@case("train", "chr1.h5", "rerun preprocessing for chromosome chr1", outputs=TRAIN_OUT)
 def train_truncated_shard(base, tmp):
     ds = base.copy_dataset(tmp)
-    truncate(ds / "shards" / "chr1.h5", 0.5)
+    truncate(_shard(ds, "chr1"), 0.5)
     return _train(ds, tmp)
 
 
-@case("train", "shards/chr1.h5", "missing", outputs=TRAIN_OUT)
+@case("train", "chr1.h5", "missing", outputs=TRAIN_OUT)
 def train_missing_shard(base, tmp):
     ds = base.copy_dataset(tmp)
-    (ds / "shards" / "chr1.h5").unlink()
+    (_shard(ds, "chr1")).unlink()
     return _train(ds, tmp)
 
 
@@ -1062,10 +1076,10 @@ def evaluate_damaged_predictions(base, tmp):
     return _evaluate(base.dataset, tmp, [bad])
 
 
-@case("evaluate", "shards/chr3.h5", "chromosome chr3", outputs=("out", "scores.npz"))
+@case("evaluate", "chr3.h5", "chromosome chr3", outputs=("out", "scores.npz"))
 def evaluate_bit_flipped_test_shard(base, tmp):
     ds = base.copy_dataset(tmp)
-    flip_byte(ds / "shards" / "chr3.h5", 3000)
+    flip_byte(_shard(ds, "chr3"), 3000)
     return _evaluate(ds, tmp, [])
 
 

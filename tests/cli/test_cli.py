@@ -48,8 +48,8 @@ def test_bad_params_give_exit_code_2(tmp_path: Path, capsys) -> None:
 SUBCOMMANDS = {
     "simulate": ["simulate"], "config": ["validate-config"],
     "download": ["fetch", "ingest", "cutsites"],
-    "preprocess": ["preprocess", "preprocess-plan", "preprocess-chrom", "preprocess-gather",
-                   "preprocess-qc", "library-qc"],
+    "preprocess": ["preprocess", "preprocess-plan", "preprocess-chrom", "preprocess-job",
+                   "preprocess-gather", "preprocess-qc", "library-qc"],
     "train": ["train-accessibility", "train-bias", "predict-accessibility",
               "predict-out-of-fold", "check-gpu"],
     "expression": ["expression-prepare", "expression-predicted-chromatin", "train-expression",

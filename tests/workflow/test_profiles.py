@@ -64,7 +64,7 @@ def test_gpu_jobs_go_to_the_gpu_partition() -> None:
     partitions = read_partition_file(PARTITIONS)
     log = logging.getLogger("test")
     train = _fake_job("train_model", threads=8, gpu=1, mem_mb=32000, runtime=600)
-    preprocess = _fake_job("preprocess_chrom", mem_mb=1600, runtime=60)
+    preprocess = _fake_job("preprocess_job", mem_mb=1600, runtime=60)
     assert get_best_partition(partitions, train, log) == "gpu"
     assert get_best_partition(partitions, preprocess, log) == "cpu"
 

@@ -243,29 +243,48 @@ def name_file_pairs(names, paths):
 # in the stage files because `snakemake --lint` wants functions apart from rules; each refers
 # only to names defined in this file (and, at planning time, to checkpoints and registries).
 
-# preprocess.smk: the per-chromosome scatter of the training set
+# preprocess.smk: the scatter of the training set over jobs (a large chromosome, or a group
+# of small ones; seq2func.preprocess.jobs)
 
 
-def _planned_chromosome_size(wildcards):
-    """Length of a planned chromosome (the plan exists once its jobs are scheduled)."""
+def _planned_job_sizes(wildcards):
+    """Sizes of the chromosomes of a planned job (the plan exists once its jobs are scheduled)."""
     try:
         with open(f"{PLAN_DIR}/plan.json") as fh:
-            return json.load(fh)["sizes"][wildcards.chrom]
+            plan = json.load(fh)
+        jobs = plan.get("jobs") or [
+            {"name": c, "chromosomes": [c]} for c in plan["chromosomes"]
+        ]
+        chroms = {j["name"]: j["chromosomes"] for j in jobs}[wildcards.job]
+        return [plan["sizes"][c] for c in chroms]
     except (OSError, KeyError, ValueError):
-        return 250_000_000
+        return [250_000_000]
 
 
-def planned_chromosomes():
-    """Chromosomes listed by the preprocess_plan checkpoint."""
+def _planned_job_largest(wildcards):
+    """Length of the largest chromosome of a planned job."""
+    return max(_planned_job_sizes(wildcards))
+
+
+def _planned_job_bases(wildcards):
+    """Bases of all chromosomes of a planned job."""
+    return sum(_planned_job_sizes(wildcards))
+
+
+def planned_jobs():
+    """Preprocessing jobs listed by the preprocess_plan checkpoint."""
     with open(checkpoints.preprocess_plan.get().output.plan) as fh:
-        return json.load(fh)["chromosomes"]
+        plan = json.load(fh)
+    if "jobs" in plan:
+        return [j["name"] for j in plan["jobs"]]
+    return plan["chromosomes"]
 
 
-def preprocess_chrom_outputs(pattern):
-    """Input function: one file per planned chromosome."""
+def preprocess_job_outputs(pattern):
+    """Input function: one file per planned preprocessing job."""
 
     def files(wildcards):
-        return expand(pattern, chrom=planned_chromosomes())
+        return expand(pattern, job=planned_jobs())
 
     return files
 

@@ -1,5 +1,6 @@
-# Preprocess bigWigs and peaks into a training set, scattered per chromosome:
-# plan (checkpoint: checks inputs, lists chromosomes) -> one job per chromosome (HDF5 shard)
+# Preprocess bigWigs and peaks into a training set, scattered over jobs:
+# plan (checkpoint: checks inputs, lists chromosomes and jobs) -> one job per large chromosome
+# or group of small ones (preprocess.group_bases; an HDF5 shard per chromosome)
 # -> gather (regions.tsv.gz, dataset.json, QC table) -> QC figure.
 # The format is documented in the seq2func.dataset package and README ("Training sets").
 
@@ -46,7 +47,7 @@ checkpoint preprocess_plan:
         " --outdir {params.outdir:q} > {log:q} 2>&1"
 
 
-rule preprocess_chrom:
+rule preprocess_job:
     input:
         plan=f"{PLAN_DIR}/plan.json",
         summits=f"{PLAN_DIR}/summits.npz",
@@ -54,35 +55,36 @@ rule preprocess_chrom:
         fai=GENOME_FAI,
         bigwigs=[signal_bigwig(s) for s in SAMPLES],
     output:
-        shard=f"{DATASET_DIR}/shards/{{chrom}}.h5",
-        stats=f"{DATASET_DIR}/chroms/{{chrom}}.stats.json",
+        shards=directory(f"{DATASET_DIR}/shards/{{job}}"),
+        stats=f"{DATASET_DIR}/chroms/{{job}}.stats.json",
     log:
-        f"{LOGS}/preprocess/chrom_{{chrom}}.log",
+        f"{LOGS}/preprocess/job_{{job}}.log",
     benchmark:
-        f"{BENCH}/preprocess/chrom_{{chrom}}.tsv"
+        f"{BENCH}/preprocess/job_{{job}}.tsv"
     wildcard_constraints:
-        chrom=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+        job=r"[A-Za-z0-9][A-Za-z0-9_.+-]*",
     conda:
         "../../envs/preprocess.yaml"
     # one thread reads and cuts windows, the others compress shard chunks
     threads: 2
     resources:
-        # measured (bench/preprocess): ~220 MB + ~2.2 bytes per base of the chromosome
-        mem_mb=lambda wc: 500 + 3 * _planned_chromosome_size(wc) // 1_000_000,
-        runtime=lambda wc: 10 + _planned_chromosome_size(wc) // 5_000_000,
+        # measured (bench/preprocess): ~220 MB + ~2.2 bytes per base of the chromosome; the
+        # chromosomes of a job are processed one after the other
+        mem_mb=lambda wc: 500 + 3 * _planned_job_largest(wc) // 1_000_000,
+        runtime=lambda wc: 10 + _planned_job_bases(wc) // 5_000_000,
     params:
         plan_dir=upstream_dir(PLAN_DIR),
     shell:
-        "seq2func preprocess-chrom --plan-dir {params.plan_dir:q} --chrom {wildcards.chrom:q}"
-        " --shard {output.shard:q} --stats {output.stats:q} --threads {threads:q}"
+        "seq2func preprocess-job --plan-dir {params.plan_dir:q} --job {wildcards.job:q}"
+        " --shard-dir {output.shards:q} --stats {output.stats:q} --threads {threads:q}"
         " --no-progress > {log:q} 2>&1"
 
 
 rule preprocess_gather:
     input:
         plan=f"{PLAN_DIR}/plan.json",
-        shards=preprocess_chrom_outputs(f"{DATASET_DIR}/shards/{{chrom}}.h5"),
-        stats=preprocess_chrom_outputs(f"{DATASET_DIR}/chroms/{{chrom}}.stats.json"),
+        shards=preprocess_job_outputs(f"{DATASET_DIR}/shards/{{job}}"),
+        stats=preprocess_job_outputs(f"{DATASET_DIR}/chroms/{{job}}.stats.json"),
     output:
         dataset=DATASET_JSON,
         regions=DATASET_REGIONS,

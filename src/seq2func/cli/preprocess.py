@@ -44,7 +44,7 @@ def _add_preprocess(sub: argparse._SubParsersAction) -> None:
                                           "chromosome, gather, QC)",
                        description="Build a training set from a genome, bigWigs and peaks in "
                                    "one process. The workflow runs the same steps as separate "
-                                   "jobs (preprocess-plan, -chrom, -gather, -qc).")
+                                   "jobs (preprocess-plan, -job, -gather, -qc).")
     _add_inputs_args(p)
     p.add_argument("--outdir", required=True, help="dataset directory")
     p.add_argument("--qc-dir", default=None, help="where to write the QC table and figure")
@@ -69,7 +69,7 @@ def _run_preprocess(args: argparse.Namespace) -> int:
 
 def _add_preprocess_plan(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("preprocess-plan", help="check preprocessing inputs, plan the "
-                                               "per-chromosome jobs",
+                                               "preprocessing jobs",
                        description="Check genome, bigWigs, peaks, blacklist and split; write "
                                    "plan.json and summits.npz into OUTDIR.")
     _add_inputs_args(p)
@@ -107,6 +107,30 @@ def _run_preprocess_chrom(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_preprocess_job(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("preprocess-job", help="build the shards of one planned job",
+                       description="Select regions of every chromosome of one job of the plan "
+                                   "(a large chromosome, or a group of small ones) and write "
+                                   "SHARD_DIR/<chrom>.h5 per chromosome and the job's "
+                                   "statistics.")
+    p.add_argument("--plan-dir", required=True, help="directory of plan.json and summits.npz")
+    p.add_argument("--job", required=True, help="job name (plan.json: jobs)")
+    p.add_argument("--shard-dir", required=True, help="output directory of the shards")
+    p.add_argument("--stats", required=True, help="output statistics of the job (.json)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads compressing shard chunks while reading goes on")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_run_preprocess_job)
+
+
+def _run_preprocess_job(args: argparse.Namespace) -> int:
+    from seq2func.preprocess import process_job
+
+    process_job(args.plan_dir, args.job, args.shard_dir, args.stats,
+                progress=not args.no_progress, threads=args.threads)
+    return 0
+
+
 def _add_preprocess_gather(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("preprocess-gather", help="gather per-chromosome shards into a dataset",
                        description="Write regions.tsv.gz, dataset.json and the QC table.")
@@ -114,8 +138,9 @@ def _add_preprocess_gather(sub: argparse._SubParsersAction) -> None:
     add_dataset(p, "dataset directory")
     p.add_argument("--qc-table", required=True, help="output per-sample QC table (TSV)")
     p.add_argument("--stats", nargs="+", default=None,
-                   help="statistics of every chromosome job (each names its shard); default: "
-                        "DATASET_DIR/chroms/<chrom>.stats.json of every planned chromosome")
+                   help="statistics of every preprocessing job (each chromosome names its "
+                        "shard); default: DATASET_DIR/chroms/<job>.stats.json of every "
+                        "planned job")
     p.set_defaults(func=_run_preprocess_gather)
 
 
@@ -179,6 +204,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_preprocess(sub)
     _add_preprocess_plan(sub)
     _add_preprocess_chrom(sub)
+    _add_preprocess_job(sub)
     _add_preprocess_gather(sub)
     _add_preprocess_qc(sub)
     _add_library_qc(sub)

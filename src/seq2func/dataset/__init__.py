@@ -9,9 +9,13 @@ Directory layout
 
     dataset.json                 metadata (below); written last, so its presence means "complete"
     regions.tsv.gz               one row per region (below), in region_id order
-    shards/<chrom>.h5            one HDF5 shard per chromosome (rows in genomic order)
-    chroms/<chrom>.stats.json    per-chromosome QC statistics (intermediate)
+    shards/<job>/<chrom>.h5      one HDF5 shard per chromosome (rows in genomic order)
+    chroms/<job>.stats.json      per-chromosome QC statistics of a job (intermediate)
     plan/plan.json, plan/summits.npz                           the scatter plan (intermediate)
+
+A preprocessing job is one large chromosome (``<job>`` is its name) or a group of small ones
+(``<first>..<last>``, ``preprocess.group_bases``); readers take every shard's path from
+``dataset.json`` (:class:`ShardInfo`), never from this layout.
 
 Regions
 -------

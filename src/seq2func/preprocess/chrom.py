@@ -1,8 +1,11 @@
-"""One chromosome of a training set: its regions, shard and statistics (one job each).
+"""One chromosome of a training set: its regions, shard and statistics.
+
+:func:`process_job` runs :func:`process_chromosome`'s work for every chromosome of a job (small
+chromosomes share a job, :mod:`~seq2func.preprocess.jobs`) and writes one statistics file.
 
 :func:`process_chromosome` reads the chromosome's sequence once and every bigWig once, block by
 block; selects regions (:mod:`seq2func.preprocess.regions`); cuts sequence and binned signal
-windows from the blocks in numpy and streams them into ``shards/<chrom>.h5``; and writes the
+windows from the blocks in numpy and streams them into the chromosome's shard; and writes the
 chromosome's QC statistics. Memory: the chromosome's codes (1 byte per base) plus one block per
 track.
 
@@ -38,6 +41,7 @@ from seq2func.core.io import write_text_atomic
 from seq2func.core.sequence import Genome, extract_windows
 from seq2func.dataset import FORMAT, FORMAT_VERSION, Geometry, ShardWriter
 from seq2func.preprocess.histogram import HIST_BINS, HIST_VALUES_PER_BLOCK, hist_add
+from seq2func.preprocess.jobs import plan_jobs
 from seq2func.preprocess.plan import load_plan
 from seq2func.preprocess.regions import RegionSelection, SummitSet, select_regions
 from seq2func.preprocess.settings import PreprocessSettings
@@ -462,8 +466,8 @@ def _chrom_stats(job: ChromJob, sel: RegionSelection, dtype: str, shard: str | P
     }
 
 
-def _process(job: ChromJob, dtype: str, shard_path: str | Path, stats_path: str | Path,
-             progress: bool, threads: int, read_strategy: str | None) -> dict[str, Any]:
+def _process(job: ChromJob, dtype: str, shard_path: str | Path, progress: bool, threads: int,
+             read_strategy: str | None) -> dict[str, Any]:
     clock = _Clock()
     p = job.params
     with Genome(job.genome) as genome:
@@ -481,11 +485,42 @@ def _process(job: ChromJob, dtype: str, shard_path: str | Path, stats_path: str 
                                            progress, clock, strategy)
     stats = _chrom_stats(job, sel, dtype, shard_path, md5, tally, bigwigs, clock)
     stats["read_strategy"] = strategy
-    write_text_atomic(stats_path, json.dumps(stats, indent=1) + "\n")
     log.info("%s: %d regions (%d peaks, %d background), split %s, %s reads; seconds: %s",
              job.chrom, stats["n_regions"], stats["n_peak_regions"], stats["n_background"],
              job.split, strategy, ", ".join(f"{k} {v:.2f}" for k, v in clock.seconds.items()))
     return stats
+
+
+def chromosome_stats(plan: dict[str, Any], arrays: dict[str, np.ndarray], chrom: str,
+                     shard_path: str | Path, progress: bool = False, threads: int = 1,
+                     read_strategy: str | None = None, plan_dir: str | Path = "plan"
+                     ) -> dict[str, Any]:
+    """Select the regions of ``chrom``, write its shard and return its statistics.
+
+    As :func:`process_chromosome`, from a loaded plan, without writing the statistics.
+
+    Returns
+    -------
+    dict
+        The chromosome's statistics, with the seconds spent per stage.
+
+    Raises
+    ------
+    InputError
+        If ``chrom`` is not planned (naming ``plan_dir/plan.json``).
+    """
+    if chrom not in plan["chromosomes"]:
+        raise InputError(Path(plan_dir) / "plan.json", f"chromosome {chrom!r} is not planned",
+                         fix=f"choose one of {format_names(plan['chromosomes'])}")
+    if read_strategy not in (None, *READ_STRATEGIES):
+        raise ValueError(f"read_strategy must be one of {READ_STRATEGIES} or None")
+    job = ChromJob.from_plan(plan, arrays, chrom)
+    try:
+        return _process(job, plan["signal_dtype"], shard_path, progress, threads, read_strategy)
+    except _NeedFloat:
+        log.warning("%s: signal does not fit %s exactly; storing float32", chrom,
+                    plan["signal_dtype"])
+        return _process(job, "float32", shard_path, progress, threads, read_strategy)
 
 
 def process_chromosome(plan_dir: str | Path, chrom: str, shard_path: str | Path,
@@ -504,17 +539,51 @@ def process_chromosome(plan_dir: str | Path, chrom: str, shard_path: str | Path,
         The statistics (also written to ``stats_path``), with the seconds spent per stage.
     """
     plan, arrays = load_plan(plan_dir)
-    if chrom not in plan["chromosomes"]:
-        raise InputError(Path(plan_dir) / "plan.json", f"chromosome {chrom!r} is not planned",
-                         fix=f"choose one of {format_names(plan['chromosomes'])}")
-    if read_strategy not in (None, *READ_STRATEGIES):
-        raise ValueError(f"read_strategy must be one of {READ_STRATEGIES} or None")
-    job = ChromJob.from_plan(plan, arrays, chrom)
-    try:
-        return _process(job, plan["signal_dtype"], shard_path, stats_path, progress, threads,
-                        read_strategy)
-    except _NeedFloat:
-        log.warning("%s: signal does not fit %s exactly; storing float32", chrom,
-                    plan["signal_dtype"])
-        return _process(job, "float32", shard_path, stats_path, progress, threads,
-                        read_strategy)
+    stats = chromosome_stats(plan, arrays, chrom, shard_path, progress, threads, read_strategy,
+                             plan_dir)
+    write_text_atomic(stats_path, json.dumps(stats, indent=1) + "\n")
+    return stats
+
+
+def process_job(plan_dir: str | Path, job_name: str, shard_dir: str | Path,
+                stats_path: str | Path, progress: bool = False, threads: int = 1
+                ) -> dict[str, Any]:
+    """Process every chromosome of one planned job (:mod:`~seq2func.preprocess.jobs`).
+
+    Parameters
+    ----------
+    plan_dir
+        Directory of ``plan.json`` and ``summits.npz``.
+    job_name
+        A job of the plan's ``jobs``.
+    shard_dir
+        Where the shards go, one per chromosome: ``shard_dir/<chrom>.h5``.
+    stats_path
+        The job's statistics: ``{"job": name, "chromosomes": [per-chromosome statistics]}``.
+    progress, threads
+        As :func:`process_chromosome`.
+
+    Returns
+    -------
+    dict
+        The job's statistics (also written to ``stats_path``).
+
+    Raises
+    ------
+    InputError
+        If the plan has no job ``job_name`` (naming ``plan.json``).
+    """
+    plan, arrays = load_plan(plan_dir)
+    jobs = {j["name"]: j for j in plan_jobs(plan)}
+    if job_name not in jobs:
+        raise InputError(Path(plan_dir) / "plan.json", f"job {job_name!r} is not planned",
+                         fix=f"choose one of {format_names(list(jobs))}, or rerun the plan "
+                             "(snakemake reruns preprocess_plan)")
+    shard_dir = Path(shard_dir)
+    shard_dir.mkdir(parents=True, exist_ok=True)
+    chroms = [chromosome_stats(plan, arrays, c, shard_dir / f"{c}.h5", progress, threads,
+                               plan_dir=plan_dir)
+              for c in jobs[job_name]["chromosomes"]]
+    stats = {"job": job_name, "chromosomes": chroms}
+    write_text_atomic(stats_path, json.dumps(stats, indent=1) + "\n")
+    return stats

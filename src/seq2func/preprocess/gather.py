@@ -1,4 +1,4 @@
-"""The gather: per-chromosome shards and statistics -> one training set.
+"""The gather: per-chromosome shards and the jobs' statistics -> one training set.
 
 :func:`gather` concatenates the shards' region columns, computes the clipping thresholds on the
 training regions, writes ``regions.tsv.gz``, ``dataset.json``
@@ -21,38 +21,69 @@ from seq2func.core.errors import InputError
 from seq2func.core.io import file_checksum, write_text_atomic, write_tsv_atomic, write_tsv_gz_atomic
 from seq2func.dataset import SPLITS, DatasetMeta, Fold, Geometry, ShardInfo
 from seq2func.preprocess.histogram import HIST_BINS, hist_quantile
+from seq2func.preprocess.jobs import plan_jobs
 from seq2func.preprocess.plan import load_plan
 from seq2func.preprocess.settings import PreprocessSettings
 
 log = logging.getLogger(__name__)
 
 
-def stats_paths(dataset_dir: str | Path, chromosomes: Sequence[str]) -> list[Path]:
-    """Where the per-chromosome jobs write their statistics by default (``chroms/``)."""
-    return [Path(dataset_dir) / "chroms" / f"{c}.stats.json" for c in chromosomes]
+def stats_paths(dataset_dir: str | Path, jobs: Sequence[str]) -> list[Path]:
+    """Where the preprocessing jobs write their statistics (``chroms/<job>.stats.json``)."""
+    return [Path(dataset_dir) / "chroms" / f"{j}.stats.json" for j in jobs]
 
 
-def shard_path(dataset_dir: str | Path, chrom: str) -> Path:
-    """Where a chromosome's shard goes by default (``shards/<chrom>.h5``)."""
-    return Path(dataset_dir) / "shards" / f"{chrom}.h5"
+def shard_dir(dataset_dir: str | Path, job: str) -> Path:
+    """Where a job's shards go by default (``shards/<job>/``, one ``<chrom>.h5`` each)."""
+    return Path(dataset_dir) / "shards" / job
+
+
+def shard_path(dataset_dir: str | Path, chrom: str, job: str | None = None) -> Path:
+    """Where a chromosome's shard goes by default (``shards/<job>/<chrom>.h5``; without a job
+    ``shards/<chrom>.h5``, the layout of ``preprocess-chrom`` jobs)."""
+    base = Path(dataset_dir) / "shards"
+    return (base if job is None else base / job) / f"{chrom}.h5"
+
+
+def _chromosome_entries(st: Any, path: str | Path) -> list[dict[str, Any]]:
+    """The per-chromosome statistics of a file: a job's (``chromosomes``) or one chromosome's."""
+    if isinstance(st, dict) and isinstance(st.get("chromosomes"), list):
+        entries = st["chromosomes"]
+    elif isinstance(st, dict) and "chrom" in st:
+        entries = [st]
+    else:
+        raise InputError(path, "not the statistics of a preprocessing job",
+                         fix="rerun that preprocessing job")
+    if not all(isinstance(e, dict) and "chrom" in e for e in entries):
+        raise InputError(path, "a chromosome entry lacks its name",
+                         fix="rerun that preprocessing job")
+    return entries
 
 
 def read_stats(paths: Sequence[str | Path], plan: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The statistics of every planned chromosome (each names its shard), by chromosome.
 
+    Each file holds a job's statistics (``{"job": ..., "chromosomes": [...]}``) or one
+    chromosome's (written by ``preprocess-chrom``).
+
     Raises
     ------
     InputError
-        If a file is missing or unreadable, a planned chromosome has none, or a shard is missing.
+        If a file is missing or unreadable, a planned chromosome has none or more than one, or
+        a shard is missing.
     """
     stats: dict[str, dict[str, Any]] = {}
     for path in paths:
         try:
             st = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise InputError(path, f"cannot read the chromosome's statistics ({exc})",
-                             fix="rerun that chromosome's preprocessing job") from exc
-        stats[st["chrom"]] = st
+            raise InputError(path, f"cannot read the job's statistics ({exc})",
+                             fix="rerun that preprocessing job") from exc
+        for entry in _chromosome_entries(st, path):
+            if entry["chrom"] in stats:
+                raise InputError(path, f"statistics of {entry['chrom']} given twice",
+                                 fix="pass each preprocessing job's statistics once")
+            stats[entry["chrom"]] = entry
     for chrom in plan["chromosomes"]:
         if chrom not in stats:
             raise InputError(f"statistics of {chrom}", "missing for a planned chromosome",
@@ -182,14 +213,17 @@ def gather(plan_dir: str | Path, dataset_dir: str | Path, qc_table: str | Path |
     qc_table
         Where to write the per-sample QC table (None: not written).
     stats_files
-        The statistics written by :func:`~seq2func.preprocess.chrom.process_chromosome` for
-        every planned chromosome (each names its shard); default: :func:`stats_paths`.
+        The statistics written by :func:`~seq2func.preprocess.chrom.process_job` for every
+        planned job (or by :func:`~seq2func.preprocess.chrom.process_chromosome` per
+        chromosome; each chromosome names its shard); default: :func:`stats_paths` of the
+        plan's jobs.
     """
     plan, _ = load_plan(plan_dir)
     params = PreprocessSettings.from_config(plan["params"])
     ddir = Path(dataset_dir)
     tasks = [s["name"] for s in plan["samples"]]
-    stats = read_stats(stats_files or stats_paths(ddir, plan["chromosomes"]), plan)
+    jobs = [j["name"] for j in plan_jobs(plan)]
+    stats = read_stats(stats_files or stats_paths(ddir, jobs), plan)
     shards = {c: _relative_shard(stats[c]["shard"], ddir) for c in plan["chromosomes"]}
     geo = params.geometry
     regions = _region_table(plan, stats, shards, geo)

@@ -1,6 +1,6 @@
 """A log-binned histogram of positive signal values: the profile-clip quantile, merged exactly.
 
-Each per-chromosome job adds its training bins' values; the gather sums the histograms and
+Each chromosome adds its training bins' values; the gather sums the histograms and
 reads the clipping quantile off them, without holding any values in memory.
 """
 

@@ -5,8 +5,9 @@ names), the peak files (names harmonised onto the genome's; intervals overhangin
 ends clipped, invalid or past the ends dropped or - beyond
 :data:`~seq2func.core.intervals.PAST_END_TOLERANCE` - refused; optional top-N per sample), the
 blacklist and the split chromosomes. It writes ``plan/plan.json``
-(chromosomes to process, name maps, per-sample peak counts) and ``plan/summits.npz`` (every peak
-kept, all samples, genome coordinates), which the per-chromosome jobs read.
+(chromosomes to process, the jobs processing them (:mod:`~seq2func.preprocess.jobs`), name
+maps, per-sample peak counts) and ``plan/summits.npz`` (every peak kept, all samples, genome
+coordinates), which the preprocessing jobs read.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from seq2func.core.intervals import fit_to_chromosomes, read_bed_intervals, read
 from seq2func.core.io import atomic_output, write_text_atomic
 from seq2func.core.sequence import Genome
 from seq2func.preprocess.folds import MIN_FOLDS, chromosome_folds
+from seq2func.preprocess.jobs import group_chromosomes
 from seq2func.preprocess.samples import SampleInput
 from seq2func.preprocess.settings import PreprocessSettings
 
@@ -341,6 +343,11 @@ def make_plan(genome_path: str | Path, samples: Sequence[SampleInput],
     arrays, peak_qc = collect_summits(samples, chroms, params)
     arrays.update(read_blacklist(blacklist, chroms))
     keep = chroms.processed
+    try:
+        jobs = group_chromosomes(keep, chroms.sizes, params.group_bases)
+    except ValueError as exc:
+        raise ConfigError(config_source, "preprocess.group_bases", str(exc),
+                          "choose another group_bases") from None
     plan = {
         "plan_version": PLAN_VERSION,
         "study": study,
@@ -348,6 +355,7 @@ def make_plan(genome_path: str | Path, samples: Sequence[SampleInput],
         "genome": {"path": str(genome_path), "format": chroms.genome_format},
         "chromosomes": keep,
         "sizes": {c: chroms.sizes[c] for c in keep},
+        "jobs": jobs,
         "skipped_chromosomes": chroms.skipped,
         "split": {c: chroms.split[c] for c in keep},
         "folds": [{"name": f["name"], "split": {c: f["table"][c] for c in keep}}

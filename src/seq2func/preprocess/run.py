@@ -1,7 +1,7 @@
 """Entry points of the preprocessing stage (one per subcommand) and the all-in-one run.
 
 The workflow runs :func:`~seq2func.preprocess.plan.make_plan`, one
-:func:`~seq2func.preprocess.chrom.process_chromosome` per chromosome, :func:`gather_dataset`
+:func:`~seq2func.preprocess.chrom.process_job` per planned job, :func:`gather_dataset`
 and :func:`draw_qc` as separate jobs; :func:`run_all` runs the same steps in one process (for
 scripts, tests and the benchmark).
 """
@@ -16,8 +16,9 @@ from tqdm import tqdm
 
 from seq2func.core.provenance import write_provenance
 from seq2func.dataset import Dataset, DatasetMeta
-from seq2func.preprocess.chrom import process_chromosome
-from seq2func.preprocess.gather import gather, shard_path, stats_paths
+from seq2func.preprocess.chrom import process_job
+from seq2func.preprocess.gather import gather, shard_dir, stats_paths
+from seq2func.preprocess.jobs import plan_jobs
 from seq2func.preprocess.plan import load_plan, make_plan
 from seq2func.preprocess.samples import SampleInput
 from seq2func.preprocess.settings import PreprocessSettings
@@ -60,16 +61,17 @@ def run_all(genome: str | Path, samples: Sequence[SampleInput], params: Preproce
             blacklist: str | Path | None = None, qc_table: str | Path | None = None,
             study: str = "study", progress: bool = False, threads: int = 1,
             qc_figure: str | Path | None = None) -> DatasetMeta:
-    """Plan, process every chromosome and gather in this process (the workflow's steps).
+    """Plan, run every job and gather in this process (the workflow's steps and layout).
 
     ``qc_table`` (and ``qc_figure``) are written when given.
     """
     ddir = Path(dataset_dir)
     plan = make_plan(genome, samples, params, split_cfg, ddir / "plan", blacklist, study)
-    stats = stats_paths(ddir, plan["chromosomes"])
-    for chrom, path in tqdm(list(zip(plan["chromosomes"], stats, strict=True)),
-                            desc="chromosomes", disable=not progress):
-        process_chromosome(ddir / "plan", chrom, shard_path(ddir, chrom), path, threads=threads)
+    jobs = [j["name"] for j in plan_jobs(plan)]
+    stats = stats_paths(ddir, jobs)
+    for job, path in tqdm(list(zip(jobs, stats, strict=True)), desc="jobs",
+                          disable=not progress):
+        process_job(ddir / "plan", job, shard_dir(ddir, job), path, threads=threads)
     if qc_table is None:
         return gather(ddir / "plan", ddir, None, stats)
     meta = gather_dataset(ddir / "plan", ddir, qc_table, stats)

@@ -46,6 +46,7 @@ class PreprocessSettings(Settings):
     signal_dtype: str
     compression: str
     chunk_rows: int
+    group_bases: int
     seed: int
 
     @classmethod
