@@ -859,7 +859,7 @@ def train_bit_flipped_shard(base, tmp):
     return _train(ds, tmp)
 
 
-@case("train", "chr1.h5", "rerun preprocessing for chromosome chr1", outputs=TRAIN_OUT)
+@case("train", "chr1.h5", "delete the job folder", outputs=TRAIN_OUT)
 def train_truncated_shard(base, tmp):
     ds = base.copy_dataset(tmp)
     truncate(_shard(ds, "chr1"), 0.5)

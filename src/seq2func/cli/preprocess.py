@@ -89,14 +89,19 @@ def _add_preprocess_chrom(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("preprocess-chrom", help="build the shard of one chromosome",
                        description="Select regions of one chromosome and write its HDF5 shard "
                                    "and statistics.")
-    p.add_argument("--plan-dir", required=True, help="directory of plan.json and summits.npz")
     p.add_argument("--chrom", required=True, help="chromosome (genome name)")
     p.add_argument("--shard", required=True, help="output HDF5 shard")
-    p.add_argument("--stats", required=True, help="output statistics (.json)")
+    _add_shard_job_args(p, stats="output statistics (.json)")
+    p.set_defaults(func=_run_preprocess_chrom)
+
+
+def _add_shard_job_args(p: argparse.ArgumentParser, stats: str) -> None:
+    """Arguments shared by the jobs that write shards (preprocess-chrom, preprocess-job)."""
+    p.add_argument("--plan-dir", required=True, help="directory of plan.json and summits.npz")
+    p.add_argument("--stats", required=True, help=stats)
     p.add_argument("--threads", type=int, default=1,
                    help="threads compressing shard chunks while reading goes on")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    p.set_defaults(func=_run_preprocess_chrom)
 
 
 def _run_preprocess_chrom(args: argparse.Namespace) -> int:
@@ -113,13 +118,9 @@ def _add_preprocess_job(sub: argparse._SubParsersAction) -> None:
                                    "(a large chromosome, or a group of small ones) and write "
                                    "SHARD_DIR/<chrom>.h5 per chromosome and the job's "
                                    "statistics.")
-    p.add_argument("--plan-dir", required=True, help="directory of plan.json and summits.npz")
     p.add_argument("--job", required=True, help="job name (plan.json: jobs)")
     p.add_argument("--shard-dir", required=True, help="output directory of the shards")
-    p.add_argument("--stats", required=True, help="output statistics of the job (.json)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="threads compressing shard chunks while reading goes on")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_shard_job_args(p, stats="output statistics of the job (.json)")
     p.set_defaults(func=_run_preprocess_job)
 
 

@@ -224,13 +224,19 @@ def verify_shard(path: Path, shard: Any) -> None:
     if got != shard.md5:
         raise InputError(path, f"shard of chromosome {shard.chrom} is damaged: its md5 is "
                                f"{got}, dataset.json records {shard.md5}",
-                         fix=_rerun_fix(shard.chrom))
+                         fix=_rerun_fix(path, shard.chrom))
     _VERIFIED[key] = got
 
 
-def _rerun_fix(chrom: str) -> str:
-    return (f"delete it and rerun preprocessing for chromosome {chrom} (snakemake recreates "
-            f"it; or `seq2func preprocess-chrom --chrom {chrom} ...`)")
+def _rerun_fix(path: Path, chrom: str) -> str:
+    """How to rebuild a shard: the workflow writes one folder per preprocessing job
+    (``shards/<job>/<chrom>.h5``), which snakemake rebuilds only when the folder is gone."""
+    if path.parent.name == "shards":  # written by `seq2func preprocess` or preprocess-chrom
+        return (f"rerun preprocessing for chromosome {chrom} (`seq2func preprocess`, or "
+                f"`seq2func preprocess-chrom --chrom {chrom} --shard {path} ...`)")
+    return (f"delete the job folder {path.parent} and rerun snakemake, which rebuilds it "
+            f"(or `seq2func preprocess-job --job {path.parent.name} --shard-dir "
+            f"{path.parent} ...`), then the gather")
 
 
 def verify_split(dataset: Any, split: str, fold: str | None = None) -> None:
@@ -264,7 +270,7 @@ def open_shard(dataset: Any, shard: Any) -> Any:
     from seq2func.core.errors import InputError
 
     path = dataset.shard_path(shard)
-    fix = _rerun_fix(shard.chrom)
+    fix = _rerun_fix(path, shard.chrom)
     if not path.is_file():
         raise InputError(path, f"shard of chromosome {shard.chrom} is missing", fix=fix)
     verify_shard(path, shard)
