@@ -37,6 +37,37 @@ def test_similarity_separates_unrelated_motifs(demo_db) -> None:
         assert md.similarity(gata, _ppm(demo_db[other])) < 0.7
 
 
+def _similarity_by_loop(a: np.ndarray, b: np.ndarray, min_overlap: float = 0.75,
+                        of: str = "shorter") -> float:
+    """The definition, one offset at a time (the reference for the vectorised version)."""
+    a, b = np.asarray(a, float) - 0.25, np.asarray(b, float) - 0.25
+    short = min(len(a), len(b)) if of == "shorter" else len(a)
+    need = max(min(4, short), int(np.ceil(min_overlap * short)))
+    best = -1.0
+    if need > min(len(a), len(b)):
+        return best
+    for bb in (b, b[::-1, ::-1]):
+        for off in range(-(len(bb) - need), len(a) - need + 1):
+            a0, b0 = max(0, off), max(0, -off)
+            n = min(len(a) - a0, len(bb) - b0)
+            x, y = a[a0 : a0 + n].ravel(), bb[b0 : b0 + n].ravel()
+            if x.std() == 0 or y.std() == 0:
+                continue
+            best = max(best, float(np.corrcoef(x, y)[0, 1]))
+    return best
+
+
+@pytest.mark.parametrize("of", ["shorter", "a"])
+def test_similarity_equals_the_offset_by_offset_definition(demo_db, of) -> None:
+    rng = np.random.default_rng(0)
+    ppms = [_ppm(m) for m in demo_db.values()]
+    ppms += [rng.dirichlet(np.full(4, 0.5), size=int(w)) for w in rng.integers(3, 25, 12)]
+    for a in ppms[::2]:
+        for b in ppms[1::3]:
+            assert md.similarity(a, b, of=of) == pytest.approx(
+                _similarity_by_loop(a, b, of=of), abs=1e-9)
+
+
 def test_trim_keeps_the_informative_core() -> None:
     cwm = np.zeros((20, 4))
     cwm[8:12, 0] = 1.0

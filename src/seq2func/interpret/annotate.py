@@ -35,28 +35,52 @@ def similarity(a: np.ndarray, b: np.ndarray, min_overlap: float = 0.75,
         overlap must cover most of ``a``: ``a`` is explained by ``b``, not merely contains it;
         -1 when ``b`` is too short for that).
     """
-    a = np.asarray(a, dtype=np.float64) - 0.25
-    b = np.asarray(b, dtype=np.float64) - 0.25
-    best = -1.0
     if of not in ("shorter", "a"):
         raise ValueError(f"of must be 'shorter' or 'a', not {of!r}")
+    a = np.asarray(a, dtype=np.float64) - 0.25
+    b = np.asarray(b, dtype=np.float64) - 0.25
     short = min(len(a), len(b)) if of == "shorter" else len(a)
     need = max(min(4, short), int(np.ceil(min_overlap * short)))
     if need > min(len(a), len(b)):
-        return best
-    for bb in (b, b[::-1, ::-1]):
-        for off in range(-(len(bb) - need), len(a) - need + 1):
-            a0, b0 = max(0, off), max(0, -off)
-            n = min(len(a) - a0, len(bb) - b0)
-            if n < need:
-                continue
-            x, y = a[a0 : a0 + n].ravel(), bb[b0 : b0 + n].ravel()
-            sx, sy = x.std(), y.std()
-            if sx == 0 or sy == 0:
-                continue
-            r = float(((x - x.mean()) * (y - y.mean())).mean() / (sx * sy))
-            best = max(best, r)
-    return best
+        return -1.0
+    return max(_best_correlation(a, b, need), _best_correlation(a, b[::-1, ::-1], need))
+
+
+def _window_sums(rows: np.ndarray, starts: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Sums of ``rows[s : s + n]`` for each start ``s`` and length ``n`` (prefix sums)."""
+    prefix = np.concatenate([[0.0], np.cumsum(rows)])
+    return prefix[starts + n] - prefix[starts]
+
+
+def _best_correlation(a: np.ndarray, b: np.ndarray, need: int) -> float:
+    """Best Pearson correlation of ``a`` and ``b`` (centred PPMs) over every offset of ``b``
+    against ``a`` whose overlap has at least ``need`` columns; -1 if none has variance.
+
+    All offsets at once: the cross products of the overlaps are the column-summed full
+    cross-correlation of the two matrices, their sums and sums of squares come from prefix
+    sums of row totals (population moments, as ``numpy.std``).
+    """
+    la, lb = len(a), len(b)
+    offsets = np.arange(-(lb - need), la - need + 1)  # a[a0 + i] is aligned with b[b0 + i]
+    a0, b0 = np.maximum(offsets, 0), np.maximum(-offsets, 0)
+    n = np.minimum(la - a0, lb - b0)
+    # sum_i a[a0 + i] . b[b0 + i]: np.correlate(x, y, "full")[k] pairs x[k - (len(y) - 1) + i]
+    # with y[i], i.e. the offset k - (lb - 1)
+    full = sum(np.correlate(a[:, c], b[:, c], "full") for c in range(4))
+    sxy = full[offsets + lb - 1]
+    sx, sy = _window_sums(a.sum(1), a0, n), _window_sums(b.sum(1), b0, n)
+    sxx, syy = _window_sums((a * a).sum(1), a0, n), _window_sums((b * b).sum(1), b0, n)
+    size = 4.0 * n
+    vx, vy = sxx / size - (sx / size) ** 2, syy / size - (sy / size) ** 2
+    ok = (vx > _NO_VARIANCE) & (vy > _NO_VARIANCE)
+    if not ok.any():
+        return -1.0
+    r = (sxy[ok] / size[ok] - sx[ok] * sy[ok] / size[ok] ** 2) / np.sqrt(vx[ok] * vy[ok])
+    return float(r.max())
+
+
+#: variance below which an overlap is flat (a PPM of 0.25 everywhere): no correlation
+_NO_VARIANCE = 1e-12
 
 
 #: JASPAR's taxonomic groups (CORE collection) a motif database may name
