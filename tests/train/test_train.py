@@ -124,6 +124,30 @@ def test_a_checkpoint_removes_every_older_one_a_kill_left_behind(tmp_path: Path)
     assert (loaded[1] / "model.keras").exists()
 
 
+def test_an_improving_epoch_saves_the_model_once(tmp_path: Path) -> None:
+    """best.keras is written first (a kill before the checkpoint resumes the epoch before),
+    and the checkpoint is a copy of it: the same model and optimizer state."""
+    keras = pytest.importorskip("keras")
+    from seq2func.train import checkpoints, loop
+
+    inp = keras.Input((8,))
+    model = keras.Model(inp, keras.layers.Dense(1)(inp))
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.ones((4, 8)), np.ones((4, 1)), verbose=0)
+    root = tmp_path / "checkpoints"
+    root.mkdir()
+    saved = loop._save_best(model, root)
+    assert saved == root / "best.keras"
+    state = checkpoints.LoopState(config_hash="h", epochs_done=1)
+    checkpoints.save_checkpoint(model, state, root, model_file=saved)
+    copy = root / "epoch_0001" / "model.keras"
+    assert copy.read_bytes() == saved.read_bytes()
+    resumed = checkpoints.load_checkpoint_model(root / "epoch_0001")
+    assert int(resumed.optimizer.iterations.numpy()) == 1
+    for a, b in zip(resumed.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_background_sampling_draws_per_epoch_and_fixes_validation() -> None:
     """Training draws a fresh background share every epoch; validation one fixed draw of the
     same share (ChromBPNet's validation set), both keeping every peak region."""

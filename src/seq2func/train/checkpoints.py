@@ -89,13 +89,21 @@ def restore_seed_states(model: Any, states: Sequence[np.ndarray]) -> None:
         v.assign(s)
 
 
-def save_checkpoint(model: Any, state: LoopState, ckpt_root: Path) -> None:
-    """Write a complete checkpoint directory, then atomically point ``state.json`` at it."""
+def save_checkpoint(model: Any, state: LoopState, ckpt_root: Path,
+                    model_file: Path | None = None) -> None:
+    """Write a complete checkpoint directory, then atomically point ``state.json`` at it.
+
+    ``model_file``, if given, is ``model`` already saved (with its optimizer state) in this
+    state: it is copied instead of saving the model again.
+    """
     name = f"epoch_{state.epochs_done:04d}"
     tmp_dir = ckpt_root / f".{name}.partial"
     shutil.rmtree(tmp_dir, ignore_errors=True)
     tmp_dir.mkdir(parents=True)
-    model.save(tmp_dir / "model.keras")
+    if model_file is None:
+        model.save(tmp_dir / "model.keras")
+    else:
+        shutil.copyfile(model_file, tmp_dir / "model.keras")
     np.savez(tmp_dir / "seed_states.npz", *seed_states(model))
     state.checkpoint = name
     text = json.dumps(asdict(state), indent=1) + "\n"
