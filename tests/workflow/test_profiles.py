@@ -74,9 +74,17 @@ def test_default_profile_fits_the_workstation() -> None:
     assert "executor" not in p
     ram_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
     assert 0 < p["resources"]["mem_mb"] <= ram_mb
-    # one GPU job at a time; GPU rules still run on a machine without GPU
-    assert p["resources"]["gpu"] == 1
+    # GPU rules still run on a machine without GPU: there, in parallel as cores allow
+    assert p["resources"]["gpu"] >= 1
     assert {"mem_mb", "runtime"} <= set(p["default-resources"])
+
+
+@pytest.mark.parametrize(("visible", "slots"), [("0", 1), ("0,1", 1), ("", None), ("-1", None)])
+def test_default_profile_runs_one_gpu_job_at_a_time_only_with_gpus(monkeypatch, visible,
+                                                                     slots) -> None:
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+    p = _profile(DEFAULT)
+    assert p["resources"]["gpu"] == (slots or os.cpu_count())
 
 
 def _dry_run(*args: str) -> str:

@@ -295,6 +295,10 @@ ACC = config["accessibility"]
 # chromatin): one at most, inference runs on the first visible GPU; training jobs take
 # accessibility.gpus_per_job (MirroredStrategy over all of them)
 INFERENCE_GPUS = min(ACC["gpus_per_job"], 1)
+# Threads of those jobs: one. They are short (TensorFlow's start-up is much of them on the demo)
+# and many, so jobs side by side use the cores better than threads inside one job; a CPU-only
+# study with long predictions can raise them (`--set-threads explain_accessibility=8`).
+INFERENCE_THREADS = 1
 
 
 def model_seeds(model):

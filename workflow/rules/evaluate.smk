@@ -48,7 +48,7 @@ rule bias_qc:
         model="|".join(factorised_models()) or "(?!)",
     conda:
         "../../envs/train.yaml"
-    threads: 2
+    threads: INFERENCE_THREADS
     resources:
         # the test regions and a few hundred footprint sequences per enzyme pattern
         mem_mb=lambda wc, attempt: 3000 * attempt,
@@ -168,7 +168,7 @@ rule accessibility_tracks:
         model="|".join(ACC["models"]),
     conda:
         "../../envs/train.yaml"
-    threads: 2
+    threads: INFERENCE_THREADS
     resources:
         # one chromosome of codes + TensorFlow (+ each seed's weights); predictions are
         # streamed per chunk; time grows with the seeds of the ensemble. Whole test

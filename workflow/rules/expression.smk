@@ -85,7 +85,7 @@ rule expression_predicted_chromatin:
         f"{BENCH}/expression/predicted_chromatin.tsv"
     conda:
         "../../envs/train.yaml"
-    threads: 2
+    threads: INFERENCE_THREADS
     resources:
         mem_mb=lambda wc, attempt: 3000 * attempt,
         runtime=lambda wc, attempt: 60 * attempt,

@@ -42,7 +42,7 @@ rule explain_accessibility:
         model="|".join(interpret_models()),
     conda:
         "../../envs/train.yaml"
-    threads: 2
+    threads: INFERENCE_THREADS
     resources:
         # TensorFlow + model ~1.5 GB; gradients of peaks_per_task x tasks windows in batches
         mem_mb=lambda wc, attempt: 4000 * attempt,
@@ -80,7 +80,8 @@ rule discover_motifs:
         model="|".join(interpret_models()),
     conda:
         "../../envs/interpret.yaml"
-    threads: 2
+    # TF-MoDISco and the database match are single-threaded numpy (no --threads to pass)
+    threads: 1
     resources:
         mem_mb=lambda wc, attempt: 3000 * attempt,
         runtime=lambda wc, attempt: 60 * attempt,
@@ -146,7 +147,7 @@ rule grammar_experiments:
         model="|".join(grammar_models()) or "(?!)",
     conda:
         "../../envs/train.yaml"
-    threads: 2
+    threads: INFERENCE_THREADS
     resources:
         # TensorFlow + model ~1 GB; a sweep's sequences (8 x spacings x backgrounds) at once
         mem_mb=lambda wc, attempt: 3000 * attempt,

@@ -63,6 +63,8 @@ rule preprocess_job:
         f"{BENCH}/preprocess/job_{{job}}.tsv"
     wildcard_constraints:
         job=r"[A-Za-z0-9][A-Za-z0-9_.+-]*",
+    # every model waits for the dataset: build it before other ready jobs
+    priority: 10
     conda:
         "../../envs/preprocess.yaml"
     # one thread reads and cuts windows, the others compress shard chunks
@@ -95,6 +97,8 @@ rule preprocess_gather:
         f"{LOGS}/preprocess/gather.log",
     benchmark:
         f"{BENCH}/preprocess/gather.tsv"
+    # every model waits for the dataset: build it before other ready jobs
+    priority: 10
     conda:
         "../../envs/preprocess.yaml"
     threads: 1

@@ -152,7 +152,7 @@ rule predict_accessibility:
     conda:
         "../../envs/evaluate.yaml"
     # a CPU job (~10^5 regions: minutes), so the CPU environment
-    threads: 2
+    threads: INFERENCE_THREADS
     resources:
         mem_mb=lambda wc, attempt: 3000 * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
@@ -185,7 +185,7 @@ rule predict_out_of_fold:
         model="|".join(ACC["models"]),
     conda:
         "../../envs/evaluate.yaml"
-    threads: 2
+    threads: INFERENCE_THREADS
     resources:
         # every region once, by the seeds of its chromosome's fold
         mem_mb=lambda wc, attempt: 3000 * attempt,

@@ -39,7 +39,7 @@ rule score_variants:
         model="|".join(ACC["models"]),
     conda:
         "../../envs/train.yaml"
-    threads: 2
+    threads: INFERENCE_THREADS
     resources:
         # TensorFlow + model ~1.5 GB; one chunk of windows (chunk x input_length x 64 bytes)
         mem_mb=lambda wc, attempt: 4000 * attempt,
