@@ -19,7 +19,6 @@ by a run of the same configuration, precision and replicas (:meth:`DeviceInfo.re
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import shutil
@@ -99,8 +98,6 @@ def fit(
     model, state, resumed_from = _start(build_model, compile_model, settings, ckpt_root,
                                         want_hash, device)
     model.steps_per_execution = device.steps_per_execution(settings.steps_per_execution)
-    gc.collect()
-    gc.freeze()  # TensorFlow's and the model's objects live to the end: never scan them again
     batch = device.global_batch(settings.batch_size)
 
     def epoch_data(epoch: int) -> tuple[Any, Any]:
@@ -112,11 +109,6 @@ def fit(
         if state.stopped_early:
             break
         _train_epoch(model, state, epoch, epoch_data, n_train)
-        # each epoch's input pipelines become garbage here: collected now, among the few
-        # objects made since the freeze below, they cost milliseconds; left to an automatic
-        # collection of every object (TensorFlow's too) they cost seconds inside the next
-        # save or epoch (bench/train_loop)
-        gc.collect()
         saved = _save_best(model, ckpt_root) if _update_schedule(state, settings) else None
         save_checkpoint(model, state, ckpt_root, model_file=saved)
     _write_model_and_history(model, state, out)
