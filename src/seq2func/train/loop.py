@@ -161,13 +161,13 @@ def _save_best(model: Any, ckpt_root: Path) -> Path | None:
     """Write ``best.keras`` (float32: :func:`~seq2func.models.save_float32`); returns its path
     when that file is the model itself, optimizer included, so the epoch's checkpoint can copy
     it instead of saving the model a second time (~0.7 s an epoch for a small model)."""
-    from seq2func.models import save_float32
-    from seq2func.models.precision import low_precision_layers
+    from seq2func.models.precision import as_float32
 
     best = ckpt_root / "best.keras"
+    saved = as_float32(model)  # the model itself if it computes in float32, else a copy
     with atomic_output(best) as tmp:
-        save_float32(model, tmp)
-    return None if low_precision_layers(model) else best
+        saved.save(tmp)
+    return best if saved is model else None
 
 
 def _train_epoch(model: Any, state: LoopState, epoch: int,
