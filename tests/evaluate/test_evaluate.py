@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from seq2func.core.errors import InputError
+from seq2func.dataset import average_peak_profile
 from seq2func.evaluate import accessibility as ev
 from seq2func.evaluate import ceiling, scores
 
@@ -121,7 +122,7 @@ def test_average_peak_profile_is_the_mean_normalised_training_peak_profile(
         own = prof[(regions[f"is_peak_{task}"] == 1).to_numpy(), :, t].astype(np.float64)
         want.append(np.mean([p / p.sum() for p in own if p.sum() > 0], axis=0))
     want = np.stack(want, axis=1)
-    got = scores.average_peak_profile(out, "train")
+    got = average_peak_profile(out, "train")
     assert got.shape == (SMALL_PARAMS["profile_length"], len(tasks))
     np.testing.assert_allclose(got, want, rtol=1e-10)
     np.testing.assert_allclose(got.sum(axis=0), 1.0)

@@ -132,3 +132,101 @@ def test_a_chrombpnet_model_loads_in_a_fresh_process(tmp_path: Path) -> None:
                               "PATH": "/usr/bin:/bin"}, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "['log_counts', 'profile']" in res.stdout
+
+
+# ----------------------------------------------------------------------------- position prior
+
+
+PRIOR_SPEC = BPNetSpec(filters=8, conv1_kernel=7, n_dilated_layers=2, profile_kernel=9,
+                       profile_prior=True)
+
+
+def _average_profile(seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    avg = rng.gamma(2.0, size=(P, T))
+    return avg / avg.sum(axis=0, keepdims=True)
+
+
+def test_a_profile_prior_starts_the_model_at_the_average_profile() -> None:
+    """With the profile convolution at zero, the model's profile is the prior's: the
+    average profile it was set from."""
+    from seq2func.models.bpnet import PRIOR_LAYER, set_profile_prior
+    from seq2func.models.predict import softmax
+
+    keras.utils.set_random_seed(0)
+    model = build_bpnet(L, T, P, 1, PRIOR_SPEC)
+    conv = model.get_layer("profile_conv")
+    conv.set_weights([np.zeros_like(w) for w in conv.get_weights()])
+    flat = softmax(model.predict(_x(), verbose=0)["profile"].astype(np.float64), axis=1)
+    np.testing.assert_allclose(flat, 1.0 / P, rtol=1e-5)  # zero prior: uniform
+    avg = _average_profile()
+    assert set_profile_prior(model, avg)
+    got = softmax(model.predict(_x(), verbose=0)["profile"].astype(np.float64), axis=1)
+    np.testing.assert_allclose(got, np.broadcast_to(avg, got.shape), rtol=1e-4)
+    assert model.get_layer(PRIOR_LAYER).trainable
+
+
+def test_the_prior_is_set_inside_a_combined_model_and_not_in_the_bias_model(
+        tmp_path: Path) -> None:
+    from seq2func.models.bpnet import PRIOR_LAYER, set_profile_prior
+
+    keras.utils.set_random_seed(0)
+    bias = build_bias_model(L, T, P, 1, BIAS_SPEC)
+    model = combine(bias, build_bpnet(L, T, P, 1, PRIOR_SPEC))
+    assert not set_profile_prior(bias, _average_profile())  # the bias model has none
+    assert set_profile_prior(model, _average_profile())
+    prior = bias_free(model).get_layer(PRIOR_LAYER).get_weights()[0]
+    np.testing.assert_allclose(prior.mean(axis=0), 0.0, atol=1e-5)  # centred log profile
+    model.save(tmp_path / "model.keras")
+    again = load_model(str(tmp_path / "model.keras"))  # safe mode
+    np.testing.assert_allclose(bias_free(again).get_layer(PRIOR_LAYER).get_weights()[0], prior)
+    x = _x()
+    np.testing.assert_allclose(again.predict(x, verbose=0)["profile"],
+                               model.predict(x, verbose=0)["profile"], rtol=1e-5, atol=1e-5)
+
+
+def test_a_prior_of_the_wrong_shape_is_refused() -> None:
+    from seq2func.models.bpnet import set_profile_prior
+
+    model = build_bpnet(L, T, P, 1, PRIOR_SPEC)
+    with pytest.raises(ValueError, match="does not fit"):
+        set_profile_prior(model, np.full((P // 2, T), 2.0 / P))
+
+
+def test_zero_bins_of_the_average_get_a_finite_prior() -> None:
+    from seq2func.models.bpnet import PRIOR_LAYER, set_profile_prior
+
+    model = build_bpnet(L, T, P, 1, PRIOR_SPEC)
+    avg = _average_profile()
+    avg[:10] = 0.0
+    set_profile_prior(model, avg / avg.sum(axis=0, keepdims=True))
+    assert np.isfinite(model.get_layer(PRIOR_LAYER).get_weights()[0]).all()
+
+
+def test_profile_prior_defaults_by_architecture() -> None:
+    from seq2func.models.specs import ChromBPNetSpec
+
+    assert BPNetSpec().profile_prior is False  # BPNet's translation-equivariant head
+    spec = ChromBPNetSpec()
+    assert spec.profile_prior is True
+    assert spec.nobias().profile_prior is True
+    assert spec.bias.network().profile_prior is False  # trained on background: no centre
+
+
+def test_a_cleared_prior_gives_the_translation_equivariant_head() -> None:
+    """Tracks tile chromosomes with windows centred on nothing: without its prior, a model
+    predicts what the same weights predict in a head that never had one."""
+    from seq2func.models.bpnet import clear_profile_prior, set_profile_prior
+
+    keras.utils.set_random_seed(0)
+    with_prior = build_bpnet(L, T, P, 1, PRIOR_SPEC)
+    set_profile_prior(with_prior, _average_profile())
+    plain = build_bpnet(L, T, P, 1, MAIN_SPEC)
+    for layer in plain.layers:
+        layer.set_weights(with_prior.get_layer(layer.name).get_weights())
+    x = _x()
+    assert not np.allclose(with_prior.predict(x, verbose=0)["profile"],
+                           plain.predict(x, verbose=0)["profile"], atol=1e-3)
+    assert clear_profile_prior(with_prior) and not clear_profile_prior(plain)
+    np.testing.assert_allclose(with_prior.predict(x, verbose=0)["profile"],
+                               plain.predict(x, verbose=0)["profile"], rtol=1e-5, atol=1e-5)

@@ -104,6 +104,16 @@ def test_chrombpnet_trains_on_its_frozen_bias_resumes_and_predicts(
     combined = load_model(str(out / "model.keras"))
     for a, b in zip(bias_of(combined).get_weights(), _weights(bias), strict=True):
         np.testing.assert_array_equal(np.asarray(a), b)  # frozen: the bias is unchanged
+    from seq2func.dataset import average_peak_profile
+    from seq2func.models.bpnet import PRIOR_LAYER
+    from seq2func.models.chrombpnet import bias_free
+
+    # the bias-free profile head's position prior started at the training peaks' average
+    # profile (chrombpnet's default profile_prior) and two epochs moved it little
+    prior = bias_free(combined).get_layer(PRIOR_LAYER).get_weights()[0]
+    start = np.log(np.maximum(average_peak_profile(dataset, "train"), 1e-3 / prior.shape[0]))
+    for t in range(prior.shape[1]):
+        assert np.corrcoef(prior[:, t], start[:, t])[0, 1] > 0.9
     run = json.loads((out / "run.json").read_text())
     assert run["config"]["bias_model"] and run["epochs_run"] == 2
     again = _train(dataset, CHROMBPNET, out, "--bias-model", str(bias))

@@ -163,3 +163,21 @@ def test_background_sampling_draws_per_epoch_and_fixes_validation() -> None:
     assert (a != b).any()  # another background draw
     v0, v1 = (epoch_regions(regions, "split", 0.1, 1, 0, part="valid") for _ in range(2))
     assert (v0 == v1).all() and v0.sum() == 22 and v0[300:320].all() and not v0[:300].any()
+
+
+def test_a_profile_prior_without_training_peaks_with_reads_is_a_clear_error(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from seq2func.core.errors import InputError
+    from seq2func.models.specs import ModelSpec
+    from seq2func.train import accessibility
+
+    class FakeDataset:
+        metadata_path = tmp_path / "dataset.json"
+
+    monkeypatch.setattr("seq2func.dataset.average_peak_profile", lambda *a, **k: None)
+    spec = ModelSpec.from_config("cb", {"architecture": "chrombpnet"})
+    with pytest.raises(InputError, match="profile_prior") as err:
+        accessibility._average_profile(FakeDataset(), spec)
+    assert "accessibility.models.cb.profile_prior: false" in str(err.value)
+    basset = ModelSpec.from_config("b", {"architecture": "basset"})
+    assert accessibility._average_profile(FakeDataset(), basset) is None

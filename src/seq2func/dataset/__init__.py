@@ -127,6 +127,7 @@ from seq2func.dataset.readers import (
     TARGETS,
     Selection,
     ShardPiece,
+    average_peak_profile,
     iter_batches,
     iter_numpy,
     selection,
@@ -137,5 +138,5 @@ from seq2func.dataset.tf import make_tf_dataset
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "SHARD_DATASETS", "SPLITS", "TARGETS", "Dataset",
            "DatasetMeta", "Fold", "Geometry", "Selection", "ShardInfo", "ShardPiece", "ShardWriter",
-           "as_dataset", "iter_batches", "iter_numpy", "make_tf_dataset", "open_shard", "selection",
-           "steps_per_epoch"]
+           "as_dataset", "average_peak_profile", "iter_batches", "iter_numpy", "make_tf_dataset",
+           "open_shard", "selection", "steps_per_epoch"]

@@ -156,6 +156,36 @@ def iter_numpy(dataset: Dataset | PathLike, split: str, *, fold: str | None = No
                                  regions=piece.reset_index(drop=True))
 
 
+def average_peak_profile(dataset: Dataset | PathLike, split: str = "train",
+                         fold: str | None = None) -> np.ndarray | None:
+    """Mean normalised profile ``(bins, tasks)`` of each task's own peaks in ``split``, streamed.
+
+    The profile baseline (``average_profile``): every region gets the average shape of the
+    task's training peaks (regions that are peaks of the task), a position-only model. Its
+    JSD is the reference a sequence model must beat. Regions with no reads in a task do not
+    contribute to it. Returns None without profiles (or for a task without peaks).
+    """
+    ds = as_dataset(dataset)
+    total = None
+    n = None
+    for piece in iter_numpy(ds, split, with_profile=True, fold=fold):
+        if piece.profile is None:
+            return None
+        prof = np.asarray(piece.profile, dtype=np.float64)  # (n, bins, tasks)
+        own = np.stack([piece.regions[f"is_peak_{t}"].to_numpy() == 1 for t in ds.tasks],
+                       axis=1)
+        sums = prof.sum(axis=1, keepdims=True)
+        use = (sums[:, 0, :] > 0) & own
+        frac = np.divide(prof, sums, out=np.zeros_like(prof), where=sums > 0)
+        if total is None:
+            total, n = np.zeros(prof.shape[1:]), np.zeros(prof.shape[2])
+        total += (frac * use[:, None, :]).sum(axis=0)
+        n += use.sum(axis=0)
+    if total is None or not (n > 0).all():
+        return None
+    return total / n
+
+
 # ----------------------------------------------------------------------------- training batches
 
 

@@ -51,10 +51,10 @@ import numpy as np
 import pandas as pd
 
 from seq2func.core.metrics import MetricRow, evaluate_tasks, median_jsd_rows, rows_to_frame
+from seq2func.dataset import average_peak_profile
 from seq2func.evaluate.ceiling import bayes_ceiling_scores
 from seq2func.evaluate.scores import (
     SplitScores,
-    average_peak_profile,
     load_model_predictions,
     read_split,
 )

@@ -106,35 +106,6 @@ def read_split(dataset_dir: str | Path, split: str, with_profile: bool = False,
             np.concatenate(parts["log_counts"]), profile)
 
 
-def average_peak_profile(dataset_dir: str | Path, split: str = "train",
-                         fold: str | None = None) -> np.ndarray | None:
-    """Mean normalised profile ``(bins, tasks)`` of each task's own peaks in ``split``, streamed.
-
-    The profile baseline (``average_profile``): every region gets the average shape of the
-    task's training peaks (regions that are peaks of the task), a position-only model. Its
-    JSD is the reference a sequence model must beat. Regions with no reads in a task do not
-    contribute to it. Returns None without profiles (or for a task without peaks).
-    """
-    ds = Dataset(dataset_dir)
-    total = None
-    n = None
-    for piece in iter_numpy(ds, split, with_profile=True, fold=fold):
-        if piece.profile is None:
-            return None
-        prof = np.asarray(piece.profile, dtype=np.float64)  # (n, bins, tasks)
-        own = np.stack([piece.regions[f"is_peak_{t}"].to_numpy() == 1 for t in ds.tasks],
-                       axis=1)
-        sums = prof.sum(axis=1, keepdims=True)
-        use = (sums[:, 0, :] > 0) & own
-        frac = np.divide(prof, sums, out=np.zeros_like(prof), where=sums > 0)
-        if total is None:
-            total, n = np.zeros(prof.shape[1:]), np.zeros(prof.shape[2])
-        total += (frac * use[:, None, :]).sum(axis=0)
-        n += use.sum(axis=0)
-    if total is None or not (n > 0).all():
-        return None
-    return total / n
-
 def load_model_predictions(paths: Mapping[str, Sequence[str | Path]], region_ids: np.ndarray
                            ) -> dict[str, dict[str, np.ndarray]]:
     """Per-seed and seed-ensemble predictions of deep models, aligned to ``region_ids``.

@@ -11,6 +11,8 @@ continuous from ``input_length/2 - stride/2`` to the last full window:
   ``expm1(log_counts) * profile`` over the central ``stride`` bases of each window (the profile
   covers the central ``profile_length`` bases of the input, in bins of ``profile_bin`` whose
   counts are spread evenly over their bases; ``stride`` must not exceed ``profile_length``).
+  A profile head's position prior (``profile_prior``) describes peak-centred windows, not
+  tiles, so tracks leave it out (:func:`seq2func.models.bpnet.clear_profile_prior`).
 
 One bigWig per task: ``<outdir>/<task>.bw``. Entries are written with one vectorised
 ``addEntries`` call per chromosome and task.
@@ -110,10 +112,14 @@ def write_tracks(
 
     from seq2func.core.sequence import Genome
     from seq2func.models import load_ensemble
+    from seq2func.models.bpnet import clear_profile_prior
 
     if stride <= 0 or stride > input_length:
         raise ValueError(f"stride must be in 1..input_length ({input_length}), not {stride}")
     model = load_ensemble(model_paths)
+    if clear_profile_prior(model):
+        log.info("tracks use the profile heads without their position prior (profile_prior: "
+                 "it describes peak-centred windows, not tiles)")
     genome = Genome(genome_path)
     names = [genome.resolve(c) for c in chromosomes]
     header = [(c, int(genome.sizes[c])) for c in names]

@@ -9,8 +9,11 @@ import keras
 import numpy as np
 from keras import layers
 
-from seq2func.models.layers import CenterCrop1D, LogSumExpBin, LogSumExpPool
+from seq2func.models.layers import CenterCrop1D, LogSumExpBin, LogSumExpPool, ProfilePrior
 from seq2func.models.specs import BPNetSpec
+
+#: the position prior of a profile head (``profile_prior``)
+PRIOR_LAYER = "profile_prior"
 
 
 def build_bpnet(input_length: int, n_tasks: int, profile_length: int, profile_bin: int,
@@ -54,15 +57,17 @@ def build_bpnet(input_length: int, n_tasks: int, profile_length: int, profile_bi
         conv = layers.Conv1D(spec.filters, 3, padding="same", dilation_rate=2**i,
                              activation="relu", name=f"dil_conv{i}")(x)
         x = layers.Add(name=f"residual{i}")([x, conv])
-    prof = _profile_head(x, n_tasks, profile_length, profile_bin, spec.profile_kernel)
+    prof = _profile_head(x, n_tasks, profile_length, profile_bin, spec.profile_kernel,
+                         spec.profile_prior)
     cnt = _counts_head(x, n_tasks, profile_length, spec.counts_head, mean_log_counts)
     return keras.Model(inp, {"profile": prof, "log_counts": cnt}, name=name)
 
 
-def _profile_head(x: Any, n_tasks: int, profile_length: int, profile_bin: int, kernel: int
-                  ) -> Any:
+def _profile_head(x: Any, n_tasks: int, profile_length: int, profile_bin: int, kernel: int,
+                  prior: bool = False) -> Any:
     """Per-base logits, cropped to the profile window, binned by log-sum-exp
-    (:class:`~seq2func.models.layers.LogSumExpBin`: the binned multinomial stays exact).
+    (:class:`~seq2func.models.layers.LogSumExpBin`: the binned multinomial stays exact), plus
+    a learnt position prior per bin (``prior``; :class:`~seq2func.models.layers.ProfilePrior`).
 
     The logits of the softmax are computed in float32 under any policy (a float16 logit is
     off by up to 0.01 at |logit| ~ 10)."""
@@ -70,6 +75,8 @@ def _profile_head(x: Any, n_tasks: int, profile_length: int, profile_bin: int, k
                          name="profile_conv")(x)
     prof = CenterCrop1D(profile_length, name="profile_crop")(prof)
     prof = LogSumExpBin(profile_bin, name="profile_bin")(prof)
+    if prior:
+        prof = ProfilePrior(name=PRIOR_LAYER)(prof)
     return layers.Activation("linear", dtype="float32", name="profile")(prof)
 
 
@@ -95,3 +102,63 @@ def _counts_head(x: Any, n_tasks: int, profile_length: int, kind: str,
         cnt = LogSumExpPool(name="counts_pool")(cnt)
         return layers.Activation("linear", dtype="float32", name="log_counts")(cnt)
     raise ValueError(f"counts_head must be 'gap' or 'logsumexp', not {kind!r}")
+
+
+def set_profile_prior(model: keras.Model, average_profile: np.ndarray,
+                      floor: float = 1e-3) -> bool:
+    """Start a BPNet's position prior at the log of ``average_profile`` (in place).
+
+    Parameters
+    ----------
+    model
+        A model of :func:`build_bpnet` (or a model holding one, e.g. a chrombpnet's bias-free
+        model: every :data:`PRIOR_LAYER` inside is set).
+    average_profile
+        ``(bins, tasks)`` mean normalised profile of the training peaks
+        (:func:`seq2func.dataset.average_peak_profile`).
+    floor
+        Fraction of a uniform bin's share below which a bin's average is raised (a bin no
+        training peak reached would otherwise start at minus infinity).
+
+    Returns
+    -------
+    bool
+        Whether the model had a prior to set.
+    """
+    avg = np.asarray(average_profile, dtype=np.float64)
+    logp = np.log(np.maximum(avg, floor / avg.shape[0]))
+    logp -= logp.mean(axis=0, keepdims=True)
+    found = False
+    for layer in _layers(model):
+        if layer.name == PRIOR_LAYER:
+            if tuple(layer.prior.shape) != avg.shape:
+                raise ValueError(f"average profile {avg.shape} does not fit the prior "
+                                 f"{tuple(layer.prior.shape)}")
+            layer.prior.assign(logp.astype("float32"))
+            found = True
+    return found
+
+
+def clear_profile_prior(model: keras.Model) -> bool:
+    """Set every position prior inside ``model`` to zero (a uniform prior), in place.
+
+    The prior describes peak-centred windows; windows that tile a chromosome (predicted
+    tracks) are not centred on anything, so they use the translation-equivariant rest of the
+    profile head. Returns whether the model had a prior.
+    """
+    found = False
+    for layer in _layers(model):
+        if layer.name == PRIOR_LAYER:
+            layer.prior.assign(np.zeros(tuple(layer.prior.shape), dtype="float32"))
+            found = True
+    return found
+
+
+def _layers(model: keras.Model) -> list[Any]:
+    """Every layer of a model, those of nested models included."""
+    out = []
+    for layer in model.layers:
+        out.append(layer)
+        if isinstance(layer, keras.Model):
+            out.extend(_layers(layer))
+    return out

@@ -66,6 +66,30 @@ class CenterCrop1D(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class ProfilePrior(layers.Layer):
+    """Add a learnt logit per profile bin and task: ``[B, bins, T] + w[bins, T]``.
+
+    A position prior for the profile of a peak-centred window: it starts (see
+    :func:`set_profile_prior`) at the log of the training peaks' average profile, the
+    ``average_profile`` baseline, so a profile model starts from that baseline and its
+    convolutions learn how each sequence departs from it. The weights start at zero (a
+    uniform prior) until set. Always float32.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**float32_kwargs(kwargs))
+
+    def build(self, input_shape):  # type: ignore[no-untyped-def]
+        self.prior = self.add_weight(name="prior", shape=(int(input_shape[1]),
+                                                          int(input_shape[2])),
+                                     initializer="zeros", dtype="float32")
+        super().build(input_shape)
+
+    def call(self, x):  # type: ignore[no-untyped-def]
+        return ops.cast(x, "float32") + self.prior[None]
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class LogSumExpBin(layers.Layer):
     """Bin base-level profile logits ``[B, L, T]`` into ``[B, L // bin, T]`` by log-sum-exp.
 

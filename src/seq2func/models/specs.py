@@ -180,6 +180,9 @@ class BPNetSpec(ArchitectureSpec):
     background_sampling_ratio
         Background regions trained per peak region in each epoch, drawn afresh every epoch
         (None: all of them every epoch).
+    profile_prior
+        Whether the profile head adds a learnt logit per bin and task, started at the log of
+        the training peaks' average profile (:func:`seq2func.models.bpnet.set_profile_prior`).
     """
 
     ARCHITECTURE = "bpnet"
@@ -191,6 +194,7 @@ class BPNetSpec(ArchitectureSpec):
     counts_loss_weight: float | str
     counts_head: str
     background_sampling_ratio: float | None
+    profile_prior: bool
 
 
 #: ChromBPNet's bias thresholds by assay (the recommended starts of its ``bias_threshold_factor``)
@@ -238,7 +242,8 @@ class BiasSpec:
         """The bias model's sizes as a BPNet (count loss weight resolved when training)."""
         return BPNetSpec(filters=self.filters, conv1_kernel=self.conv1_kernel,
                          n_dilated_layers=self.n_dilated_layers,
-                         profile_kernel=self.profile_kernel, counts_head=self.counts_head)
+                         profile_kernel=self.profile_kernel, counts_head=self.counts_head,
+                         profile_prior=False)
 
 
 @dataclass(frozen=True, init=False)

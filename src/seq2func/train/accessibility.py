@@ -88,11 +88,19 @@ def train_accessibility(
                if "labels" in targets else None)
     batch = device.global_batch(settings.batch_size)
 
+    prior = _average_profile(ds, spec, fold)
+
     def build() -> Any:
         if spec.factorised:
-            return _factorised(spec, ds, bias_model, mean_log_counts)
-        return build_accessibility_model(spec, meta.geometry, meta.n_tasks,
-                                         mean_log_counts=mean_log_counts)
+            model = _factorised(spec, ds, bias_model, mean_log_counts)
+        else:
+            model = build_accessibility_model(spec, meta.geometry, meta.n_tasks,
+                                              mean_log_counts=mean_log_counts)
+        if prior is not None:
+            from seq2func.models.bpnet import set_profile_prior
+
+            set_profile_prior(model, prior)
+        return model
 
     def compile_model(model: Any, lr: float) -> None:
         model.compile(optimizer=keras.optimizers.Adam(lr), loss=losses,
@@ -187,6 +195,28 @@ def save_bias_free(model_path: Path, out: Path) -> None:
 
     with atomic_output(out) as tmp:
         save_float32(bias_free(load_model(str(model_path))), tmp)
+
+
+def _average_profile(ds: Any, spec: ModelSpec, fold: str | None = None) -> np.ndarray | None:
+    """The training peaks' average profile ``(bins, tasks)`` a profile head's position prior
+    starts at (``profile_prior``), or None for a model without one.
+
+    Raises
+    ------
+    InputError
+        When a task has no training peak with reads (its prior would be undefined).
+    """
+    if not getattr(spec.sizes, "profile_prior", False):
+        return None
+    from seq2func.dataset import average_peak_profile
+
+    avg = average_peak_profile(ds, "train", fold)
+    if avg is None:
+        raise InputError(ds.metadata_path, "a task has no training peak with reads, so the "
+                         "profile head's position prior (profile_prior) has no start",
+                         fix=f"set accessibility.models.{spec.name}.profile_prior: false, or "
+                             "check the task's peaks and signal")
+    return avg
 
 
 def _count_head(ds: Any, spec: ModelSpec, fold: str | None = None
