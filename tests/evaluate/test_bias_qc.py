@@ -99,3 +99,27 @@ def test_a_long_motif_containing_an_enzyme_kmer_is_not_an_enzyme_pattern() -> No
                                      pattern(name="pos_1", task="a", ppm=leaked)],
                         [pattern(name="bias_pos_0", task="a", ppm=tn5)])
     assert [(r.value, r.n) for r in rows] == [(1.0, 2)]
+
+
+def test_the_bias_response_leaves_a_position_prior_out() -> None:
+    """A bias-free head whose only shape is its position prior responds to nothing: its
+    footprints are uniform (1x), however peaked the prior."""
+    pytest.importorskip("keras")
+    from seq2func.evaluate.bias import footprint_rows
+    from seq2func.models.bpnet import build_bpnet, set_profile_prior
+    from seq2func.models.specs import BPNetSpec
+
+    length, profile = 60, 40
+    model = build_bpnet(length, 1, profile, 1, BPNetSpec(filters=4, conv1_kernel=5,
+                                                         n_dilated_layers=1, profile_kernel=5,
+                                                         profile_prior=True))
+    conv = model.get_layer("profile_conv")
+    conv.set_weights([np.zeros_like(w) for w in conv.get_weights()])
+    peaked = np.exp(-0.5 * ((np.arange(profile) - profile / 2) / 3.0) ** 2)[:, None]
+    set_profile_prior(model, peaked / peaked.sum())
+    ds = _dataset(["a"], ["ATAC"], length, profile)
+    ds.geometry.profile_bins = profile
+    background = np.random.default_rng(0).integers(0, 4, size=(8, length))
+    enzyme = [SimpleNamespace(name="bias_pos_0", task="a", ppm=np.eye(4)[[1, 1, 2, 1]])]
+    rows = footprint_rows("m", model, ds, background, enzyme)
+    assert [r.value for r in rows] == pytest.approx([1.0, 1.0], abs=1e-3)

@@ -11,7 +11,8 @@ The checks and thresholds are ChromBPNet's (kundajelab/chrombpnet: its report co
   consensus of every TF-MoDISco pattern of the bias model written into test background
   sequences): the maximum of the mean predicted profile, in units of a uniform profile
   (``x bins``), the worst pattern. ChromBPNet calls a model corrected when this is below 0.003
-  on its 1,000-bp output, i.e. 3x uniform (:data:`MAX_BIAS_RESPONSE`);
+  on its 1,000-bp output, i.e. 3x uniform (:data:`MAX_BIAS_RESPONSE`). A position prior
+  (``profile_prior``) is left out: the bound is for the sequence's response;
 * ``enzyme_patterns`` - how many TF-MoDISco patterns of the bias-free model match an enzyme
   pattern (similarity >= :data:`ENZYME_MATCH` over at least 3/4 of the bias-free pattern: a
   pattern *explained* by an enzyme pattern; a longer TF motif or composite that merely
@@ -107,8 +108,16 @@ def truth_rows(name: str, bias_model: Any, ds: Dataset, background: np.ndarray,
 
 def footprint_rows(name: str, nobias: Any, ds: Dataset, background: np.ndarray,
                    enzyme: Sequence[Any]) -> list[MetricRow]:
-    """``max_bias_response`` per task: the worst enzyme pattern's marginal footprint."""
+    """``max_bias_response`` per task: the worst enzyme pattern's marginal footprint.
+
+    The response is the sequence's: a position prior of ``nobias`` (``profile_prior``) is
+    cleared first, in place, since it would put its peak-centred shape into every footprint,
+    the control's included (ChromBPNet's bound is for a translation-equivariant head).
+    """
     from seq2func.interpret.insilico import consensus_codes, footprint, predict_codes, substitute
+    from seq2func.models.bpnet import clear_profile_prior
+
+    clear_profile_prior(nobias)
 
     bins = ds.geometry.profile_bins
     control = footprint(predict_codes(nobias, background)["profile"])
