@@ -89,6 +89,17 @@ def test_auto_counts_loss_weight_is_median_counts_over_ten() -> None:
     assert models.auto_counts_loss_weight(np.zeros((3, 1))) == 1.0  # floor
 
 
+def test_auto_counts_loss_weight_of_several_samples_uses_each_tasks_own_peaks() -> None:
+    """Merged peaks of two samples: each sample's counts in the other's peaks are low and
+    must not pull the median down (ChromBPNet trains a sample on its own peaks)."""
+    counts = np.array([[1000.0, 5.0], [3000.0, 2.0], [4.0, 2000.0], [6.0, 4000.0]])
+    own = counts > 100
+    log_counts = np.log1p(counts)
+    assert models.auto_counts_loss_weight(log_counts, own) == pytest.approx(250.0)
+    assert models.auto_counts_loss_weight(log_counts) < 60  # the merged median: wrong
+    assert models.auto_counts_loss_weight(log_counts, np.zeros_like(own)) == 1.0
+
+
 @pytest.mark.parametrize(
     ("spec", "key"),
     [({"architecture": "cnn"}, "accessibility.models.m.architecture"),

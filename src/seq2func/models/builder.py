@@ -56,12 +56,22 @@ def losses_for(spec: ModelSpec, counts_loss_weight: float = 1.0
             {"profile": 1.0, "log_counts": float(counts_loss_weight)})
 
 
-def auto_counts_loss_weight(log_counts: np.ndarray) -> float:
+def auto_counts_loss_weight(log_counts: np.ndarray, own: np.ndarray | None = None) -> float:
     """ChromBPNet's heuristic: the median total count in training peaks divided by 10 (>= 1).
 
     Parameters
     ----------
     log_counts
-        The natural-log targets ``log(1 + counts)`` of training peaks.
+        The natural-log targets ``log(1 + counts)`` of training peak regions, ``(n, tasks)``.
+    own
+        ``(n, tasks)``: whether each region is a peak *of that task*. ChromBPNet trains one
+        sample on its own peaks; a model of several samples on their merged peaks takes the
+        median over each task's own peaks (pooled), not over the regions that are another
+        sample's peaks, where a task has few counts. None: every value counts.
     """
-    return float(max(np.median(np.expm1(np.asarray(log_counts))) / 10.0, 1.0))
+    values = np.asarray(log_counts, dtype=np.float64)
+    if own is not None:
+        values = values[np.asarray(own, dtype=bool)]
+    if values.size == 0:
+        return 1.0
+    return float(max(np.median(np.expm1(values)) / 10.0, 1.0))

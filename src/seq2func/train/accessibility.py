@@ -237,8 +237,10 @@ def _count_head(ds: Any, spec: ModelSpec, fold: str | None = None
     weight = spec.sizes.counts_loss_weight
     if weight == "auto":
         peaks = train_rows[train_rows["source"] == "peak"]
-        weight = auto_counts_loss_weight(peaks[cols].to_numpy())
-        log.info("counts loss weight (auto: median peak counts / 10) = %.2f", weight)
+        own = np.stack([(peaks[f"is_peak_{t}"] == 1).to_numpy() for t in ds.tasks], axis=1)
+        weight = auto_counts_loss_weight(peaks[cols].to_numpy(), own)
+        log.info("counts loss weight (auto: median counts in each task's own training "
+                 "peaks / 10) = %.2f", weight)
     return mean_log_counts, weight
 
 
