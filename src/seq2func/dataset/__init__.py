@@ -130,6 +130,7 @@ from seq2func.dataset.readers import (
     average_peak_profile,
     iter_batches,
     iter_numpy,
+    own_peaks,
     selection,
     steps_per_epoch,
 )
@@ -139,4 +140,4 @@ from seq2func.dataset.tf import make_tf_dataset
 __all__ = ["FORMAT", "FORMAT_VERSION", "SHARD_DATASETS", "SPLITS", "TARGETS", "Dataset",
            "DatasetMeta", "Fold", "Geometry", "Selection", "ShardInfo", "ShardPiece", "ShardWriter",
            "as_dataset", "average_peak_profile", "iter_batches", "iter_numpy", "make_tf_dataset",
-           "open_shard", "selection", "steps_per_epoch"]
+           "open_shard", "own_peaks", "selection", "steps_per_epoch"]

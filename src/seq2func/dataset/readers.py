@@ -156,6 +156,12 @@ def iter_numpy(dataset: Dataset | PathLike, split: str, *, fold: str | None = No
                                  regions=piece.reset_index(drop=True))
 
 
+def own_peaks(regions: pd.DataFrame, tasks: Sequence[str]) -> np.ndarray:
+    """``(n, tasks)`` booleans: whether each region is a peak *of that task*
+    (``is_peak_<task>``; merged peaks of several samples are not every sample's peaks)."""
+    return np.stack([(regions[f"is_peak_{t}"] == 1).to_numpy() for t in tasks], axis=1)
+
+
 def average_peak_profile(dataset: Dataset | PathLike, split: str = "train",
                          fold: str | None = None) -> np.ndarray | None:
     """Mean normalised profile ``(bins, tasks)`` of each task's own peaks in ``split``, streamed.
@@ -172,8 +178,7 @@ def average_peak_profile(dataset: Dataset | PathLike, split: str = "train",
         if piece.profile is None:
             return None
         prof = np.asarray(piece.profile, dtype=np.float64)  # (n, bins, tasks)
-        own = np.stack([piece.regions[f"is_peak_{t}"].to_numpy() == 1 for t in ds.tasks],
-                       axis=1)
+        own = own_peaks(piece.regions, ds.tasks)
         sums = prof.sum(axis=1, keepdims=True)
         use = (sums[:, 0, :] > 0) & own
         frac = np.divide(prof, sums, out=np.zeros_like(prof), where=sums > 0)

@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from seq2func.core.metrics import MetricRow, evaluate_tasks, median_jsd_rows, rows_to_frame
-from seq2func.dataset import average_peak_profile
+from seq2func.dataset import average_peak_profile, own_peaks
 from seq2func.evaluate.ceiling import bayes_ceiling_scores
 from seq2func.evaluate.scores import (
     SplitScores,
@@ -112,8 +112,7 @@ def _relabel(rows: list[MetricRow], metric: str, regions_word: str) -> list[Metr
 def _own_peaks(scores: SplitScores) -> np.ndarray:
     """``(n, T)``: regions that are peaks of each task (profiles are scored on those, as
     ChromBPNet scores a sample's profiles on its own peaks)."""
-    return np.stack([scores.regions[f"is_peak_{t}"].to_numpy() == 1 for t in scores.tasks],
-                    axis=1)
+    return own_peaks(scores.regions, scores.tasks)
 
 
 def metric_rows(scores: SplitScores, split: str, *, n_boot: int = 1000, seed: int = 0,

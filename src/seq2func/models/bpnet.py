@@ -128,15 +128,13 @@ def set_profile_prior(model: keras.Model, average_profile: np.ndarray,
     avg = np.asarray(average_profile, dtype=np.float64)
     logp = np.log(np.maximum(avg, floor / avg.shape[0]))
     logp -= logp.mean(axis=0, keepdims=True)
-    found = False
-    for layer in _layers(model):
-        if layer.name == PRIOR_LAYER:
-            if tuple(layer.prior.shape) != avg.shape:
-                raise ValueError(f"average profile {avg.shape} does not fit the prior "
-                                 f"{tuple(layer.prior.shape)}")
-            layer.prior.assign(logp.astype("float32"))
-            found = True
-    return found
+    priors = _prior_layers(model)
+    for layer in priors:
+        if tuple(layer.prior.shape) != avg.shape:
+            raise ValueError(f"average profile {avg.shape} does not fit the prior "
+                             f"{tuple(layer.prior.shape)}")
+        layer.prior.assign(logp.astype("float32"))
+    return bool(priors)
 
 
 def clear_profile_prior(model: keras.Model) -> bool:
@@ -146,19 +144,14 @@ def clear_profile_prior(model: keras.Model) -> bool:
     tracks) are not centred on anything, so they use the translation-equivariant rest of the
     profile head. Returns whether the model had a prior.
     """
-    found = False
-    for layer in _layers(model):
-        if layer.name == PRIOR_LAYER:
-            layer.prior.assign(np.zeros(tuple(layer.prior.shape), dtype="float32"))
-            found = True
-    return found
+    priors = _prior_layers(model)
+    for layer in priors:
+        layer.prior.assign(np.zeros(tuple(layer.prior.shape), dtype="float32"))
+    return bool(priors)
 
 
-def _layers(model: keras.Model) -> list[Any]:
-    """Every layer of a model, those of nested models included."""
-    out = []
-    for layer in model.layers:
-        out.append(layer)
-        if isinstance(layer, keras.Model):
-            out.extend(_layers(layer))
-    return out
+def _prior_layers(model: keras.Model) -> list[ProfilePrior]:
+    """The position priors inside ``model``, those of nested models (a chrombpnet's bias-free
+    part, an ensemble's members) included."""
+    return [layer for layer in model._flatten_layers(include_self=False)
+            if isinstance(layer, ProfilePrior)]

@@ -88,14 +88,13 @@ def train_accessibility(
                if "labels" in targets else None)
     batch = device.global_batch(settings.batch_size)
 
-    prior = _average_profile(ds, spec, fold)
-
     def build() -> Any:
         if spec.factorised:
             model = _factorised(spec, ds, bias_model, mean_log_counts)
         else:
             model = build_accessibility_model(spec, meta.geometry, meta.n_tasks,
                                               mean_log_counts=mean_log_counts)
+        prior = _average_profile(ds, spec, fold)  # a resumed run has its prior in its weights
         if prior is not None:
             from seq2func.models.bpnet import set_profile_prior
 
@@ -229,6 +228,7 @@ def _count_head(ds: Any, spec: ModelSpec, fold: str | None = None
     """
     if "log_counts" not in spec.outputs():
         return None, "auto"
+    from seq2func.dataset import own_peaks
     from seq2func.models import auto_counts_loss_weight
 
     train_rows = ds.regions("train", fold)
@@ -237,8 +237,7 @@ def _count_head(ds: Any, spec: ModelSpec, fold: str | None = None
     weight = spec.sizes.counts_loss_weight
     if weight == "auto":
         peaks = train_rows[train_rows["source"] == "peak"]
-        own = np.stack([(peaks[f"is_peak_{t}"] == 1).to_numpy() for t in ds.tasks], axis=1)
-        weight = auto_counts_loss_weight(peaks[cols].to_numpy(), own)
+        weight = auto_counts_loss_weight(peaks[cols].to_numpy(), own_peaks(peaks, ds.tasks))
         log.info("counts loss weight (auto: median counts in each task's own training "
                  "peaks / 10) = %.2f", weight)
     return mean_log_counts, weight
