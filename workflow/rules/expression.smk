@@ -115,6 +115,7 @@ rule train_expression:
         predicted=lambda wc: (
             PREDICTED_CHROMATIN if wc.variant == "seq_predicted" else []
         ),
+        warm_start=expression_warm_start,
     output:
         model=f"{EXPR_RUN}/model.keras",
         history=f"{EXPR_RUN}/history.tsv",
@@ -140,10 +141,14 @@ rule train_expression:
         predicted=lambda wc, input: (
             ["--predicted", input.predicted] if input.predicted else []
         ),
+        warm_start=lambda wc, input: (
+            ["--warm-start", input.warm_start] if input.warm_start else []
+        ),
         outdir=lambda wildcards, output: Path(output.model).parent,
     shell:
         "seq2func train-expression --genes {input.genes:q} --features {input.features:q}"
-        " {params.predicted:q} --variant {wildcards.variant:q} --params {params.params:q}"
+        " {params.predicted:q} {params.warm_start:q} --variant {wildcards.variant:q}"
+        " --params {params.params:q}"
         " --seed {wildcards.seed:q} --threads {threads:q} --outdir {params.outdir:q}"
         " > {log:q} 2>&1"
 

@@ -98,6 +98,9 @@ def _add_train_expression(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--predicted", default=None, help="predicted chromatin (.npz; seq_predicted)")
     p.add_argument("--variant", required=True, choices=["seq_only", "seq_observed",
                                                         "seq_predicted"])
+    p.add_argument("--warm-start", default=None,
+                   help="trained seq_only model.keras (same seed) a chromatin variant starts "
+                        "from (expression.chromatin.warm_start)")
     add_params(p, "expression")
     p.add_argument("--seed", type=int, required=True, help="replicate seed")
     add_runtime(p)
@@ -111,7 +114,7 @@ def _run_train_expression(args: argparse.Namespace) -> int:
 
     settings = ExpressionSettings.from_config(json_arg(args.params, "--params"))
     train(args.genes, args.features, args.variant, settings, args.seed, args.outdir,
-          predicted=args.predicted, threads=args.threads)
+          predicted=args.predicted, threads=args.threads, warm_start=args.warm_start)
     return 0
 
 

@@ -208,6 +208,76 @@ def _sequence_head(x: Any, spec: ExpressionModelSpec) -> Any:
                      f"{spec.seq_head!r}")
 
 
+#: the output layers of every variant (the rest of ``seq_only`` is its sequence tower)
+_OUTPUT_LAYERS = ("expression_z", "expression")
+WARM_STARTS = ("frozen", "fine_tune", "none")
+
+
+def warm_start_from(model: Any, seq_only: Any, mode: str) -> None:
+    """Start a chromatin variant ``model`` at a trained ``seq_only`` model's predictions.
+
+    The sequence tower's weights (every layer of ``seq_only`` but its output) are copied by
+    layer name; the standardised output ``expression_z`` gets ``seq_only``'s weights for the
+    sequence features and zeros for the chromatin features, which come after them in
+    ``concat``. So the model, before training, predicts what ``seq_only`` predicts (exactly,
+    when both standardise the same training genes), and training fits what the chromatin adds
+    to it: gradient boosting's step with the sequence model as the first learner.
+
+    Parameters
+    ----------
+    model
+        A chromatin variant (:func:`build_expression_model` with ``target_sd``), modified in
+        place.
+    seq_only
+        A trained ``seq_only`` model of the same sizes (same ``spec`` and training genes).
+    mode
+        ``frozen`` (the sequence tower is not trained further) or ``fine_tune`` (every weight
+        is); ``none`` leaves ``model`` as built.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``mode``, a model without ``concat`` or ``expression_z``, or a
+        ``seq_only`` whose layers do not fit ``model``'s (other sizes).
+    """
+    if mode not in WARM_STARTS:
+        raise ValueError(f"warm_start must be one of {WARM_STARTS}, not {mode!r}")
+    if mode == "none":
+        return
+    names = {layer.name for layer in model.layers}
+    if not {"concat", "expression_z"} <= names:
+        raise ValueError("a warm start needs a chromatin variant with standardised targets "
+                         f"(layers concat and expression_z); {model.name} has {sorted(names)}")
+    tower = [layer for layer in seq_only.layers
+             if layer.weights and layer.name not in _OUTPUT_LAYERS]
+    for src in tower:
+        if src.name not in names:
+            raise ValueError(f"seq_only layer {src.name!r} is not in {model.name}: the models "
+                             "were built with other settings (expression.model)")
+        dst = model.get_layer(src.name)
+        _assign(dst, src.get_weights(), src.name)
+        dst.trainable = mode == "fine_tune"
+    kernel, bias = seq_only.get_layer("expression_z").get_weights()
+    out = model.get_layer("expression_z")
+    full = np.zeros_like(out.get_weights()[0])
+    if full.shape[0] < kernel.shape[0] or full.shape[1] != kernel.shape[1]:
+        raise ValueError(f"seq_only's output kernel {kernel.shape} does not fit "
+                         f"{model.name}'s {full.shape}: other sizes (expression.model)")
+    full[: kernel.shape[0]] = kernel
+    out.set_weights([full, bias])
+
+
+def _assign(layer: Any, weights: list[np.ndarray], name: str) -> None:
+    """``layer.set_weights(weights)`` with a clear error for other shapes."""
+    have = [tuple(w.shape) for w in layer.get_weights()]
+    want = [tuple(w.shape) for w in weights]
+    if have != want:
+        raise ValueError(f"layer {name!r}: seq_only has weights {want}, the chromatin variant "
+                         f"{have}: the models were built with other settings "
+                         "(expression.model)")
+    layer.set_weights(weights)
+
+
 def _chromatin_tower(inp: Any, spec: ExpressionModelSpec) -> Any:
     """One convolution over the chromatin bins, flattened, a dense layer."""
     from keras import layers
@@ -228,6 +298,7 @@ def train_expression(
     window: ExpressionWindow,
     threads: int = 0,
     inputs: Sequence[str | Path] = (),
+    warm_start: tuple[str | Path, str] | None = None,
 ) -> dict[str, Any]:
     """Train one expression model (one seed) and predict every gene.
 
@@ -254,6 +325,10 @@ def train_expression(
         CPU threads for TensorFlow (0: its default).
     inputs
         Files recorded (with checksums) in the run record.
+    warm_start
+        ``(seq_only model.keras, mode)`` for a chromatin variant: start from that trained
+        ``seq_only`` (:func:`warm_start_from`; ``frozen`` or ``fine_tune``); the start is
+        early stopping's epoch 0, so the kept model is never worse on the validation genes.
 
     Returns
     -------
@@ -279,9 +354,17 @@ def train_expression(
     spec = resolve_spec(spec, int(train_rows.size))
     mean, sd = y[train_rows].mean(axis=0), y[train_rows].std(axis=0)
 
+    warm = warm_start is not None and warm_start[1] != "none" and variant != "seq_only"
+
     def build() -> Any:
-        return build_expression_model(variant, arrays.codes.shape[1], y.shape[1], spec,
-                                      n_bins, n_tracks, target_mean=mean, target_sd=sd)
+        model = build_expression_model(variant, arrays.codes.shape[1], y.shape[1], spec,
+                                       n_bins, n_tracks, target_mean=mean, target_sd=sd)
+        if warm:
+            from seq2func.models import load_model
+
+            assert warm_start is not None
+            warm_start_from(model, load_model(warm_start[0]), warm_start[1])
+        return model
 
     def compile_model(model: Any, lr: float) -> None:
         model.compile(optimizer=keras.optimizers.Adam(lr), loss="mse")
@@ -292,12 +375,26 @@ def train_expression(
     out = Path(outdir)
     record = fit(build_model=build, compile_model=compile_model, train_data=train_data,
                  val_data=val_data, settings=settings, outdir=out,
-                 run_config=_run_config(arrays, variant, spec, settings, seed, window_record),
-                 device=device, inputs=inputs, n_train=int(train_rows.size))
+                 run_config={**_run_config(arrays, variant, spec, settings, seed,
+                                           window_record),
+                             "warm_start": _warm_record(warm_start if warm else None)},
+                 device=device, inputs=[*inputs, *([warm_start[0]] if warm and warm_start
+                                                   else [])],
+                 n_train=int(train_rows.size), start_is_candidate=warm)
     record["expression_window"] = window_record
     write_text_atomic(out / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
     _predict_every_gene(arrays, variant, out)
     return record
+
+
+def _warm_record(warm_start: tuple[str | Path, str] | None) -> dict[str, Any]:
+    """The warm start in the run configuration: its mode and the seq_only file's md5 (a
+    checkpoint of a start from another seq_only is not resumed)."""
+    from seq2func.core.io import file_checksum
+
+    if warm_start is None:
+        return {"mode": "none"}
+    return {"mode": warm_start[1], "seq_only_md5": file_checksum(Path(warm_start[0]), "md5")}
 
 
 def _datasets(arrays: ExpressionArrays, variant: str, y: np.ndarray, train_rows: np.ndarray,

@@ -176,11 +176,14 @@ def _fold_test_chromosomes(dataset_json: str | Path | None) -> dict[str, list[st
 
 def train(genes_path: str | Path, features_path: str | Path, variant: str,
           settings: ExpressionSettings, seed: int, outdir: str | Path, *,
-          predicted: str | Path | None = None, threads: int = 0) -> dict[str, Any]:
+          predicted: str | Path | None = None, threads: int = 0,
+          warm_start: str | Path | None = None) -> dict[str, Any]:
     """Train one model variant (one seed): see
     :func:`seq2func.expression.models.train_expression` (its outputs) and
     :func:`seq2func.expression.data.load_arrays` (its inputs; ``predicted`` is the predicted
-    chromatin of ``seq_predicted``).
+    chromatin of ``seq_predicted``). ``warm_start`` is the trained ``seq_only`` model.keras of
+    the same seed a chromatin variant starts from (``expression.chromatin.warm_start``; None,
+    or the mode ``none``: from scratch).
 
     Returns
     -------
@@ -200,8 +203,14 @@ def train(genes_path: str | Path, features_path: str | Path, variant: str,
                          fix="rerun expression-prepare with the same expression settings "
                              "(upstream, downstream, end_upstream, end_downstream)")
     inputs = [genes_path, features_path] + ([predicted] if predicted else [])
+    warm = (None if warm_start is None or variant == "seq_only"
+            else (warm_start, settings.chromatin.warm_start))
+    if warm is not None and not Path(warm[0]).is_file():
+        raise InputError(warm_start, "no such seq_only model to warm-start from",
+                         fix="train seq_only of the same seed first, or set "
+                             "expression.chromatin.warm_start: none")
     rec = train_expression(arrays, variant, settings.model, settings.train, seed, outdir,
-                           settings.window, threads=threads, inputs=inputs)
+                           settings.window, threads=threads, inputs=inputs, warm_start=warm)
     log.info("trained %s seed %d: best epoch %d, val loss %.4f", variant, seed,
              rec["best_epoch"], rec["best_val_loss"])
     return rec

@@ -138,6 +138,11 @@ class ChromatinSettings(Settings):
         genes whose chromatin windows overlap share them (each predicted once); a gene's bins
         move by at most ``predict_grid / 2``. ``None``: ``bin_size / 2``; 1: exact per-TSS
         tiling.
+    warm_start
+        How the chromatin variants start: ``frozen`` (from the trained ``seq_only`` of the
+        same seed, its sequence tower fixed, the chromatin branch's output weights zero),
+        ``fine_tune`` (the same start, every weight trained) or ``none`` (from scratch)
+        (:func:`seq2func.expression.models.warm_start_from`).
     predicted_model
         Source of the predicted chromatin.
     """
@@ -148,6 +153,7 @@ class ChromatinSettings(Settings):
     bin_size: int
     match: str
     predict_grid: int | None
+    warm_start: str
     predicted_model: PredictedModelSettings
 
     @property

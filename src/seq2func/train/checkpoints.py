@@ -46,7 +46,10 @@ class LoopState:
     learning_rate
         The current learning rate (reduced on plateaus).
     best_val, best_epoch
-        Best validation loss so far and its epoch (1-based; -1: none yet).
+        Best validation loss so far and its epoch (1-based; -1: none yet; 0: the warm-started
+        model before training, ``fit(start_is_candidate=True)``).
+    start_val
+        Validation loss of that starting model (None: not measured).
     wait, lr_wait
         Epochs since the last improvement, for early stopping and for the learning rate.
     stopped_early
@@ -62,6 +65,7 @@ class LoopState:
     learning_rate: float = 1e-3
     best_val: float = float("inf")
     best_epoch: int = -1
+    start_val: float | None = None
     wait: int = 0
     lr_wait: int = 0
     stopped_early: bool = False

@@ -58,6 +58,7 @@ def fit(
     device: DeviceInfo,
     inputs: Sequence[str | Path] = (),
     n_train: int | None = None,
+    start_is_candidate: bool = False,
 ) -> dict[str, Any]:
     """Train with checkpoints and exact resume, writing model.keras, history.tsv and run.json.
 
@@ -86,6 +87,11 @@ def fit(
         Files recorded (with checksums) in the run record.
     n_train
         Number of training examples (for the examples/s column).
+    start_is_candidate
+        The model ``build_model`` returns is already a fit worth keeping (a warm start): its
+        validation loss is measured before training and it competes as "epoch 0", so the
+        kept model is never worse on the validation data than the start
+        (``best_epoch`` 0 when no epoch beat it).
 
     Returns
     -------
@@ -104,6 +110,9 @@ def fit(
         return (replica_safe(train_data(epoch), batch, device.replicas, training=True),
                 replica_safe(val_data(), batch, device.replicas, training=False))
 
+    if start_is_candidate and resumed_from is None:
+        _score_start(model, state, epoch_data(0)[1], ckpt_root)
+
     t_start = time.time()
     for epoch in range(state.epochs_done, settings.max_epochs):
         if state.stopped_early:
@@ -121,6 +130,7 @@ def fit(
             "epochs_run": state.epochs_done,
             "best_epoch": state.best_epoch,
             "best_val_loss": state.best_val,
+            "start_val_loss": state.start_val,
             "stopped_early": state.stopped_early,
             "resumed_after_epoch": resumed_from,
             "train_seconds_this_process": round(time.time() - t_start, 2),
@@ -155,6 +165,20 @@ def _start(build_model: Callable[[], Any], compile_model: Callable[[Any, float],
             return _start(build_model, compile_model, settings, ckpt_root, want_hash, device)
     log.info("resuming after epoch %d from %s", state.epochs_done, ckpt)
     return model, state, state.epochs_done
+
+
+def _score_start(model: Any, state: LoopState, val: Any, ckpt_root: Path) -> None:
+    """Make the untrained (warm-started) model the best so far, as epoch 0, at its
+    validation loss (a non-finite loss leaves it out)."""
+    import math
+
+    value = model.evaluate(val, verbose=0, return_dict=True)["loss"]
+    state.start_val = float(value)
+    if math.isfinite(state.start_val):
+        state.best_val, state.best_epoch = state.start_val, 0
+        _save_best(model, ckpt_root)
+    log.info("starting model: validation loss %.6g (epoch 0 of early stopping)",
+             state.start_val)
 
 
 def _save_best(model: Any, ckpt_root: Path) -> Path | None:
