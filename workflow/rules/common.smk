@@ -446,13 +446,16 @@ def expression_fold_models():
 
 def expression_warm_start(wildcards):
     """The trained seq_only model.keras a chromatin variant of this seed starts from
-    (expression.chromatin.warm_start; none for seq_only, for ``none`` or without seq_only)."""
+    (expression.chromatin.warm_start; none for seq_only, for ``none`` or without seq_only).
+    """
     warm = (
         EXPR["chromatin"]["warm_start"] != "none"
         and wildcards.variant != "seq_only"
         and "seq_only" in EXPR["variants"]
     )
-    return [f"{EXPR_MODELS_DIR}/seq_only/seed{wildcards.seed}/model.keras"] if warm else []
+    return (
+        [f"{EXPR_MODELS_DIR}/seq_only/seed{wildcards.seed}/model.keras"] if warm else []
+    )
 
 
 def expression_predictions():
