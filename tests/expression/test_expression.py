@@ -149,3 +149,43 @@ def test_train_predict_and_evaluate(prepared: Path, small_demo, tmp_path: Path) 
     assert ((ceiling > 0.3) & (ceiling <= 1)).all()
     for ext in ("pdf", "svg", "png"):
         assert (ev / f"ablation_fig.{ext}").stat().st_size > 0
+
+
+def test_warm_started_seq_observed_starts_at_seq_only(prepared: Path, tmp_path: Path) -> None:
+    """Through expression.run.train: seq_observed warm-started (frozen) from seq_only of the same
+    seed starts at seq_only's validation loss, keeps seq_only's sequence tower, records the
+    start; a missing seq_only model is a clear error; ``none`` trains from scratch."""
+    from seq2func.core.errors import InputError
+    from seq2func.expression.run import train
+    from seq2func.models import load_model
+
+    cfg = {"upstream": 600, "downstream": 300, "chromatin": {"flank": 2000, "bin_size": 500},
+           "model": {"conv_filters": [8], "conv_kernels": [8], "pool_sizes": [8],
+                     "seq_head": "global_max", "dense_units": 8, "capacity": "fixed"},
+           "train": {"batch_size": 32, "max_epochs": 2}}
+    settings = ExpressionSettings.from_config(cfg)
+    assert settings.chromatin.warm_start == "frozen"  # the schema's default
+    genes, feats = prepared / "genes.tsv", prepared / "features.npz"
+    seq = train(genes, feats, "seq_only", settings, 1, tmp_path / "seq_only", threads=2)
+    warm = train(genes, feats, "seq_observed", settings, 1, tmp_path / "warm", threads=2,
+                 warm_start=tmp_path / "seq_only" / "model.keras")
+    # the same predictions; Keras adds the L2 penalty of trainable weights only, and the
+    # frozen tower's is left out of the start's loss (so it is slightly lower)
+    assert warm["start_val_loss"] == pytest.approx(seq["best_val_loss"], rel=5e-3)
+    assert warm["start_val_loss"] <= seq["best_val_loss"]
+    assert warm["best_val_loss"] <= warm["start_val_loss"]
+    assert warm["config"]["warm_start"]["mode"] == "frozen"
+    a, b = load_model(tmp_path / "seq_only" / "model.keras"), load_model(tmp_path / "warm"
+                                                                          / "model.keras")
+    for name in ("seq_conv1", "seq_dense"):
+        for x, y in zip(a.get_layer(name).get_weights(), b.get_layer(name).get_weights(),
+                        strict=True):
+            np.testing.assert_array_equal(x, y)
+    with pytest.raises(InputError, match="no such seq_only model"):
+        train(genes, feats, "seq_observed", settings, 1, tmp_path / "x", threads=2,
+              warm_start=tmp_path / "missing.keras")
+    cold = ExpressionSettings.from_config({**cfg, "chromatin": {**cfg["chromatin"],
+                                                                "warm_start": "none"}})
+    rec = train(genes, feats, "seq_observed", cold, 1, tmp_path / "cold", threads=2,
+                warm_start=tmp_path / "seq_only" / "model.keras")
+    assert rec["start_val_loss"] is None and rec["config"]["warm_start"] == {"mode": "none"}
