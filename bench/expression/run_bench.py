@@ -97,9 +97,12 @@ def prepare_yeast(bundle: Path, split: Mapping[str, Sequence[str]], settings: Ex
 
 def train_variant(genes: Path, features: Path, variant: str, settings: ExpressionSettings,
                   seeds: Sequence[int], outdir: Path, predicted: Path | None = None,
-                  threads: int = 2) -> tuple[np.ndarray, float]:
+                  threads: int = 2, seq_only_root: Path | None = None
+                  ) -> tuple[np.ndarray, float]:
     """Train ``variant`` for each seed (``train-expression``); the seed-mean prediction and
-    the wall time (s) of all seeds."""
+    the wall time (s) of all seeds. A chromatin variant warm-starts, as the workflow does
+    (``expression.chromatin.warm_start``), from ``seq_only_root/seq_only/seed<seed>`` when
+    that model exists (the workflow's order: seq_only first)."""
     from seq2func.core.io import load_npz
     from seq2func.expression.run import train
 
@@ -107,9 +110,12 @@ def train_variant(genes: Path, features: Path, variant: str, settings: Expressio
     preds = []
     for seed in seeds:
         run = outdir / variant / f"seed{seed}"
+        warm = (seq_only_root / "seq_only" / f"seed{seed}" / "model.keras"
+                if seq_only_root is not None else None)
         if not (run / "predictions.npz").exists():
             train(genes, features, variant, settings, seed, run, predicted=predicted,
-                  threads=threads)
+                  threads=threads,
+                  warm_start=warm if warm is not None and warm.is_file() else None)
         preds.append(load_npz(run / "predictions.npz", ("prediction",))["prediction"])
     return np.mean(preds, axis=0), time.perf_counter() - t0
 
@@ -183,12 +189,13 @@ def run_dataset(name: str, genes_path: Path, features: Path, settings: Expressio
             log.info("%s: no predicted chromatin, seq_predicted not run", name)
             continue
         preds[v] = train_variant(genes_path, features, v, settings, seeds, outdir,
-                                 predicted if v == "seq_predicted" else None, threads)
+                                 predicted if v == "seq_predicted" else None, threads,
+                                 seq_only_root=outdir)
         log.info("%s %s: %.1f s", name, v, preds[v][1])
     if cross_fitted is not None:
         preds["seq_predicted_crossfit"] = train_variant(
             genes_path, features, "seq_predicted", settings, seeds, outdir / "crossfit",
-            cross_fitted, threads)
+            cross_fitted, threads, seq_only_root=outdir)
     preds.update(baselines(genes, features, settings))
     table = score(genes, preds, n_boot, truth)
     table.insert(0, "dataset", name)
