@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from seq2func import __version__
 from seq2func.core.errors import Seq2FuncError, format_message
+from seq2func.train.runtime import keep_openmp_out_of_tensorflow
 
 #: stage modules of this package, in the order their subcommands are listed by ``--help``
 STAGES = ("simulate", "config", "download", "preprocess", "train", "expression", "evaluate",
@@ -47,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 1
+    keep_openmp_out_of_tensorflow()
     try:
         return int(args.func(args) or 0)
     except Seq2FuncError as exc:
