@@ -14,10 +14,13 @@ Runs alternate (``--pairs`` pairs); each records wall seconds, the process's own
 seconds (``run.json``) and the final losses, which must be equal. Results are appended as JSON
 lines to ``bench/out/threads/results.jsonl``; the summary prints the median ratio.
 
-Usage (after the demo has built its dataset; ``--model`` is a non-factorised config model)::
+Usage (after a demo run; a chrombpnet model also needs its trained bias model)::
 
-    python bench/threads/run_bench.py --dataset results/demo/dataset --model basset \\
+    python bench/threads/run_bench.py --dataset results/demo/dataset --model chrombpnet \\
+        --bias-model results/demo/models/accessibility/chrombpnet/bias/model.keras \\
         --epochs 3 --pairs 2
+    python bench/threads/run_bench.py --dataset results/demo/dataset --model basset \\
+        --epochs 4 --pairs 2
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ def _command(arm: str, args: argparse.Namespace, outdir: Path) -> list[str]:
     sub = ["train-accessibility", "--dataset-dir", str(args.dataset), "--name", args.model,
            "--spec", json.dumps(spec), "--settings", json.dumps(settings), "--seed", "1",
            "--threads", str(args.threads), "--outdir", str(outdir)]
+    if args.bias_model:
+        sub += ["--bias-model", str(args.bias_model)]
     head = [sys.executable, "-m", "seq2func"] if arm == "seq2func" else [
         sys.executable, "-c", WITHOUT_MAIN]
     return head + sub
@@ -78,6 +83,8 @@ def main() -> int:
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--pairs", type=int, default=2)
+    p.add_argument("--bias-model", type=Path, default=None,
+                   help="a chrombpnet model's trained bias model.keras")
     args = p.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []

@@ -299,6 +299,11 @@ INFERENCE_GPUS = min(ACC["gpus_per_job"], 1)
 # and many, so jobs side by side use the cores better than threads inside one job; a CPU-only
 # study with long predictions can raise them (`--set-threads explain_accessibility=8`).
 INFERENCE_THREADS = 1
+# expression models are small (one promoter window per gene, all in memory): one thread each,
+# so seq_observed and seq_predicted train side by side and no job waits for both cores (the
+# demo's 2-thread jobs queued behind 1-thread ones; a 2-thread seq_only took 16.8 s, 1-thread
+# 18.8 s); a large study raises it (`--set-threads train_expression=4`)
+EXPRESSION_TRAIN_THREADS = 1
 
 
 def model_seeds(model):

@@ -130,7 +130,7 @@ rule train_expression:
         seed=r"\d+",
     conda:
         "../../envs/train.yaml"
-    threads: 2
+    threads: EXPRESSION_TRAIN_THREADS
     resources:
         # all genes' one-hot promoters in memory (n x L x 4 float32) + TensorFlow
         mem_mb=lambda wc, attempt: 4000 * attempt,
