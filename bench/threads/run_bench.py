@@ -1,5 +1,5 @@
 """Benchmark: a training job under Snakemake's ``OMP_NUM_THREADS`` with and without
-:func:`seq2func.train.runtime.keep_openmp_out_of_tensorflow`.
+:func:`seq2func.core.threads.keep_openmp_out_of_tensorflow`.
 
 Snakemake exports ``OMP_NUM_THREADS={threads}`` to every job. Both arms run the same
 ``seq2func train-accessibility`` command in a fresh process with that variable set to

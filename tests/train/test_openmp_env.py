@@ -7,7 +7,7 @@ import os
 import pytest
 
 from seq2func.cli import main
-from seq2func.train.runtime import keep_openmp_out_of_tensorflow
+from seq2func.core.threads import keep_openmp_out_of_tensorflow
 
 
 def test_a_job_thread_count_moves_to_blas_and_openmp_gets_one() -> None:

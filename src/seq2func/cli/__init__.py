@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from seq2func import __version__
 from seq2func.core.errors import Seq2FuncError, format_message
-from seq2func.train.runtime import keep_openmp_out_of_tensorflow
+from seq2func.core.threads import keep_openmp_out_of_tensorflow
 
 #: stage modules of this package, in the order their subcommands are listed by ``--help``
 STAGES = ("simulate", "config", "download", "preprocess", "train", "expression", "evaluate",

@@ -94,30 +94,6 @@ class DeviceInfo:
         return int(setting)
 
 
-def keep_openmp_out_of_tensorflow(environ: dict[str, str] | None = None) -> None:
-    """One OpenMP thread for TensorFlow's oneDNN kernels when ``OMP_NUM_THREADS`` is set.
-
-    Snakemake exports ``OMP_NUM_THREADS={threads}`` to every job. With it set above 1,
-    TensorFlow's CPU kernels run OpenMP threads beside its own thread pools (sized by
-    ``--threads``, :func:`configure_runtime`) and they contend: the demo's chrombpnet training
-    job took 217 s under Snakemake and 161 s alone, with identical losses
-    (``bench/threads/run_bench.py``). The job's thread count is kept for BLAS
-    (``OPENBLAS_NUM_THREADS``, unless already set), which reads it at import. Must run before
-    TensorFlow starts its runtime; unset, nothing changes (TensorFlow's own default).
-
-    Parameters
-    ----------
-    environ
-        The environment to change (``os.environ``, the default).
-    """
-    env = os.environ if environ is None else environ
-    omp = env.get("OMP_NUM_THREADS")
-    if omp is None or omp.strip() == "1":
-        return
-    env.setdefault("OPENBLAS_NUM_THREADS", omp)
-    env["OMP_NUM_THREADS"] = "1"
-
-
 def configure_runtime(seed: int, deterministic: bool | str = True, threads: int = 0,
                       mixed_precision: str = "off") -> DeviceInfo:
     """Configure TensorFlow/Keras for a run and report the device used.
