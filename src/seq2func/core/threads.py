@@ -6,7 +6,7 @@ import os
 
 
 def keep_openmp_out_of_tensorflow(environ: dict[str, str] | None = None) -> None:
-    """One OpenMP thread for TensorFlow's oneDNN kernels when ``OMP_NUM_THREADS`` is set.
+    """One OpenMP thread when ``OMP_NUM_THREADS`` is set above 1 (TensorFlow uses its own pools).
 
     Snakemake exports ``OMP_NUM_THREADS={threads}`` to every job. With it set above 1,
     TensorFlow's CPU kernels run OpenMP threads beside its own thread pools (sized by
