@@ -209,6 +209,23 @@ def test_strand_average_is_reverse_complement_invariant() -> None:
             np.testing.assert_allclose(fwd["profile"].sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_output_submodel_predicts_the_same_counts_without_the_profile_head() -> None:
+    """The cut-down model keeps only ``log_counts``, bit for bit; a one-output model and a
+    missing output are handled."""
+    keras.utils.set_random_seed(0)
+    x = _onehot(5, 120, seed=4)
+    bpnet = models.build_accessibility_model(_small("bpnet"), GEO, T, mean_log_counts=[1.0] * T)
+    sub = models.output_submodel(bpnet, "log_counts")
+    got = models.predict_both_strands(sub, x)
+    assert set(got) == {"log_counts"}
+    np.testing.assert_array_equal(got["log_counts"],
+                                  models.predict_both_strands(bpnet, x)["log_counts"])
+    basset = models.build_accessibility_model(_small("basset"), GEO, T)
+    assert models.output_submodel(basset, "labels") is basset
+    with pytest.raises(KeyError, match="no output 'labels'"):
+        models.output_submodel(bpnet, "labels")
+
+
 def test_reverse_complement_onehot() -> None:
     from seq2func.core.sequence import encode, one_hot
 

@@ -224,12 +224,13 @@ def grammar_experiments(model_paths: Sequence[str | Path], model_name: str,
 
     device = configure_runtime(seed=0, deterministic=True, threads=threads)
     from seq2func.interpret.insilico import predict_codes
-    from seq2func.models import load_ensemble
+    from seq2func.models import load_ensemble, output_submodel
 
     model = load_ensemble(model_paths)
     first = predict_codes(model, bg, g.batch_size)
     output = accessibility_output(list(first))
     base = scores(first, output)
+    model = output_submodel(model, output)  # the sweeps score one output: skip the others
     eff = marginal_effects(model, bg, [s.codes for s in singles], output, base, g.batch_size)
     marg = marginal_table(eff, [s.name for s in singles], tasks, g.bootstrap, g.ci, g.seed)
     info = pd.DataFrame({"motif": [s.name for s in singles],
