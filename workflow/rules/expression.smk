@@ -83,6 +83,9 @@ rule expression_predicted_chromatin:
         f"{LOGS}/expression/predicted_chromatin.log",
     benchmark:
         f"{BENCH}/expression/predicted_chromatin.tsv"
+    # the last serial chain of the run (basset -> predicted chromatin -> seq_predicted ->
+    # its evaluation -> gates): ahead of the ready single-core jobs
+    priority: 5
     conda:
         "../../envs/train.yaml"
     threads: INFERENCE_THREADS
@@ -128,6 +131,9 @@ rule train_expression:
     wildcard_constraints:
         variant="seq_only|seq_observed|seq_predicted",
         seed=r"\d+",
+    # the last serial chain of the run (basset -> predicted chromatin -> seq_predicted ->
+    # its evaluation -> gates): ahead of the ready single-core jobs
+    priority: 5
     conda:
         "../../envs/train.yaml"
     threads: EXPRESSION_TRAIN_THREADS
@@ -177,6 +183,9 @@ rule evaluate_expression:
         f"{LOGS}/expression/evaluate.log",
     benchmark:
         f"{BENCH}/expression/evaluate.tsv"
+    # the last serial chain of the run (basset -> predicted chromatin -> seq_predicted ->
+    # its evaluation -> gates): ahead of the ready single-core jobs
+    priority: 5
     conda:
         "../../envs/expression.yaml"
     threads: 1
