@@ -304,6 +304,10 @@ INFERENCE_THREADS = 1
 # demo's 2-thread jobs queued behind 1-thread ones; a 2-thread seq_only took 16.8 s, 1-thread
 # 18.8 s); a large study raises it (`--set-threads train_expression=4`)
 EXPRESSION_TRAIN_THREADS = 1
+# Priority of the run's last serial chains (basset -> predicted chromatin -> seq_predicted ->
+# its evaluation -> gates; the grammar experiments -> grammar_truth -> gates): ahead of the
+# ready single-core jobs, which the 2-core demo ran first, 120 s after basset was trained
+TAIL_PRIORITY = 5
 
 
 def model_seeds(model):

@@ -83,9 +83,7 @@ rule expression_predicted_chromatin:
         f"{LOGS}/expression/predicted_chromatin.log",
     benchmark:
         f"{BENCH}/expression/predicted_chromatin.tsv"
-    # the last serial chain of the run (basset -> predicted chromatin -> seq_predicted ->
-    # its evaluation -> gates): ahead of the ready single-core jobs
-    priority: 5
+    priority: TAIL_PRIORITY
     conda:
         "../../envs/train.yaml"
     threads: INFERENCE_THREADS
@@ -131,9 +129,7 @@ rule train_expression:
     wildcard_constraints:
         variant="seq_only|seq_observed|seq_predicted",
         seed=r"\d+",
-    # the last serial chain of the run (basset -> predicted chromatin -> seq_predicted ->
-    # its evaluation -> gates): ahead of the ready single-core jobs
-    priority: 5
+    priority: TAIL_PRIORITY
     conda:
         "../../envs/train.yaml"
     threads: EXPRESSION_TRAIN_THREADS
@@ -183,9 +179,7 @@ rule evaluate_expression:
         f"{LOGS}/expression/evaluate.log",
     benchmark:
         f"{BENCH}/expression/evaluate.tsv"
-    # the last serial chain of the run (basset -> predicted chromatin -> seq_predicted ->
-    # its evaluation -> gates): ahead of the ready single-core jobs
-    priority: 5
+    priority: TAIL_PRIORITY
     conda:
         "../../envs/expression.yaml"
     threads: 1

@@ -145,8 +145,7 @@ rule grammar_experiments:
         f"{BENCH}/interpret/grammar_{{model}}.tsv"
     wildcard_constraints:
         model="|".join(grammar_models()) or "(?!)",
-    # ~50 s, then grammar_truth -> gates: ahead of the ready single-core jobs
-    priority: 5
+    priority: TAIL_PRIORITY
     conda:
         "../../envs/train.yaml"
     threads: INFERENCE_THREADS
