@@ -34,8 +34,9 @@ def output_submodel(model: keras.Model, name: str) -> keras.Model:
     a prediction (the demo's chrombpnet, 4,096 sequences on both strands: 6.6 s with it, 4.1 s
     without); an in-silico experiment that scores log counts only gets the same values (the
     same layers and weights, bit for bit) ~1.6x faster through this model. A model with one
-    output, or without a dict of outputs, is returned as it is. A seed ensemble (:func:`~seq2func.models.load_ensemble`) keeps its
-    averaged output only; its members, nested models, still compute every head.
+    output, or without a dict of outputs, is returned as it is. A seed ensemble
+    (:func:`~seq2func.models.load_ensemble`) keeps its averaged output only; its members,
+    nested models, still compute every head.
 
     Parameters
     ----------
