@@ -38,10 +38,15 @@ TINY_ACCESSIBILITY = {
     "train": {"max_epochs": 1},
 }
 
+#: the default config's grammar experiments on TINY_ACCESSIBILITY's basset (the default
+#: config names chrombpnet, which TINY_ACCESSIBILITY does not train)
+_TINY_GRAMMAR = {**yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+                 ["interpret"]["grammar"], "models": ["basset"]}
+
 #: the later stages at test size (fewer epochs, peaks and bootstrap replicates)
 FAST_STAGES = {
     "expression": {"train": {"max_epochs": 3}, "n_bootstrap": 50},
-    "interpret": {"peaks_per_task": 100, "ism_peaks_per_task": 3},
+    "interpret": {"peaks_per_task": 100, "ism_peaks_per_task": 3, "grammar": _TINY_GRAMMAR},
     "evaluate": {"bootstrap": 50},
 }
 
