@@ -10,7 +10,7 @@ Snakemake exports ``OMP_NUM_THREADS={threads}`` to every job. Both arms run the 
 * ``seq2func`` - the ``seq2func`` entry point (``main()``), which gives TensorFlow's kernels one
   OpenMP thread.
 
-Runs alternate (``--pairs`` pairs); each records wall seconds, the process's own training
+Runs alternate (``--pairs`` pairs); each records wall and CPU seconds, the process's own training
 seconds (``run.json``) and the final losses, which must be equal. Results are appended as JSON
 lines to ``bench/out/threads/results.jsonl``; the summary prints the median ratio.
 
@@ -28,11 +28,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +46,9 @@ WITHOUT_MAIN = ("import sys; from seq2func.cli import build_parser; "
                 "a = build_parser().parse_args(sys.argv[1:]); sys.exit(a.func(a) or 0)")
 
 
-def _command(arm: str, args: argparse.Namespace, outdir: Path) -> list[str]:
+def train_subcommand(args: argparse.Namespace, threads: int, outdir: Path) -> list[str]:
+    """The ``train-accessibility`` arguments of the workflow's job for ``args.model`` (the
+    config's spec and settings with ``args.epochs``), run with ``threads``."""
     import yaml
 
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -51,29 +56,46 @@ def _command(arm: str, args: argparse.Namespace, outdir: Path) -> list[str]:
     settings = dict(cfg["accessibility"]["train"], max_epochs=args.epochs)
     sub = ["train-accessibility", "--dataset-dir", str(args.dataset), "--name", args.model,
            "--spec", json.dumps(spec), "--settings", json.dumps(settings), "--seed", "1",
-           "--threads", str(args.threads), "--outdir", str(outdir)]
+           "--threads", str(threads), "--outdir", str(outdir)]
     if args.bias_model:
         sub += ["--bias-model", str(args.bias_model)]
-    head = [sys.executable, "-m", "seq2func"] if arm == "seq2func" else [
-        sys.executable, "-c", WITHOUT_MAIN]
-    return head + sub
+    return sub
 
 
-def _run(arm: str, args: argparse.Namespace) -> dict:
+def timed_run(label: str, command: Callable[[Path], list[str]], threads: int) -> dict:
+    """Run ``command(outdir)`` in a fresh process under ``OMP_NUM_THREADS=threads`` (as
+    Snakemake sets it) and return its wall and CPU seconds (user + system, ``getrusage``), the
+    cores it kept busy, its own training seconds (``run.json``) and its last history row."""
     with tempfile.TemporaryDirectory() as tmp:
         outdir = Path(tmp) / "run"
-        env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
         env.pop("OPENBLAS_NUM_THREADS", None)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        proc = subprocess.run(_command(arm, args, outdir), env=env, capture_output=True,
-                              text=True)
+        proc = subprocess.run(command(outdir), env=env, capture_output=True, text=True)
         wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode != 0:
-            raise SystemExit(f"{arm} failed:\n{proc.stderr[-3000:]}")
+            raise SystemExit(f"{label} failed:\n{proc.stderr[-3000:]}")
         run = json.loads((outdir / "run.json").read_text())
         last = (outdir / "history.tsv").read_text().splitlines()[-1]
-    return {"arm": arm, "wall_s": round(wall, 2),
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"arm": label, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
+            "cores_busy": round(cpu / wall, 2),
             "train_s": run["train_seconds_this_process"], "last_history_row": last}
+
+
+def alternating(arms: tuple[str, str], pairs: int) -> Iterator[tuple[int, str]]:
+    """``(pair, arm)`` for ``pairs`` pairs, the two arms' order swapped every pair."""
+    for i in range(pairs):
+        for arm in arms if i % 2 == 0 else arms[::-1]:
+            yield i, arm
+
+
+def _command(arm: str, args: argparse.Namespace, outdir: Path) -> list[str]:
+    head = [sys.executable, "-m", "seq2func"] if arm == "seq2func" else [
+        sys.executable, "-c", WITHOUT_MAIN]
+    return head + train_subcommand(args, args.threads, outdir)
 
 
 def main() -> int:
@@ -88,13 +110,12 @@ def main() -> int:
     args = p.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
-    for i in range(args.pairs):
-        for arm in ("snakemake_env", "seq2func") if i % 2 == 0 else ("seq2func",
-                                                                      "snakemake_env"):
-            row = _run(arm, args) | {"pair": i, "model": args.model, "epochs": args.epochs,
-                                     "threads": args.threads, "cpus": os.cpu_count()}
-            rows.append(row)
-            print(json.dumps(row))
+    for i, arm in alternating(("snakemake_env", "seq2func"), args.pairs):
+        row = timed_run(arm, partial(_command, arm, args), args.threads) | {
+            "pair": i, "model": args.model, "epochs": args.epochs, "threads": args.threads,
+            "cpus": os.cpu_count()}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
     with open(OUT / "results.jsonl", "a") as fh:
         fh.writelines(json.dumps(r) + "\n" for r in rows)
     by = {a: [r for r in rows if r["arm"] == a] for a in ("snakemake_env", "seq2func")}

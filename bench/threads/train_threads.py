@@ -25,53 +25,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
+from functools import partial
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "bench" / "out" / "threads"
+from run_bench import OUT, alternating, timed_run, train_subcommand
+
 ARMS = {"threads2": 2, "threads1": 1}
 
 
-def _command(args: argparse.Namespace, threads: int, outdir: Path) -> list[str]:
-    import yaml
-
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    spec = dict(cfg["accessibility"]["models"][args.model], max_epochs=args.epochs)
-    settings = dict(cfg["accessibility"]["train"], max_epochs=args.epochs)
-    cmd = [sys.executable, "-m", "seq2func", "train-accessibility", "--dataset-dir",
-           str(args.dataset), "--name", args.model, "--spec", json.dumps(spec),
-           "--settings", json.dumps(settings), "--seed", "1", "--threads", str(threads),
-           "--outdir", str(outdir)]
-    if args.bias_model:
-        cmd += ["--bias-model", str(args.bias_model)]
-    return cmd
-
-
-def _run(arm: str, args: argparse.Namespace) -> dict:
-    threads = ARMS[arm]
-    with tempfile.TemporaryDirectory() as tmp:
-        outdir = Path(tmp) / "run"
-        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        proc = subprocess.run(_command(args, threads, outdir), env=env, capture_output=True,
-                              text=True)
-        wall = time.perf_counter() - t0
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if proc.returncode != 0:
-            raise SystemExit(f"{arm} failed:\n{proc.stderr[-3000:]}")
-        run = json.loads((outdir / "run.json").read_text())
-        last = (outdir / "history.tsv").read_text().splitlines()[-1]
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"arm": arm, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
-            "cores_busy": round(cpu / wall, 2),
-            "train_s": run["train_seconds_this_process"], "last_history_row": last}
+def _command(arm: str, args: argparse.Namespace, outdir: Path) -> list[str]:
+    return [sys.executable, "-m", "seq2func", *train_subcommand(args, ARMS[arm], outdir)]
 
 
 def main() -> int:
@@ -85,13 +50,11 @@ def main() -> int:
     args = p.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
-    for i in range(args.pairs):
-        order = ("threads2", "threads1") if i % 2 == 0 else ("threads1", "threads2")
-        for arm in order:
-            row = _run(arm, args) | {"pair": i, "model": args.model, "epochs": args.epochs,
-                                     "cpus": os.cpu_count()}
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+    for i, arm in alternating(("threads2", "threads1"), args.pairs):
+        row = timed_run(arm, partial(_command, arm, args), ARMS[arm]) | {
+            "pair": i, "model": args.model, "epochs": args.epochs, "cpus": os.cpu_count()}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
     with open(OUT / "train_threads.jsonl", "a") as fh:
         fh.writelines(json.dumps(r) + "\n" for r in rows)
     by = {a: [r for r in rows if r["arm"] == a] for a in ARMS}
