@@ -152,6 +152,37 @@ def test_explain_save_and_bigwigs(tmp_path: Path) -> None:
         assert np.isnan(bw.values("chr1", 0, 100)).all()
 
 
+def test_attributions_of_region_groups_combine_as_one_explanation() -> None:
+    """Regions explained in two groups (e.g. by two folds' models) and combined are, row for
+    row and ISM row for ISM row, the regions explained at once (rows in region_id order)."""
+    w = np.random.default_rng(4).normal(size=(L, 4, T)).astype(np.float32)
+    model = _linear_model(w)
+    regions = pd.DataFrame({"region_id": [0, 1, 2, 3, 4], "chrom": ["c1", "c2", "c1", "c2", "c1"],
+                            "start": [0, 0, 50, 50, 100], "end": [40, 40, 90, 90, 140],
+                            "centre": [20, 20, 70, 70, 120],
+                            "selected_a": [True, False, True, True, False],
+                            "selected_b": [False, True, False, True, True]})
+    codes = np.random.default_rng(5).integers(0, 4, size=(5, L)).astype(np.uint8)
+    whole = interpret.explain_regions(model, regions, codes, ["a", "b"], ism_per_task=1,
+                                      ism_width=10)
+    ism = interpret.ism_selection(regions, ["a", "b"], 1)
+    assert ism.tolist() == whole.ism_rows.tolist() == [0, 1]
+    parts = []
+    for chrom in ("c2", "c1"):  # the groups in another order than region_id
+        rows = np.flatnonzero(regions["chrom"] == chrom)
+        parts.append(interpret.explain_regions(
+            model, regions.iloc[rows].reset_index(drop=True), codes[rows], ["a", "b"],
+            ism_width=10, ism_rows=np.flatnonzero(np.isin(rows, ism))))
+    got = interpret.concat_attributions(parts)
+    pd.testing.assert_frame_equal(got.regions, whole.regions)
+    np.testing.assert_array_equal(got.one_hot, whole.one_hot)
+    np.testing.assert_allclose(got.hypothetical, whole.hypothetical, rtol=1e-6)
+    assert got.ism_rows.tolist() == whole.ism_rows.tolist()
+    np.testing.assert_allclose(got.ism_hypothetical, whole.ism_hypothetical, rtol=1e-6)
+    with pytest.raises(ValueError, match="no attributions"):
+        interpret.concat_attributions([])
+
+
 # ------------------------------------------------------------- motif database: release, taxa, file
 
 @pytest.mark.parametrize(("source", "expected"), [

@@ -226,6 +226,27 @@ def test_output_submodel_predicts_the_same_counts_without_the_profile_head() -> 
         models.output_submodel(bpnet, "labels")
 
 
+def test_predict_batched_is_model_predict_bit_for_bit() -> None:
+    """Batch by batch through ``predict_on_batch`` (a short last batch, a strided
+    reverse-complement view, named and unnamed outputs): the numbers of ``model.predict``
+    exactly; an input without rows is refused with a message."""
+    keras.utils.set_random_seed(0)
+    x = _onehot(23, 120, seed=5)
+    bpnet = models.build_accessibility_model(_small("bpnet"), GEO, T, mean_log_counts=[1.0] * T)
+    for inp in (x, models.reverse_complement_onehot(x)):
+        got = models.predict_batched(bpnet, inp, batch_size=8)
+        want = bpnet.predict(inp, batch_size=8, verbose=0)
+        assert set(got) == set(want) == {"profile", "log_counts"}
+        for k in want:
+            assert got[k].shape == want[k].shape
+            np.testing.assert_array_equal(got[k], want[k])
+    plain = keras.Model(bpnet.input, bpnet.output["log_counts"])
+    got = models.predict_batched(plain, x, batch_size=10)
+    np.testing.assert_array_equal(got, plain.predict(x, batch_size=10, verbose=0))
+    with pytest.raises(ValueError, match="no sequences to predict"):
+        models.predict_batched(bpnet, x[:0])
+
+
 def test_reverse_complement_onehot() -> None:
     from seq2func.core.sequence import encode, one_hot
 

@@ -178,17 +178,26 @@ def test_a_chrombpnet_model_without_its_bias_model_is_refused(dataset: Path,
     assert not (tmp_path / "m" / "model.keras").exists()
 
 
-def test_fold_runs_give_out_of_fold_predictions(dataset: Path, tmp_path: Path) -> None:
-    meta = load_metadata(dataset)
-    folds = [f["name"] for f in meta["folds"]]
+@pytest.fixture(scope="module")
+def fold_models(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """A basset run (1 epoch) on each automatic fold of the dataset."""
+    root = tmp_path_factory.mktemp("fold_runs")
     models = []
-    for fold in folds:
-        out = tmp_path / "folds" / fold / "seed1"
+    for fold in (f["name"] for f in load_metadata(dataset)["folds"]):
+        out = root / "folds" / fold / "seed1"
         res = _train(dataset, BASSET, out, "--fold", fold, settings={**SETTINGS,
                                                                      "max_epochs": 1})
         assert res.returncode == 0, res.stderr[-3000:]
         assert json.loads((out / "run.json").read_text())["config"]["fold"] == fold
         models.append(out / "model.keras")
+    return models
+
+
+def test_fold_runs_give_out_of_fold_predictions(dataset: Path, fold_models: list[Path],
+                                                tmp_path: Path) -> None:
+    meta = load_metadata(dataset)
+    folds = [f["name"] for f in meta["folds"]]
+    models = fold_models
     oof = tmp_path / "oof.npz"
     regions = load_regions(dataset)
     bed = tmp_path / "windows.bed"
@@ -238,3 +247,74 @@ def test_out_of_fold_refuses_a_default_split_run(dataset: Path, tmp_path: Path) 
     assert res.returncode == 2
     assert "trained on the default split, not a fold" in res.stderr
     assert not (tmp_path / "oof.npz").exists()
+
+
+def _explain(dataset: Path, models: list[Path], out: Path, peaks: str
+             ) -> subprocess.CompletedProcess[str]:
+    meta = load_metadata(dataset)
+    genome = Path(meta["genome"]["path"])
+    sizes = out.parent / "chrom.sizes"
+    fai = pd.read_csv(f"{genome}.fai", sep="\t", header=None)
+    fai[[0, 1]].to_csv(sizes, sep="\t", header=False, index=False)
+    params = {"peaks": peaks, "peaks_per_task": 1000, "ism_peaks_per_task": 2, "ism_width": 20}
+    return _cli("explain", "--model", *map(str, models), "--dataset-dir", str(dataset),
+                "--genome", str(genome), "--chrom-sizes", str(sizes), "--params",
+                json.dumps(params), "--threads", "2", "--out", str(out),
+                "--bigwig-dir", str(out.parent / f"bw_{peaks}"))
+
+
+def test_fold_runs_explain_every_peak_out_of_fold(dataset: Path, fold_models: list[Path],
+                                                  tmp_path: Path) -> None:
+    """interpret.peaks auto/out_of_fold: every peak of every chromosome, each explained by
+    the run of the fold that held its chromosome out - exactly the attributions that run
+    alone gives its test peaks; test: the default split's test peaks only."""
+    meta = load_metadata(dataset)
+    regions = load_regions(dataset)
+    peaks = regions[regions["source"] == "peak"]
+    auto = tmp_path / "auto.npz"
+    res = _explain(dataset, fold_models, auto, "auto")
+    assert res.returncode == 0, res.stderr[-3000:]
+    with np.load(auto) as z:
+        got = {k: z[k] for k in z.files}
+    record = json.loads((tmp_path / "auto.npz.provenance.json").read_text())
+    assert record["peaks"] == "out_of_fold"
+    labelled = peaks[(peaks[[f"label_{t}" for t in meta["tasks"]]] == 1).any(axis=1)]
+    assert sorted(got["region_id"].tolist()) == got["region_id"].tolist()
+    assert set(got["region_id"]) == set(labelled["region_id"])
+    assert set(got["chrom"]) == set(labelled["chrom"]) and len(set(got["chrom"])) >= 3
+    assert got["ism_rows"].size >= 2
+    from seq2func.interpret.attributions import gradient_x_input, target_outputs
+    from seq2func.models import load_model
+
+    for fold, model in zip([f["name"] for f in meta["folds"]], fold_models, strict=True):
+        test_chroms = next(f["split"]["test"] for f in meta["folds"] if f["name"] == fold)
+        rows = np.isin(got["chrom"], test_chroms)
+        assert rows.any()
+        fn = target_outputs(load_model(str(model)), "counts")
+        want = gradient_x_input(fn, got["one_hot"][rows].astype(np.float32),
+                                len(meta["tasks"]), batch_size=128)
+        np.testing.assert_allclose(got["hypothetical"][rows], want, rtol=1e-5, atol=1e-6)
+    test = tmp_path / "test.npz"
+    res = _explain(dataset, fold_models, test, "test")
+    assert res.returncode == 0, res.stderr[-3000:]
+    with np.load(test) as z:
+        assert set(z["chrom"]) <= set(SPLIT["test"])
+    res = _explain(dataset, fold_models[:1], tmp_path / "one.npz", "out_of_fold")
+    assert res.returncode == 0, res.stderr[-3000:]  # one fold: only its chromosomes
+    with np.load(tmp_path / "one.npz") as z:
+        assert set(z["chrom"]) == set(meta["folds"][0]["split"]["test"]) & set(labelled["chrom"])
+
+
+def test_out_of_fold_attributions_refuse_a_default_split_run(dataset: Path,
+                                                             tmp_path: Path) -> None:
+    out = tmp_path / "seed1"
+    res = _train(dataset, BASSET, out, settings={**SETTINGS, "max_epochs": 1})
+    assert res.returncode == 0, res.stderr[-3000:]
+    res = _explain(dataset, [out / "model.keras"], tmp_path / "attr.npz", "out_of_fold")
+    assert res.returncode == 2
+    assert "interpret.peaks is out_of_fold" in res.stderr
+    assert "trained on the default split, not a fold" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "attr.npz").exists()
+    res = _explain(dataset, [out / "model.keras"], tmp_path / "auto.npz", "auto")
+    assert res.returncode == 0, res.stderr[-3000:]  # auto: a default-split run, test peaks

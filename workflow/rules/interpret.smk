@@ -1,5 +1,6 @@
 # Interpretation of the accessibility models (seed ensembles): attributions of the strongest
-# test-set peaks (strand-averaged gradient x input; vectorised ISM on a few), TF-MoDISco motifs
+# test-set peaks, or of all peaks out of fold with accessibility.folds (interpret.peaks;
+# strand-averaged gradient x input; vectorised ISM on a few), TF-MoDISco motifs
 # annotated with JASPAR, logos; in-silico grammar (motif marginalisation, pair spacing and
 # orientation sweeps); on the demo, recovery of the planted motifs (metric table "motifs") and
 # of the planted pair rules (metric table "grammar").

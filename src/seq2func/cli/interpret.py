@@ -22,10 +22,12 @@ log = logging.getLogger("seq2func")
 
 def _add_explain(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "explain", help="attributions (gradient x input, ISM) of test-set peaks",
-        description="Explain an accessibility model on the strongest test-set peaks of each "
-                    "task: strand-averaged gradient x input for all of them, vectorised ISM "
-                    "for the strongest few. Writes an .npz and one bigWig per task.")
+        "explain", help="attributions (gradient x input, ISM) of the strongest peaks",
+        description="Explain an accessibility model on the strongest peaks of each task (the "
+                    "params' peaks: test-set peaks, or out of fold for fold runs: every peak "
+                    "by the runs that held its chromosome out): strand-averaged gradient x "
+                    "input for all of them, vectorised ISM for the strongest few. Writes an "
+                    ".npz and one bigWig per task.")
     add_ensemble(p)
     add_dataset(p)
     add_genome(p)

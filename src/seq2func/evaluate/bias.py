@@ -83,13 +83,14 @@ def truth_rows(name: str, bias_model: Any, ds: Dataset, background: np.ndarray,
                truth: str | Path, n_boot: int, seed: int) -> list[MetricRow]:
     """``bias_truth_pearson`` per task, on the codes of background windows."""
     from seq2func.core.sequence import one_hot
+    from seq2func.models import predict_batched
 
     table = pd.read_csv(truth, sep="\t")
     geo = ds.geometry
     if geo.profile_bin != 1:
         return []
-    logits = np.asarray(bias_model.predict(one_hot(background), batch_size=256,
-                                           verbose=0)["profile"], dtype=np.float64)
+    logits = np.asarray(predict_batched(bias_model, one_hot(background), 256)["profile"],
+                        dtype=np.float64)
     off = (geo.input_length - geo.profile_length) // 2
     rows = []
     for i, (task, sample) in enumerate(zip(ds.tasks, ds.meta.samples, strict=True)):

@@ -314,9 +314,53 @@ def select_peaks(regions: pd.DataFrame, tasks: Sequence[str], n_per_task: int) -
 # --------------------------------------------------------------------------- driver
 
 
+def ism_selection(regions: pd.DataFrame, tasks: Sequence[str], ism_per_task: int
+                  ) -> np.ndarray:
+    """Rows explained by ISM: the first ``ism_per_task`` selected rows of each task (sorted,
+    each once; none when ``ism_per_task`` is 0)."""
+    rows: list[int] = []
+    if ism_per_task > 0:
+        for t in tasks:
+            rows += np.flatnonzero(regions[f"selected_{t}"].to_numpy(bool))[:ism_per_task].tolist()
+    return np.array(sorted(set(rows)), dtype=np.int64)
+
+
+def concat_attributions(parts: Sequence[Attributions]) -> Attributions:
+    """The attributions of several disjoint region sets as one, rows in ``region_id`` order.
+
+    Raises
+    ------
+    ValueError
+        If there is no part, or the parts differ in tasks, input length or ISM window.
+    """
+    if not parts:
+        raise ValueError("no attributions to combine")
+    first = parts[0]
+    for p in parts[1:]:
+        if (p.tasks != first.tasks or p.one_hot.shape[1:] != first.one_hot.shape[1:]
+                or p.ism_start != first.ism_start
+                or p.ism_hypothetical.shape[1:] != first.ism_hypothetical.shape[1:]):
+            raise ValueError("attributions of different tasks, inputs or ISM windows")
+    offsets = np.cumsum([0, *[len(p.regions) for p in parts]])
+    regions = pd.concat([p.regions for p in parts], ignore_index=True)
+    order = np.argsort(regions["region_id"].to_numpy(), kind="stable")
+    new_row = np.empty(order.size, dtype=np.int64)
+    new_row[order] = np.arange(order.size)
+    ism_rows = new_row[np.concatenate([p.ism_rows + o for p, o in zip(parts, offsets,
+                                                                        strict=False)])]
+    ism_order = np.argsort(ism_rows, kind="stable")
+    return Attributions(
+        regions=regions.iloc[order].reset_index(drop=True), tasks=list(first.tasks),
+        one_hot=np.concatenate([p.one_hot for p in parts])[order],
+        hypothetical=np.concatenate([p.hypothetical for p in parts])[order],
+        ism_rows=ism_rows[ism_order], ism_start=first.ism_start,
+        ism_hypothetical=np.concatenate([p.ism_hypothetical for p in parts])[ism_order])
+
+
 def explain_regions(model: Any, regions: pd.DataFrame, codes: np.ndarray, tasks: Sequence[str],
                     *, bpnet_target: str = "counts", ism_per_task: int = 20,
-                    ism_width: int = 100, batch_size: int = 128) -> Attributions:
+                    ism_width: int = 100, batch_size: int = 128,
+                    ism_rows: np.ndarray | None = None) -> Attributions:
     """Gradient x input for every region and ISM for the strongest few of each task.
 
     Parameters
@@ -331,6 +375,8 @@ def explain_regions(model: Any, regions: pd.DataFrame, codes: np.ndarray, tasks:
         ISM on the first (strongest) ``ism_per_task`` selected regions of each task (0: none).
     ism_width
         ISM over the central ``ism_width`` positions of the input.
+    ism_rows
+        Rows explained by ISM, in place of :func:`ism_selection` by ``ism_per_task``.
     """
     from seq2func.core.sequence import one_hot
 
@@ -341,11 +387,9 @@ def explain_regions(model: Any, regions: pd.DataFrame, codes: np.ndarray, tasks:
     L = x.shape[1]
     width = min(int(ism_width), L)
     start = (L - width) // 2
-    rows: list[int] = []
-    if ism_per_task > 0:
-        for t in tasks:
-            rows += np.flatnonzero(regions[f"selected_{t}"].to_numpy(bool))[:ism_per_task].tolist()
-    ism_rows = np.array(sorted(set(rows)), dtype=np.int64)
+    if ism_rows is None:
+        ism_rows = ism_selection(regions, tasks, ism_per_task)
+    ism_rows = np.asarray(ism_rows, dtype=np.int64)
     log.info("ISM on %d regions x %d positions x 3 alternatives x 2 strands", ism_rows.size,
              width)
     ism_h = (ism(strand_averaged(fn), x[ism_rows], start, width) if ism_rows.size

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from seq2func.core.provenance import write_provenance
 from seq2func.interpret.settings import InterpretSettings
 
@@ -17,12 +19,21 @@ def explain(model_paths: Sequence[str | Path], dataset_dir: str | Path,
             genome_path: str | Path, chrom_sizes: str | Path, settings: InterpretSettings,
             out: str | Path, bigwig_dir: str | Path, threads: int = 0,
             target: str | None = None) -> None:
-    """Attributions of the seed ensemble of ``model_paths`` on the strongest test-set peaks.
+    """Attributions of the seed ensemble of ``model_paths`` on the strongest peaks.
 
-    Writes ``out`` (:class:`~seq2func.interpret.attributions.Attributions`) and one bigWig of
-    actual scores per task into ``bigwig_dir``. A bias model of a chrombpnet model (its
-    ``run.json`` names its heads) is explained task by task through its heads. ``target``
-    overrides ``settings.bpnet_target`` (``counts`` or ``profile``).
+    Which peaks, ``settings.peaks``: the default split's test peaks, or out of fold (runs
+    trained on folds: every peak, each explained by the runs of the fold that held its
+    chromosome out, :func:`out_of_fold_groups`). Writes ``out``
+    (:class:`~seq2func.interpret.attributions.Attributions`) and one bigWig of actual scores
+    per task into ``bigwig_dir``. A bias model of a chrombpnet model (its ``run.json`` names
+    its heads) is explained task by task through its heads. ``target`` overrides
+    ``settings.bpnet_target`` (``counts`` or ``profile``).
+
+    Raises
+    ------
+    seq2func.core.errors.InputError
+        With ``peaks: out_of_fold``, if a model is not a fold run or no fold holds out a
+        chromosome with peaks.
     """
     from seq2func.core.io import read_chrom_sizes
     from seq2func.core.sequence import Genome
@@ -34,22 +45,102 @@ def explain(model_paths: Sequence[str | Path], dataset_dir: str | Path,
 
     ds = Dataset(dataset_dir)
     tasks = list(ds.tasks)
-    sel = attributions.select_peaks(ds.regions("test"), tasks, settings.peaks_per_task)
+    by_fold = fold_runs_to_explain(model_paths, settings.peaks)
+    if by_fold is None:
+        sel = attributions.select_peaks(ds.regions("test"), tasks, settings.peaks_per_task)
+        groups = [(list(map(str, model_paths)), np.arange(len(sel)))]
+    else:
+        sel, groups = out_of_fold_groups(ds, tasks, settings.peaks_per_task, by_fold)
     with Genome(genome_path) as genome:
         codes = genome.windows(sel["chrom"].tolist(), sel["start"].to_numpy(),
                                ds.geometry.input_length)
-    attr = attributions.explain_regions(
-        _task_model(model_paths, ds), sel, codes, tasks,
-        bpnet_target=target or settings.bpnet_target,
-        ism_per_task=settings.ism_peaks_per_task, ism_width=settings.ism_width)
+    ism_rows = attributions.ism_selection(sel, tasks, settings.ism_peaks_per_task)
+    parts = [attributions.explain_regions(
+        _task_model(paths, ds), sel.iloc[rows].reset_index(drop=True), codes[rows], tasks,
+        bpnet_target=target or settings.bpnet_target, ism_width=settings.ism_width,
+        ism_rows=np.flatnonzero(np.isin(rows, ism_rows))) for paths, rows in groups]
+    attr = parts[0] if len(parts) == 1 else attributions.concat_attributions(parts)
     attr.save(out)
     bigwigs = {t: Path(bigwig_dir) / f"{t}.bw" for t in tasks}
     attributions.write_attribution_bigwigs(attr, read_chrom_sizes(chrom_sizes), bigwigs)
+    peaks = "test" if by_fold is None else "out_of_fold"
     write_provenance(out, step="explain", inputs=[*model_paths, genome_path, ds.metadata_path],
                      config=settings.to_config(), device=device.description,
                      extra={"n_regions": len(sel), "n_ism_regions": int(attr.ism_rows.size),
+                            "peaks": peaks,
+                            "regions_per_model_group": {"+".join(sorted(map(str, p))): int(r.size)
+                                                        for p, r in groups},
                             "bigwigs": [str(v) for v in bigwigs.values()]})
-    log.info("explained %d test peaks (%d with ISM) -> %s", len(sel), attr.ism_rows.size, out)
+    log.info("explained %d %s peaks (%d with ISM) -> %s", len(sel), peaks.replace("_", "-"),
+             attr.ism_rows.size, out)
+
+
+def fold_runs_to_explain(model_paths: Sequence[str | Path], peaks: str
+                         ) -> dict[str, list[str]] | None:
+    """The runs of ``model_paths`` by fold when their peaks are explained out of fold, else
+    None (``peaks``: ``test``; or ``auto`` with a run that is not a fold's).
+
+    Raises
+    ------
+    seq2func.core.errors.InputError
+        With ``peaks="out_of_fold"``, if a run was not trained on a fold (or has no record).
+    """
+    from seq2func.core.errors import InputError
+    from seq2func.models.oof import runs_by_fold
+
+    if peaks == "test":
+        return None
+    try:
+        return runs_by_fold(model_paths)
+    except InputError as exc:
+        if peaks == "auto":
+            return None
+        raise InputError(exc.path, f"interpret.peaks is out_of_fold, but {exc.problem}",
+                         fix="train the model on folds (accessibility.folds) or set "
+                             "interpret.peaks: test") from None
+
+
+def out_of_fold_groups(ds: Any, tasks: Sequence[str], n_per_task: int,
+                       by_fold: Mapping[str, Sequence[str]]
+                       ) -> tuple[Any, list[tuple[list[str], Any]]]:
+    """The peaks to explain out of fold and which runs explain which of them.
+
+    The strongest ``n_per_task`` peaks of each task among the peaks of every chromosome some
+    fold of ``by_fold`` holds out (:func:`~seq2func.interpret.attributions.select_peaks`); a
+    peak is explained by the runs of the folds whose test set holds its chromosome (one fold
+    with automatic folds; several are ensembled).
+
+    Returns
+    -------
+    (pandas.DataFrame, list)
+        The selected peaks and ``(model paths, row indices into them)`` per group of folds.
+
+    Raises
+    ------
+    seq2func.core.errors.InputError
+        If no fold holds out any chromosome with a peak.
+    """
+    from seq2func.core.errors import InputError
+    from seq2func.interpret.attributions import select_peaks
+    from seq2func.models.oof import held_out_by
+
+    held = held_out_by(ds.meta, list(by_fold))
+    regions = ds.regions()
+    peaks = regions[regions["source"] == "peak"]
+    outside = sorted(set(peaks["chrom"]) - set(held))
+    if outside:
+        log.warning("out-of-fold attributions: no fold holds out %s; their peaks are not "
+                    "explained", ", ".join(outside))
+    sel = select_peaks(regions[regions["chrom"].isin(list(held))], tasks, n_per_task)
+    if sel.empty:
+        raise InputError(ds.metadata_path, f"no fold of {', '.join(by_fold)} holds out a "
+                         "chromosome with peaks", fix="set interpret.peaks: test")
+    key = np.asarray(["+".join(held[c]) for c in sel["chrom"]], dtype=object)
+    groups = []
+    for k in dict.fromkeys(key.tolist()):
+        paths = [p for f in k.split("+") for p in by_fold[f]]
+        groups.append((paths, np.flatnonzero(key == k)))
+    return sel, groups
 
 
 def _task_model(model_paths: Sequence[str | Path], ds: Any) -> Any:

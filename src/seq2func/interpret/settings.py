@@ -85,7 +85,10 @@ class InterpretSettings(Settings):
     models
         Accessibility models explained (their seed ensembles); empty: every model.
     peaks_per_task
-        Strongest labelled test-set peaks per task explained by gradient x input.
+        Strongest labelled peaks per task explained by gradient x input.
+    peaks
+        ``test`` (the default split's test peaks), ``out_of_fold`` (every peak, by the fold
+        models that held its chromosome out) or ``auto`` (``out_of_fold`` for fold runs).
     bpnet_target
         What a profile model's attributions explain: ``counts`` or ``profile``.
     ism_peaks_per_task, ism_width
@@ -108,6 +111,7 @@ class InterpretSettings(Settings):
 
     models: list[str]
     peaks_per_task: int
+    peaks: str
     bpnet_target: str
     ism_peaks_per_task: int
     ism_width: int

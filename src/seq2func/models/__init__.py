@@ -45,6 +45,7 @@ from seq2func.models.layers import (
 from seq2func.models.precision import as_float32, save_float32
 from seq2func.models.predict import (
     output_submodel,
+    predict_batched,
     predict_both_strands,
     predict_split,
     reverse_complement_onehot,
@@ -54,5 +55,5 @@ from seq2func.models.specs import SPECS, BassetSpec, BPNetSpec, ModelSpec
 __all__ = ["ENSEMBLE_KINDS", "SPECS", "BPNetSpec", "BassetSpec", "CenterCrop1D", "EnsembleMean",
            "LogSumExpBin", "LogSumExpPool", "ModelSpec", "MultinomialNLL", "as_float32",
            "auto_counts_loss_weight", "build_accessibility_model", "build_basset", "build_bpnet",
-           "load_ensemble", "load_model", "losses_for", "output_submodel",
+           "load_ensemble", "load_model", "losses_for", "output_submodel", "predict_batched",
            "predict_both_strands", "predict_split", "reverse_complement_onehot", "save_float32"]

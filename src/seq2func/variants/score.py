@@ -380,7 +380,9 @@ def score_expression(model: Any, genome: Genome, variants: pd.DataFrame, genes: 
     if pairs.empty:
         return pd.DataFrame(columns=cols)
     distinct, inverse = distinct_rows(np.concatenate([ref_w, alt_w]))
-    pred = model.predict(one_hot(distinct), batch_size=batch_size, verbose=0)
+    from seq2func.models import predict_batched
+
+    pred = predict_batched(model, one_hot(distinct), batch_size)
     if isinstance(pred, dict):
         pred = pred["expression"] if "expression" in pred else next(iter(pred.values()))
     pred = np.asarray(pred, dtype=np.float64)[inverse]
