@@ -38,6 +38,9 @@ def test_a_bias_model_predicting_the_truth_correlates_perfectly() -> None:
     codes = rng.integers(0, 4, size=(30, 60)).astype(np.uint8)
 
     class Truthful:
+        def predict_on_batch(self, x):  # as predict_batched calls it
+            return self.predict(x)
+
         def predict(self, x, batch_size=256, verbose=0):
             c = x.argmax(-1)
             tracks = [np.log(cut_preference(c, table[table.assay == a]["weight"].to_numpy()))

@@ -18,6 +18,9 @@ from seq2func.interpret.insilico import (
 class CountsGATA:
     """A stand-in model: log counts = number of GATA words (either strand); profile = where."""
 
+    def predict_on_batch(self, x: np.ndarray) -> dict:  # as predict_batched calls it
+        return self.predict(x)
+
     def predict(self, x: np.ndarray, batch_size: int = 256, verbose: int = 0) -> dict:
         codes = x.argmax(-1)
         word = encode("GATA")
