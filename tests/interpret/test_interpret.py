@@ -115,6 +115,10 @@ def test_select_peaks_takes_the_strongest_labelled_peaks_per_task() -> None:
     assert sel["region_id"].tolist() == [1, 2, 3]
     assert sel["selected_a"].tolist() == [True, False, True]
     assert sel["selected_b"].tolist() == [True, True, False]
+    assert sel["rank_a"].tolist() == [0, -1, 1] and sel["rank_b"].tolist() == [1, 0, -1]
+    # ISM takes each task's strongest, not its first row: b's strongest is region 2 (row 1)
+    assert interpret.ism_selection(sel, ["a", "b"], 1).tolist() == [0, 1]
+    assert interpret.ism_selection(sel, ["a", "b"], 0).tolist() == []
 
 
 def test_tiling_splits_overlaps_at_the_midpoint() -> None:

@@ -238,11 +238,18 @@ def test_fold_runs_give_out_of_fold_predictions(dataset: Path, fold_models: list
     assert w["fold"].iloc[-1] == "" and np.isnan(w[f"labels_{task0}"].iloc[-1])
 
 
-def test_out_of_fold_refuses_a_default_split_run(dataset: Path, tmp_path: Path) -> None:
-    out = tmp_path / "seed1"
+@pytest.fixture(scope="module")
+def default_run(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A basset run (1 epoch) on the default split."""
+    out = tmp_path_factory.mktemp("default_run") / "seed1"
     res = _train(dataset, BASSET, out, settings={**SETTINGS, "max_epochs": 1})
     assert res.returncode == 0, res.stderr[-3000:]
-    res = _cli("predict-out-of-fold", "--models", str(out / "model.keras"), "--dataset-dir",
+    return out / "model.keras"
+
+
+def test_out_of_fold_refuses_a_default_split_run(dataset: Path, default_run: Path,
+                                                 tmp_path: Path) -> None:
+    res = _cli("predict-out-of-fold", "--models", str(default_run), "--dataset-dir",
                str(dataset), "--out", str(tmp_path / "oof.npz"))
     assert res.returncode == 2
     assert "trained on the default split, not a fold" in res.stderr
@@ -305,16 +312,13 @@ def test_fold_runs_explain_every_peak_out_of_fold(dataset: Path, fold_models: li
         assert set(z["chrom"]) == set(meta["folds"][0]["split"]["test"]) & set(labelled["chrom"])
 
 
-def test_out_of_fold_attributions_refuse_a_default_split_run(dataset: Path,
+def test_out_of_fold_attributions_refuse_a_default_split_run(dataset: Path, default_run: Path,
                                                              tmp_path: Path) -> None:
-    out = tmp_path / "seed1"
-    res = _train(dataset, BASSET, out, settings={**SETTINGS, "max_epochs": 1})
-    assert res.returncode == 0, res.stderr[-3000:]
-    res = _explain(dataset, [out / "model.keras"], tmp_path / "attr.npz", "out_of_fold")
+    res = _explain(dataset, [default_run], tmp_path / "attr.npz", "out_of_fold")
     assert res.returncode == 2
     assert "interpret.peaks is out_of_fold" in res.stderr
     assert "trained on the default split, not a fold" in res.stderr
     assert "Traceback" not in res.stderr
     assert not (tmp_path / "attr.npz").exists()
-    res = _explain(dataset, [out / "model.keras"], tmp_path / "auto.npz", "auto")
+    res = _explain(dataset, [default_run], tmp_path / "auto.npz", "auto")
     assert res.returncode == 0, res.stderr[-3000:]  # auto: a default-split run, test peaks

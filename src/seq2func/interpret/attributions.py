@@ -293,21 +293,23 @@ def select_peaks(regions: pd.DataFrame, tasks: Sequence[str], n_per_task: int) -
 
     Among ``source == "peak"`` regions with ``label_<task> == 1``, the ones with the highest
     ``log_counts_<task>`` (ties by region_id) are chosen. Returns the union, in region_id order,
-    with a boolean ``selected_<task>`` column per task.
+    with a boolean ``selected_<task>`` column per task and ``rank_<task>``, the region's rank
+    among the task's chosen peaks (0: strongest; -1: not chosen).
     """
     peaks = regions[regions["source"] == "peak"]
-    chosen: dict[str, set[int]] = {}
+    chosen: dict[str, dict[int, int]] = {}
     for t in tasks:
         pos = peaks[peaks[f"label_{t}"] == 1]
         pos = pos.sort_values([f"log_counts_{t}", "region_id"], ascending=[False, True],
                               kind="stable")
-        chosen[t] = set(pos["region_id"].head(n_per_task).tolist())
+        chosen[t] = {int(r): i for i, r in enumerate(pos["region_id"].head(n_per_task))}
     ids = sorted(set().union(*chosen.values())) if chosen else []
     out = peaks.set_index("region_id").loc[ids].reset_index()
     cols = ["region_id", "chrom", "start", "end", "centre"]
     out = out[cols].copy()
     for t in tasks:
-        out[f"selected_{t}"] = out["region_id"].isin(chosen[t])
+        out[f"selected_{t}"] = out["region_id"].isin(list(chosen[t]))
+        out[f"rank_{t}"] = out["region_id"].map(chosen[t]).fillna(-1).astype(np.int64)
     return out.reset_index(drop=True)
 
 
@@ -316,12 +318,17 @@ def select_peaks(regions: pd.DataFrame, tasks: Sequence[str], n_per_task: int) -
 
 def ism_selection(regions: pd.DataFrame, tasks: Sequence[str], ism_per_task: int
                   ) -> np.ndarray:
-    """Rows explained by ISM: the first ``ism_per_task`` selected rows of each task (sorted,
-    each once; none when ``ism_per_task`` is 0)."""
+    """Rows explained by ISM: each task's ``ism_per_task`` strongest selected rows (by
+    ``rank_<task>`` of :func:`select_peaks`; the first selected rows of a table without
+    ranks), sorted, each once; none when ``ism_per_task`` is 0."""
     rows: list[int] = []
     if ism_per_task > 0:
         for t in tasks:
-            rows += np.flatnonzero(regions[f"selected_{t}"].to_numpy(bool))[:ism_per_task].tolist()
+            picked = np.flatnonzero(regions[f"selected_{t}"].to_numpy(bool))
+            if f"rank_{t}" in regions:
+                picked = picked[np.argsort(regions[f"rank_{t}"].to_numpy()[picked],
+                                           kind="stable")]
+            rows += picked[:ism_per_task].tolist()
     return np.array(sorted(set(rows)), dtype=np.int64)
 
 
@@ -372,7 +379,8 @@ def explain_regions(model: Any, regions: pd.DataFrame, codes: np.ndarray, tasks:
     codes
         ``(n, L)`` uint8 codes of the input windows.
     ism_per_task
-        ISM on the first (strongest) ``ism_per_task`` selected regions of each task (0: none).
+        ISM on the ``ism_per_task`` strongest selected regions of each task (0: none;
+        :func:`ism_selection`).
     ism_width
         ISM over the central ``ism_width`` positions of the input.
     ism_rows
