@@ -92,6 +92,38 @@ def alternating(arms: tuple[str, str], pairs: int) -> Iterator[tuple[int, str]]:
             yield i, arm
 
 
+def training_parser(doc: str, model: str) -> argparse.ArgumentParser:
+    """The arguments both thread benches take (``--threads`` is the caller's to add)."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    p.add_argument("--dataset", type=Path, required=True)
+    p.add_argument("--model", default=model)
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--pairs", type=int, default=2)
+    p.add_argument("--bias-model", type=Path, default=None,
+                   help="a chrombpnet model's trained bias model.keras")
+    return p
+
+
+def run_pairs(arms: tuple[str, str], args: argparse.Namespace,
+              command: Callable[[str, argparse.Namespace, Path], list[str]],
+              threads: Callable[[str], int], extra: dict, out_name: str
+              ) -> dict[str, list[dict]]:
+    """:func:`timed_run` of each arm in ``args.pairs`` :func:`alternating` pairs; each row
+    (with ``pair``, ``model``, ``epochs``, ``cpus`` and ``extra``) printed and appended as a
+    JSON line to ``OUT / out_name``. Returns the rows by arm, in pair order."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i, arm in alternating(arms, args.pairs):
+        row = timed_run(arm, partial(command, arm, args), threads(arm)) | {
+            "pair": i, "model": args.model, "epochs": args.epochs, **extra,
+            "cpus": os.cpu_count()}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    with open(OUT / out_name, "a") as fh:
+        fh.writelines(json.dumps(r) + "\n" for r in rows)
+    return {a: [r for r in rows if r["arm"] == a] for a in arms}
+
+
 def _command(arm: str, args: argparse.Namespace, outdir: Path) -> list[str]:
     head = [sys.executable, "-m", "seq2func"] if arm == "seq2func" else [
         sys.executable, "-c", WITHOUT_MAIN]
@@ -99,27 +131,12 @@ def _command(arm: str, args: argparse.Namespace, outdir: Path) -> list[str]:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--dataset", type=Path, required=True)
-    p.add_argument("--model", default="basset")
-    p.add_argument("--epochs", type=int, default=3)
+    p = training_parser(__doc__, "basset")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--pairs", type=int, default=2)
-    p.add_argument("--bias-model", type=Path, default=None,
-                   help="a chrombpnet model's trained bias model.keras")
     args = p.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for i, arm in alternating(("snakemake_env", "seq2func"), args.pairs):
-        row = timed_run(arm, partial(_command, arm, args), args.threads) | {
-            "pair": i, "model": args.model, "epochs": args.epochs, "threads": args.threads,
-            "cpus": os.cpu_count()}
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-    with open(OUT / "results.jsonl", "a") as fh:
-        fh.writelines(json.dumps(r) + "\n" for r in rows)
-    by = {a: [r for r in rows if r["arm"] == a] for a in ("snakemake_env", "seq2func")}
-    same = {r["last_history_row"].rsplit("\t", 2)[0] for r in rows}
+    by = run_pairs(("snakemake_env", "seq2func"), args, _command, lambda arm: args.threads,
+                   {"threads": args.threads}, "results.jsonl")
+    same = {r["last_history_row"].rsplit("\t", 2)[0] for rs in by.values() for r in rs}
     ratio = statistics.median(b["wall_s"] / f["wall_s"]
                               for b, f in zip(by["snakemake_env"], by["seq2func"], strict=True))
     print(f"wall seconds, median: snakemake_env "

@@ -23,14 +23,11 @@ Usage (after a demo run; a chrombpnet model also needs its trained bias model)::
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
 import sys
-from functools import partial
 from pathlib import Path
 
-from run_bench import OUT, alternating, timed_run, train_subcommand
+from run_bench import run_pairs, train_subcommand, training_parser
 
 ARMS = {"threads2": 2, "threads1": 1}
 
@@ -40,24 +37,9 @@ def _command(arm: str, args: argparse.Namespace, outdir: Path) -> list[str]:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--dataset", type=Path, required=True)
-    p.add_argument("--model", default="chrombpnet")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--pairs", type=int, default=2)
-    p.add_argument("--bias-model", type=Path, default=None,
-                   help="a chrombpnet model's trained bias model.keras")
-    args = p.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for i, arm in alternating(("threads2", "threads1"), args.pairs):
-        row = timed_run(arm, partial(_command, arm, args), ARMS[arm]) | {
-            "pair": i, "model": args.model, "epochs": args.epochs, "cpus": os.cpu_count()}
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-    with open(OUT / "train_threads.jsonl", "a") as fh:
-        fh.writelines(json.dumps(r) + "\n" for r in rows)
-    by = {a: [r for r in rows if r["arm"] == a] for a in ARMS}
+    args = training_parser(__doc__, "chrombpnet").parse_args()
+    by = run_pairs(("threads2", "threads1"), args, _command, ARMS.__getitem__, {},
+                   "train_threads.jsonl")
     ratio = statistics.median(one["wall_s"] / two["wall_s"]
                               for two, one in zip(by["threads2"], by["threads1"], strict=True))
     print(f"wall seconds, median: threads2 "
