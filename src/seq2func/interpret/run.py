@@ -135,12 +135,11 @@ def out_of_fold_groups(ds: Any, tasks: Sequence[str], n_per_task: int,
     if sel.empty:
         raise InputError(ds.metadata_path, f"no fold of {', '.join(by_fold)} holds out a "
                          "chromosome with peaks", fix="set interpret.peaks: test")
-    key = np.asarray(["+".join(held[c]) for c in sel["chrom"]], dtype=object)
-    groups = []
-    for k in dict.fromkeys(key.tolist()):
-        paths = [p for f in k.split("+") for p in by_fold[f]]
-        groups.append((paths, np.flatnonzero(key == k)))
-    return sel, groups
+    rows_of: dict[tuple[str, ...], list[int]] = {}
+    for i, chrom in enumerate(sel["chrom"]):
+        rows_of.setdefault(tuple(held[chrom]), []).append(i)
+    return sel, [([p for f in folds for p in by_fold[f]], np.asarray(rows))
+                 for folds, rows in rows_of.items()]
 
 
 def _task_model(model_paths: Sequence[str | Path], ds: Any) -> Any:
