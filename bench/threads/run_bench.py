@@ -64,7 +64,8 @@ def train_subcommand(args: argparse.Namespace, threads: int, outdir: Path) -> li
 
 def timed_run(label: str, command: Callable[[Path], list[str]], threads: int) -> dict:
     """Run ``command(outdir)`` in a fresh process under ``OMP_NUM_THREADS=threads`` (as
-    Snakemake sets it) and return its wall and CPU seconds (user + system, ``getrusage``), the
+    Snakemake sets it) and return its wall and CPU seconds (user + system, ``getrusage``; the
+    system part also on its own), the
     cores it kept busy, its own training seconds (``run.json``) and its last history row."""
     with tempfile.TemporaryDirectory() as tmp:
         outdir = Path(tmp) / "run"
@@ -81,6 +82,7 @@ def timed_run(label: str, command: Callable[[Path], list[str]], threads: int) ->
         last = (outdir / "history.tsv").read_text().splitlines()[-1]
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"arm": label, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
+            "sys_s": round(after.ru_stime - before.ru_stime, 2),
             "cores_busy": round(cpu / wall, 2),
             "train_s": run["train_seconds_this_process"], "last_history_row": last}
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from seq2func import __version__
 from seq2func.core.errors import Seq2FuncError, format_message
-from seq2func.core.threads import keep_openmp_out_of_tensorflow
+from seq2func.core.threads import keep_openmp_out_of_tensorflow, retain_freed_memory
 
 #: stage modules of this package, in the order their subcommands are listed by ``--help``
 STAGES = ("simulate", "config", "download", "preprocess", "train", "expression", "evaluate",
@@ -49,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 1
     keep_openmp_out_of_tensorflow()
+    retain_freed_memory()
     try:
         return int(args.func(args) or 0)
     except Seq2FuncError as exc:
