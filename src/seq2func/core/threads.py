@@ -50,12 +50,16 @@ def retain_freed_memory() -> bool:
     step's tensors are freed and grow again in the next step, and the kernel zeroes every page
     anew: on this project's 2-core machine a third of the demo's chrombpnet training CPU time
     was spent in the kernel doing that (``perf``: ``clear_page_erms`` under page faults).
-    Raising glibc's mmap and trim thresholds and its top pad (``mallopt``, the settings of the
+    Raising glibc's top pad, mmap and trim thresholds (``mallopt``, the settings of the
     ``MALLOC_*_`` environment variables, made from inside the process) keeps freed blocks for
     reuse: the chrombpnet training job is 1.5x faster with identical losses
-    (``bench/threads/malloc.py``). The cost is resident memory: up to :data:`RETAIN_BYTES`
-    freed memory and :data:`TOP_PAD_BYTES` per heap stay with the process. Does nothing where
-    the C library is not glibc.
+    (``bench/threads/malloc.py``). The top pad is the setting that counts: TensorFlow's
+    ``from_generator`` dataset sets the trim threshold back to 128 KiB when it starts (its log
+    says "Memory patch applied"), and a trim still leaves the top pad in the heap; the mmap and
+    trim thresholds only serve jobs without that dataset. The cost is resident memory: up to
+    :data:`TOP_PAD_BYTES` per heap (and, where the trim threshold holds, up to
+    :data:`RETAIN_BYTES` freed memory) stay with the process. Does nothing where the C library
+    is not glibc.
 
     Returns
     -------
