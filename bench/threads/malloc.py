@@ -23,12 +23,15 @@ Usage (after a demo run; a chrombpnet model also needs its trained bias model)::
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import sys
-from pathlib import Path
 
-from run_bench import run_pairs, train_subcommand, training_parser
+from run_bench import (
+    entry_point_arms,
+    identical_losses,
+    run_pairs,
+    speed_up_summary,
+    training_parser,
+)
 
 #: ``seq2func.cli.main`` minus :func:`retain_freed_memory`
 WITHOUT_MALLOPT = (
@@ -37,30 +40,18 @@ WITHOUT_MALLOPT = (
     "a = build_parser().parse_args(sys.argv[1:]); sys.exit(a.func(a) or 0)")
 
 
-def _command(arm: str, args: argparse.Namespace, outdir: Path) -> list[str]:
-    head = [sys.executable, "-m", "seq2func"] if arm == "seq2func" else [
-        sys.executable, "-c", WITHOUT_MALLOPT]
-    return head + train_subcommand(args, args.threads, outdir)
-
-
 def main() -> int:
     p = training_parser(__doc__, "chrombpnet")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
-    by = run_pairs(("glibc_default", "seq2func"), args, _command, lambda arm: args.threads,
-                   {"threads": args.threads}, "malloc.jsonl")
-    same = {r["last_history_row"].rsplit("\t", 2)[0] for rs in by.values() for r in rs}
-    ratio = statistics.median(b["wall_s"] / f["wall_s"]
-                              for b, f in zip(by["glibc_default"], by["seq2func"], strict=True))
+    by = run_pairs(("glibc_default", "seq2func"), args, entry_point_arms(WITHOUT_MALLOPT),
+                   lambda arm: args.threads, {"threads": args.threads}, "malloc.jsonl")
     sys_share = {arm: statistics.median(r["sys_s"] / r["cpu_s"] for r in rows)
                  for arm, rows in by.items()}
-    print(f"wall seconds, median: glibc_default "
-          f"{statistics.median(r['wall_s'] for r in by['glibc_default']):.1f}, seq2func "
-          f"{statistics.median(r['wall_s'] for r in by['seq2func']):.1f}; speed-up "
-          f"{ratio:.2f}x; kernel share of CPU time {sys_share['glibc_default']:.2f} -> "
-          f"{sys_share['seq2func']:.2f}; identical losses: {len(same) == 1}")
+    print(f"{speed_up_summary(by, 'glibc_default', 'seq2func')}; kernel share of CPU time "
+          f"{sys_share['glibc_default']:.2f} -> {sys_share['seq2func']:.2f}; "
+          f"identical losses: {identical_losses(by)}")
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -126,25 +126,40 @@ def run_pairs(arms: tuple[str, str], args: argparse.Namespace,
     return {a: [r for r in rows if r["arm"] == a] for a in arms}
 
 
-def _command(arm: str, args: argparse.Namespace, outdir: Path) -> list[str]:
-    head = [sys.executable, "-m", "seq2func"] if arm == "seq2func" else [
-        sys.executable, "-c", WITHOUT_MAIN]
-    return head + train_subcommand(args, args.threads, outdir)
+def entry_point_arms(baseline_code: str) -> Callable[[str, argparse.Namespace, Path], list[str]]:
+    """The training command of each arm, for :func:`run_pairs`: arm ``seq2func`` runs the
+    ``seq2func`` entry point (``main()``), any other arm ``python -c baseline_code`` with the
+    same arguments (``args.threads`` threads)."""
+    def command(arm: str, args: argparse.Namespace, outdir: Path) -> list[str]:
+        head = [sys.executable, "-m", "seq2func"] if arm == "seq2func" else [
+            sys.executable, "-c", baseline_code]
+        return head + train_subcommand(args, args.threads, outdir)
+    return command
+
+
+def speed_up_summary(by: dict[str, list[dict]], baseline: str, new: str) -> str:
+    """Median wall seconds of both arms and the median paired ratio baseline / new."""
+    ratio = statistics.median(b["wall_s"] / n["wall_s"]
+                              for b, n in zip(by[baseline], by[new], strict=True))
+    return (f"wall seconds, median: {baseline} "
+            f"{statistics.median(r['wall_s'] for r in by[baseline]):.1f}, {new} "
+            f"{statistics.median(r['wall_s'] for r in by[new]):.1f}; speed-up {ratio:.2f}x")
+
+
+def identical_losses(by: dict[str, list[dict]]) -> bool:
+    """Whether every run of every arm ended on the same losses (its last history row without
+    the timing columns)."""
+    return len({r["last_history_row"].rsplit("\t", 2)[0] for rs in by.values() for r in rs}) == 1
 
 
 def main() -> int:
     p = training_parser(__doc__, "basset")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
-    by = run_pairs(("snakemake_env", "seq2func"), args, _command, lambda arm: args.threads,
-                   {"threads": args.threads}, "results.jsonl")
-    same = {r["last_history_row"].rsplit("\t", 2)[0] for rs in by.values() for r in rs}
-    ratio = statistics.median(b["wall_s"] / f["wall_s"]
-                              for b, f in zip(by["snakemake_env"], by["seq2func"], strict=True))
-    print(f"wall seconds, median: snakemake_env "
-          f"{statistics.median(r['wall_s'] for r in by['snakemake_env']):.1f}, seq2func "
-          f"{statistics.median(r['wall_s'] for r in by['seq2func']):.1f}; "
-          f"speed-up {ratio:.2f}x; identical losses: {len(same) == 1}")
+    by = run_pairs(("snakemake_env", "seq2func"), args, entry_point_arms(WITHOUT_MAIN),
+                   lambda arm: args.threads, {"threads": args.threads}, "results.jsonl")
+    print(f"{speed_up_summary(by, 'snakemake_env', 'seq2func')}; "
+          f"identical losses: {identical_losses(by)}")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes.util
+import ctypes
 import platform
 
 import pytest
@@ -16,8 +16,11 @@ def test_glibc_accepts_every_setting() -> None:
     assert threads.retain_freed_memory() is True
 
 
-def test_without_a_c_library_nothing_is_set(monkeypatch) -> None:
-    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+def test_without_a_loadable_c_library_nothing_is_set(monkeypatch) -> None:
+    def no_library(name):
+        raise OSError("no dynamic loading")
+
+    monkeypatch.setattr(ctypes, "CDLL", no_library)
     assert threads.retain_freed_memory() is False
 
 
